@@ -1,0 +1,104 @@
+# birdfeed — one plain Makefile.
+#   make                      build build/birdfeed and build/birdfeed-fcgi
+#   make test                 install missing Debian packages, then run every test
+#   make SANITIZER=address,undefined test
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg
+#   make deps                 install the Debian packages birdfeed needs
+# CI=true (or WERROR=1) turns warnings into errors.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/birdfeed
+OPT      ?= -O2
+SANITIZER ?=
+
+BUILD := build$(if $(SANITIZER),-san)
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2 \
+        -Wno-format-nonliteral
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN += -Werror
+endif
+
+CPPFLAGS += -DBIRDFEED_VERSION=\"0.1.0\" -D_GNU_SOURCE -Ilib -I/usr/include/postgresql
+CFLAGS   += -std=c11 $(OPT) -g -pthread $(WARN) -MMD -MP
+LDFLAGS  += -pthread
+LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -lm
+
+ifneq ($(SANITIZER),)
+CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+FCGI_SRC  := $(wildcard fcgi/*.c)
+CLI_SRC   := $(wildcard cli/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+FCGI_OBJ := $(FCGI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+LIBA := $(BUILD)/libbirdfeed.a
+PROGS := $(BUILD)/birdfeed $(BUILD)/birdfeed-fcgi
+
+.SECONDARY:
+.PHONY: all test unit integration deps install uninstall clean bench fuzz test-faults run
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/birdfeed: $(CLI_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+
+$(BUILD)/birdfeed-fcgi: $(FCGI_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+deps:
+	@sh deploy/install-deps.sh
+
+# Tests see the binaries through BIRDFEED_BUILD.
+export BIRDFEED_BUILD := $(abspath $(BUILD))
+
+test: deps
+	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_BIN) $(BENCH_BIN)
+	@TESTS="$(TESTS)" bash tests/run-all.sh $(UNIT_BIN)
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+integration: $(PROGS) $(BENCH_BIN)
+	@sh tests/run-integration.sh $(TESTS)
+
+bench: deps $(PROGS) $(BENCH_BIN)
+	@sh tests/bench/run.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	cp -R sql deploy $(DESTDIR)$(SHAREDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/birdfeed $(DESTDIR)$(BINDIR)/birdfeed-fcgi
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages birdfeed needs to build, test and run.
+# Idempotent: only what is missing is installed. Works as root or via sudo.
+# BIRDFEED_DEPS_EXTRA adds packages (e.g. for benchmarks).
+set -eu
+PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev
+redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
+curl python3 procps psmisc iproute2 clang libclang-rt-14-dev ${BIRDFEED_DEPS_EXTRA:-}"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# Node.js (for the browser/EventSource tests) only when no node is present.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
+
+[ -z "$missing" ] && exit 0
+echo "birdfeed: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# Debian's packages would start their services under a real init; we never want that here.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,77 @@
+# tests/lib.sh — helpers for integration tests (bash). Source it first:
+#   . "$(dirname "$0")/../lib.sh"
+# It makes a private temp dir ($T), stops everything it started on exit, and
+# finds free loopback ports. Binaries come from $BIRDFEED_BUILD (set by make).
+set -u
+BF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIRDFEED_BUILD=${BIRDFEED_BUILD:-$BF_ROOT/build}
+BF=$BIRDFEED_BUILD/birdfeed
+BF_FCGI=$BIRDFEED_BUILD/birdfeed-fcgi
+T=$(mktemp -d "${TMPDIR:-/tmp}/birdfeed-test.XXXXXX")
+chmod 755 "$T"            # nginx/apache workers (nobody, www-data) must reach sockets and files here
+BF_PIDS=()
+BF_TEST_NAME=$(basename "$0" .sh)
+export BIRDFEED_PREFIX="bft:"
+# Sanitizer builds: report leaks and UB, fail the process on them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=66}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=66}
+
+bf_cleanup() {
+    local p
+    for p in "${BF_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${BF_PIDS[@]}"; do
+        for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    if [ -n "${BF_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap bf_cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL $BF_TEST_NAME: $*" >&2; exit 1; }
+ok() { echo "ok - $BF_TEST_NAME: $*"; }
+# bf_track PID: stop this process on exit.
+bf_track() { BF_PIDS+=("$1"); }
+
+# assert_eq GOT WANT WHAT
+assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
+assert_ge() { [ "$1" -ge "$2" ] || fail "$3: got $1, want >= $2"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "$3: '$2' not in: $(printf '%s' "$1" | head -c 600)";; esac; }
+
+# wait_until SECONDS CMD…: poll CMD every 0.05 s until it succeeds.
+wait_until() {
+    local limit=$1; shift
+    local end=$(( $(date +%s%N) + limit * 1000000000 ))
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+# start_redis [extra redis-server args…]: a private redis on a free port in $T/redis.
+# Sets REDIS_PORT, REDIS_PID and exports BIRDFEED_REDIS. Restart with the same
+# port and data with restart_redis.
+start_redis() {
+    REDIS_PORT=${REDIS_PORT:-$(free_port)}
+    REDIS_ARGS=("$@")
+    mkdir -p "$T/redis"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
+        --daemonize no --logfile "$T/redis/redis.log" "${REDIS_ARGS[@]}" &
+    REDIS_PID=$!
+    bf_track "$REDIS_PID"
+    export BIRDFEED_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
+    wait_until 10 redis-cli -p "$REDIS_PORT" ping || fail "redis did not start (see $T/redis/redis.log)"
+}
+kill_redis() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
+restart_redis() { start_redis "${REDIS_ARGS[@]}"; }
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
