@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "buf.h"
+#include "bus.h"
 #include "config.h"
 #include "util.h"
 #include "test.h"
@@ -86,8 +87,58 @@ static void test_config_precedence(void)
     config_free(&cfg);
 }
 
+static void test_bus_url(void)
+{
+    bus_url u;
+    char err[256];
+    ASSERT_EQ(bus_url_parse("redis://127.0.0.1:6380/2", &u, err, sizeof err), 0);
+    ASSERT_STREQ(u.host, "127.0.0.1");
+    ASSERT_EQ(u.port, 6380);
+    ASSERT_EQ(u.db, 2);
+    ASSERT_EQ(bus_url_parse("redis://:s3cret@localhost", &u, err, sizeof err), 0);
+    ASSERT_STREQ(u.password, "s3cret");
+    ASSERT_STREQ(u.host, "localhost");
+    ASSERT_EQ(u.port, 6379);
+    ASSERT_EQ(u.db, 0);
+    ASSERT_EQ(bus_url_parse("redis://[::1]:7000/1", &u, err, sizeof err), 0);
+    ASSERT_STREQ(u.host, "::1");
+    ASSERT_EQ(u.port, 7000);
+    ASSERT_EQ(bus_url_parse("unix:/run/redis.sock?db=3", &u, err, sizeof err), 0);
+    ASSERT(u.is_unix);
+    ASSERT_STREQ(u.path, "/run/redis.sock");
+    ASSERT_EQ(u.db, 3);
+    ASSERT_EQ(bus_url_parse("http://x", &u, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "redis://");
+    ASSERT_EQ(bus_url_parse("redis://h:99999", &u, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "port");
+    ASSERT_EQ(bus_url_parse("redis://h/x", &u, err, sizeof err), -1);
+    ASSERT_EQ(bus_url_parse("unix:relative", &u, err, sizeof err), -1);
+    ASSERT_EQ(bus_url_parse("redis://:pw@", &u, err, sizeof err), -1);
+}
+
+static void test_bus_id(void)
+{
+    bus_id a, b;
+    char s[BUS_ID_MAX];
+    ASSERT_EQ(bus_id_parse("1700000000000-5", 15, &a), 0);
+    ASSERT_EQ(a.ms, 1700000000000LL);
+    ASSERT_EQ(a.seq, 5);
+    ASSERT_STREQ(bus_id_format(a, s), "1700000000000-5");
+    ASSERT_EQ(bus_id_parse("12", 2, &b), 0);
+    ASSERT_EQ(b.seq, 0);
+    ASSERT(bus_id_cmp(a, b) > 0);
+    ASSERT_EQ(bus_id_cmp(bus_id_prev(bus_id_next(a)), a), 0);
+    ASSERT_EQ(bus_id_parse("1-", 2, &a), -1);
+    ASSERT_EQ(bus_id_parse("-1", 2, &a), -1);
+    ASSERT_EQ(bus_id_parse("1-2-3", 5, &a), -1);
+    ASSERT_EQ(bus_id_parse("99999999999999999999-1", 22, &a), -1);
+    ASSERT_EQ(bus_id_parse("", 0, &a), -1);
+}
+
 int main(void)
 {
+    RUN(test_bus_url);
+    RUN(test_bus_id);
     RUN(test_parse_ll);
     RUN(test_secure_equal);
     RUN(test_buf);
