@@ -2,10 +2,12 @@
 # Install the Debian packages birdfeed needs to build, test and run.
 # Idempotent: only what is missing is installed. Works as root or via sudo.
 # BIRDFEED_DEPS_EXTRA adds packages (e.g. for benchmarks).
+# libnginx-mod-nchan is the peer that make bench and the sseload test compare with.
 set -eu
 PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
-curl python3 procps psmisc iproute2 clang libclang-rt-14-dev ${BIRDFEED_DEPS_EXTRA:-}"
+curl python3 procps psmisc iproute2 clang libclang-rt-14-dev
+libnginx-mod-nchan ${BIRDFEED_DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

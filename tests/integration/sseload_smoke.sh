@@ -1,0 +1,132 @@
+#!/bin/bash
+# The benchmark client itself: sseload must count exactly what a browser's
+# EventSource would see. First against crafted streams (chunked and plain
+# bodies cut into tiny pieces, CRLF / LF / lone-CR line ends, multi-line data,
+# comments, typed events, a repeated and an out-of-order id, an unterminated
+# last event, an HTTP error), then against a real nginx + Nchan fed by
+# nchanpub, then the plateau (--pid-rss, --ready-file) hand-off.
+. "$(dirname "$0")/../lib.sh"
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+NCHANPUB=$BIRDFEED_BUILD/tests/bench/nchanpub
+[ -x "$SSELOAD" ] && [ -x "$NCHANPUB" ] || fail "build the bench programs first (make)"
+
+# kv KEY LINE: the value of KEY in a key=value line.
+kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | tail -n 1; }
+
+# --- crafted streams ------------------------------------------------------
+cat >"$T/fixture.py" <<'EOF'
+import socket, sys, threading, time
+now = int(time.time() * 1e6)
+body = (
+    b"retry: 1000\r\n: comment\r\n\r\n"
+    b"id: 1-1\r\nevent: tweet\r\ndata: {\"a\":1,\"sent_us\":" + str(now).encode() + b"}\r\n\r\n"
+    b"id: 1-2\ndata: line1\ndata: line2 \"sent_us\":" + str(now).encode() + b"\n\n"
+    b"id: 1-2\rdata: x\r\r"
+    b"id: 1-1\ndata: y\n\n"
+    b"event: reset\ndata: {}\n\n"
+    b"id: 2-0\ndata\n\n"
+    b"id: 3-0\n\n"
+    b"data: never dispatched\n"
+)
+def chunked(b):
+    out, i, sizes = b"", 0, [1, 7, 3, 30, 2, 11, 5]
+    k = 0
+    while i < len(b):
+        n = sizes[k % len(sizes)]; k += 1
+        out += b"%x\r\n" % len(b[i:i + n]) + b[i:i + n] + b"\r\n"
+        i += n
+    return out + b"0\r\n\r\n"
+def serve(c):
+    req = b""
+    while b"\r\n\r\n" not in req:
+        d = c.recv(4096)
+        if not d: return
+        req += d
+    path = req.split(b" ")[1]
+    if path == b"/chunked":
+        data = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(body)
+    elif path == b"/plain":
+        data = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nConnection: close\r\n\r\n" + body
+    else:
+        data = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(0, len(data), 4):           # tiny pieces: every boundary gets cut
+        c.sendall(data[i:i + 4]); time.sleep(0.0005)
+    c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+FPORT=$(free_port)
+python3 "$T/fixture.py" "$FPORT" & bf_track $!
+wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FPORT" || fail "fixture server did not start"
+
+for kind in chunked plain; do
+    out=$("$SSELOAD" --conns 3 --ramp 0 --duration 20 "http://127.0.0.1:$FPORT/$kind") || fail "sseload $kind exited $?"
+    line=$(tail -n 1 <<<"$out")
+    assert_eq "$(kv connected "$line")" 3 "$kind: connected"
+    assert_eq "$(kv events "$line")" 15 "$kind: events (5 per stream)"
+    assert_eq "$(kv dup "$line")" 3 "$kind: duplicated ids"
+    assert_eq "$(kv ooo "$line")" 3 "$kind: out-of-order ids"
+    assert_eq "$(kv other_events "$line")" 3 "$kind: typed (reset) events"
+    assert_eq "$(kv comments "$line")" 3 "$kind: comments"
+    assert_eq "$(kv lat_samples "$line")" 6 "$kind: latency samples"
+    assert_eq "$(kv closed "$line")" 3 "$kind: streams ended by the server"
+    assert_eq "$(kv stop "$line")" closed "$kind: stop reason"
+    ok "$kind stream cut into 4-byte pieces parsed exactly"
+done
+
+out=$("$SSELOAD" --conns 2 --ramp 0 --duration 10 "http://127.0.0.1:$FPORT/missing" 2>"$T/err") || fail "sseload 404 exited $?"
+line=$(tail -n 1 <<<"$out")
+assert_eq "$(kv failed "$line")" 2 "404: failed"
+assert_eq "$(kv failed_http "$line")" 2 "404: failed_http"
+assert_contains "$(cat "$T/err")" "404 Not Found" "404: reason on stderr"
+ok "an HTTP error counts as a failed connection, with its status line"
+
+"$SSELOAD" --conns 1 http://10.1.2.3:80/ 2>"$T/err" && fail "a non-loopback address was accepted"
+assert_contains "$(cat "$T/err")" "loopback" "non-loopback refusal"
+"$SSELOAD" --conns 0 "http://127.0.0.1:$FPORT/" 2>/dev/null; assert_eq "$?" 2 "usage error exit code"
+ok "refuses non-loopback targets and bad options"
+
+# --- a real nginx + Nchan ---------------------------------------------------
+command -v nginx >/dev/null || fail "nginx is not installed (make deps)"
+[ -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || fail "libnginx-mod-nchan is not installed (make deps)"
+NPORT=$(free_port)
+mkdir -p "$T/nchan"
+sed "s#@DIR@#$T/nchan#g; s#@PORT@#$NPORT#g; s#@WORKERS@#2#g" "$BF_ROOT/tests/bench/nchan.conf" >"$T/nchan/nginx.conf"
+nginx -p "$T/nchan" -e "$T/nchan/error.log" -c "$T/nchan/nginx.conf" & bf_track $!
+wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NPORT" || fail "nginx+nchan did not start: $(cat "$T/nchan/error.log")"
+
+"$SSELOAD" --conns 40 --ramp 400 --expect 150 --duration 60 --settle 300 --ready-file "$T/subscribed" \
+    "http://127.0.0.1:$NPORT/sub" >"$T/load.out" &
+LOADPID=$!
+wait_until 20 test -e "$T/subscribed" || fail "40 subscribers did not connect"
+"$NCHANPUB" --rate 300 --count 150 "http://127.0.0.1:$NPORT/pub" >"$T/pub.out" || fail "nchanpub: $(cat "$T/pub.out")"
+wait "$LOADPID" || fail "sseload exited $?"
+line=$(tail -n 1 "$T/load.out")
+assert_eq "$(kv sent "$(cat "$T/pub.out")")" 150 "messages published"
+assert_eq "$(kv connected "$line")" 40 "nchan: connected"
+assert_eq "$(kv events "$line")" 6000 "nchan: events"
+assert_eq "$(kv delivered_pct "$line")" 100.00 "nchan: delivered"
+assert_eq "$(kv ooo "$line")" 0 "nchan: out of order"
+assert_eq "$(kv dup "$line")" 0 "nchan: duplicated"
+assert_eq "$(kv lat_samples "$line")" 6000 "nchan: every event carried sent_us"
+assert_eq "$(kv stop "$line")" expect "nchan: stopped once all had their events"
+ok "40 Nchan subscribers x 150 messages counted exactly: $(head -n 1 "$T/load.out")"
+
+# --- plateau: RSS and the ready file, then one broadcast --------------------
+NGPIDS=$(for p in $(pgrep -f "nginx: worker process"); do [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$(cat "$T/nchan/nginx.pid")" ] && echo "$p"; done | paste -sd,)
+[ -n "$NGPIDS" ] || fail "no nginx workers found"
+"$SSELOAD" --conns 30 --ramp 0 --expect 1 --duration 30 --settle 300 --pid-rss "$NGPIDS" \
+    --ready-file "$T/ready" "http://127.0.0.1:$NPORT/sub" >"$T/plateau.out" &
+LOADPID=$!
+wait_until 20 test -e "$T/ready" || fail "no ready file at the plateau"
+"$NCHANPUB" --rate 10 --count 1 "http://127.0.0.1:$NPORT/pub" >/dev/null || fail "broadcast publish"
+wait "$LOADPID" || fail "sseload exited $?"
+line=$(tail -n 1 "$T/plateau.out")
+assert_eq "$(kv plateau "$line")" 1 "plateau reached"
+assert_eq "$(kv events "$line")" 30 "broadcast reached all"
+[[ "$(kv rss_idle_kb "$line")" =~ ^[0-9]+$ ]] || fail "rss_idle_kb not a number: $line"
+assert_ge "$(kv rss_idle_kb "$line")" 1 "rss_idle_kb"
+ok "plateau: RSS sampled, ready file written, broadcast counted"
