@@ -75,3 +75,51 @@ start_redis() {
 kill_redis() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 restart_redis() { start_redis "${REDIS_ARGS[@]}"; }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# ---- responder and nginx (section owned by the responder: fcgi/) --------------
+# start_fcgi [birdfeed-fcgi args…]: a responder on a free loopback port, logging
+# to $T/fcgi.log. Sets FCGI_PORT and FCGI_PID. Uses $BIRDFEED_REDIS.
+start_fcgi() {
+    FCGI_PORT=$(free_port)
+    "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" "$@" >>"$T/fcgi.log" 2>&1 &
+    FCGI_PID=$!
+    bf_track "$FCGI_PID"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+}
+# start_nginx [MOUNT]: nginx on a free port in front of $FCGI_PORT, rendered
+# from deploy/nginx/birdfeed.conf with /stream and /api/ under MOUNT (default
+# none, e.g. /birdfeed). Sets NGINX_PORT, NGINX_PID and BASE_URL.
+start_nginx() {
+    local mount=${1:-}
+    NGINX_PORT=$(free_port)
+    mkdir -p "$T/nginx"
+    sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$FCGI_PORT;#" \
+        -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT;#" \
+        -e "s#location = /stream#location = $mount/stream#" \
+        -e "s#location /api/#location $mount/api/#" \
+        "$BF_ROOT/deploy/nginx/birdfeed.conf" >"$T/nginx/birdfeed.conf"
+    {
+        echo "daemon off; worker_processes 1; worker_rlimit_nofile 20000;"
+        [ "$(id -u)" -eq 0 ] && echo "user root;"
+        echo "error_log $T/nginx/error.log warn; pid $T/nginx/nginx.pid;"
+        echo "events { worker_connections 8192; }"
+        echo "http { access_log off;"
+        for d in client_body fastcgi proxy uwsgi scgi; do echo "  ${d}_temp_path $T/nginx/$d;"; done
+        echo "  include $T/nginx/birdfeed.conf; }"
+    } >"$T/nginx/nginx.conf"
+    nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+    NGINX_PID=$!
+    bf_track "$NGINX_PID"
+    BASE_URL="http://127.0.0.1:$NGINX_PORT$mount"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGINX_PORT" || fail "nginx did not start (see $T/nginx/error.log)"
+}
+# publish_tweet ID JSON: what `birdfeed ingest` does for one tweet (XADD to the
+# stream, PUBLISH "<id> <json>" on live), with an explicit stream id.
+publish_tweet() {
+    local id
+    id=$(rcli XADD "${BIRDFEED_PREFIX}tweets" "$1" t "$2") || return 1
+    rcli PUBLISH "${BIRDFEED_PREFIX}live" "$id $2" >/dev/null
+}
+# sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.
+sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
+# ---- end of the responder section ------------------------------------------------

@@ -1,0 +1,85 @@
+#include "router.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "health.h"
+#include "log.h"
+#include "util.h"
+
+struct route {
+    const char *method;
+    const char *pattern;
+    router_handler handler;
+};
+
+/* One line per endpoint (DESIGN §5). */
+static const struct route routes[] = {
+    {"GET", "/api/health", health_get},
+};
+
+int router_match(const char *pattern, const char *path, http_req *req)
+{
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            size_t n = strcspn(s, "/");
+            if (close == NULL || n == 0) return 0;
+            if (req) {
+                char name[64];
+                size_t nl = (size_t)(close - p - 1);
+                if (nl >= sizeof name) nl = sizeof name - 1;
+                memcpy(name, p + 1, nl);
+                name[nl] = '\0';
+                http_set_path_arg(req, name, s, n);
+            }
+            p = close + 1;
+            s += n;
+            continue;
+        }
+        if (*p != *s) return 0;
+        p++;
+        s++;
+    }
+    /* A single trailing slash is tolerated ("/api/filters/"). */
+    if (*p == '\0' && s[0] == '/' && s[1] == '\0') return 1;
+    return *p == '\0' && *s == '\0';
+}
+
+void router_dispatch(http_req *req)
+{
+    const char *path = http_path(req), *method = http_method(req);
+    const char *why = http_req_invalid(req);
+    buf allow = BUF_INIT;
+
+    if (why) {
+        http_error(req, 400, "bad_request", "%s", why);
+        return;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
+        if (!router_match(routes[i].pattern, path, NULL)) continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            router_match(routes[i].pattern, path, req);
+            routes[i].handler(req);
+            if (!http_replied(req)) {
+                log_error("http.no_answer", "method=%s path=%s", method, path);
+                http_error(req, 500, "internal", "the handler gave no answer");
+            }
+            buf_free(&allow);
+            return;
+        }
+        if (!strstr(allow.data ? allow.data : "", routes[i].method))
+            buf_printf(&allow, "%s%s", allow.len ? ", " : "", routes[i].method);
+    }
+    if (allow.len) {
+        buf h = BUF_INIT;
+        buf_printf(&h, "Allow: %s\r\n", allow.data);
+        http_error_headers(req, 405, h.data, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                           method, path, allow.data);
+        buf_free(&h);
+    } else {
+        http_error(req, 404, "not_found", "no such resource: %s", path);
+    }
+    buf_free(&allow);
+}
