@@ -1,0 +1,227 @@
+/* Unit tests for filter parsing/validation/normalising and the tokeniser. */
+#include <stdlib.h>
+
+#include "buf.h"
+#include "config.h"
+#include "filter.h"
+#include "token.h"
+#include "test.h"
+
+static const filter_limits LIM = {100, 400, 60};
+
+static int parse(const char *json, filter *f, char *err)
+{
+    return filter_parse(json, strlen(json), &LIM, f, err, 256);
+}
+
+static void expect_error(const char *json, const char *want)
+{
+    filter f;
+    char err[256] = "";
+    if (parse(json, &f, err) != -1) TEST_FAIL("accepted %s", json);
+    ASSERT_STREQ(err, want);
+    ASSERT_EQ(f.ntrack, 0);
+    ASSERT(f.name == NULL);
+}
+
+static void test_parse_normalises(void)
+{
+    filter f;
+    char err[256];
+    ASSERT_EQ(parse("{\"name\":\"  Rust news \",\"track\":[\"  Rust   LANG \",\"#RustLang\",\"rust lang\"],"
+                    "\"lang\":[\"EN\",\"pt-BR\",\"en\"]}", &f, err), 0);
+    ASSERT_STREQ(f.name, "Rust news");
+    ASSERT_EQ(f.ntrack, 2);
+    ASSERT_STREQ(f.track[0], "rust lang");
+    ASSERT_STREQ(f.track[1], "#rustlang");
+    ASSERT_EQ(f.nlang, 2);
+    ASSERT_STREQ(f.lang[0], "en");
+    ASSERT_STREQ(f.lang[1], "pt-br");
+    buf b = BUF_INIT;
+    filter_to_json(&f, &b);
+    ASSERT_STREQ(b.data, "{\"name\":\"Rust news\",\"track\":[\"rust lang\",\"#rustlang\"],\"lang\":[\"en\",\"pt-br\"]}");
+    filter_free(&f);
+    buf_free(&b);
+}
+
+static void test_parse_non_ascii(void)
+{
+    filter f;
+    char err[256];
+    ASSERT_EQ(parse("{\"name\":\"Städte\",\"track\":[\"MÜNCHEN Straße\",\"ΑΘΗΝΑ\",\"Москва\"]}", &f, err), 0);
+    ASSERT_STREQ(f.track[0], "münchen straße");
+    ASSERT_STREQ(f.track[1], "αθηνα");
+    ASSERT_STREQ(f.track[2], "москва");
+    filter_free(&f);
+}
+
+static void test_validation_messages(void)
+{
+    expect_error("[1]", "body: must be a JSON object with name and track");
+    expect_error("{\"name\":", "body: not JSON: unexpected end of data at byte 8");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"]} x", "body: not JSON: trailing data at byte 27");
+    expect_error("{\"track\":[\"x\"]}", "name: missing");
+    expect_error("{\"name\":\"\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":\"   \",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":7,\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":\"a\\u0000b\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":\"a\\nb\",\"track\":[\"x\"]}", "name: must not contain control characters");
+    expect_error("{\"name\":\"\xff\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":\"a\"}", "track: missing (an array of phrases)");
+    expect_error("{\"name\":\"a\",\"track\":\"x\"}", "track: must be an array of phrases");
+    expect_error("{\"name\":\"a\",\"track\":[]}", "track: must hold at least one phrase");
+    expect_error("{\"name\":\"a\",\"track\":[\"ok\",3]}", "track[1]: must be a string");
+    expect_error("{\"name\":\"a\",\"track\":[\"ok\",\"  \"]}", "track[1]: phrase is empty");
+    expect_error("{\"name\":\"a\",\"track\":[\"ok\",\"?!\"]}", "track[1]: phrase has no words (only punctuation)");
+    expect_error("{\"name\":\"a\",\"track\":[\"a\",\"b\",\"c\",\"0123456789012345678901234567890123456789012345678901234567890\"]}",
+                 "track[3]: phrase longer than 60 bytes");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"],\"lang\":\"en\"}",
+                 "lang: must be an array of language codes like [\"en\", \"pt-br\"]");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"],\"lang\":[\"english\"]}",
+                 "lang[0]: must be a language code like \"en\" or \"pt-br\"");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"],\"lang\":[\"en\",5]}",
+                 "lang[1]: must be a language code like \"en\" or \"pt-br\"");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"],\"colour\":1}",
+                 "colour: unknown field (a filter has name, track and lang)");
+}
+
+static void test_limits(void)
+{
+    filter_limits small = {5, 2, 10};
+    filter f;
+    char err[256];
+    const char *j = "{\"name\":\"abcdef\",\"track\":[\"x\"]}";
+    ASSERT_EQ(filter_parse(j, strlen(j), &small, &f, err, sizeof err), -1);
+    ASSERT_STREQ(err, "name: must be 1–5 bytes of UTF-8");
+    j = "{\"name\":\"a\",\"track\":[\"x\",\"y\",\"z\"]}";
+    ASSERT_EQ(filter_parse(j, strlen(j), &small, &f, err, sizeof err), -1);
+    ASSERT_STREQ(err, "track: more than 2 phrases");
+    /* The limit applies after collapsing spaces. */
+    j = "{\"name\":\"a\",\"track\":[\"abcd      efgh\"]}";
+    ASSERT_EQ(filter_parse(j, strlen(j), &small, &f, err, sizeof err), 0);
+    ASSERT_STREQ(f.track[0], "abcd efgh");
+    filter_free(&f);
+    config cfg;
+    config_init(&cfg);
+    filter_limits l;
+    filter_limits_from_config(&l, &cfg);
+    ASSERT_EQ(l.name_max, 100);
+    ASSERT_EQ(l.phrases_max, 400);
+    ASSERT_EQ(l.phrase_max, 60);
+    config_free(&cfg);
+}
+
+static void test_meta_roundtrip(void)
+{
+    filter f, g;
+    char err[256];
+    buf b = BUF_INIT;
+    const char *j = "{\"id\":\"7\",\"name\":\"n\",\"track\":[\"a b\"],\"version\":3,"
+                    "\"created_at\":\"2026-01-02T03:04:05Z\",\"updated_at\":\"2026-01-02T03:04:06Z\"}";
+    ASSERT_EQ(filter_load(j, strlen(j), &f, err, sizeof err), 0);
+    ASSERT_STREQ(f.id, "7");
+    ASSERT_EQ(f.version, 3);
+    filter_to_json(&f, &b);
+    ASSERT_STREQ(b.data, j);
+    /* What GET returns can be PUT back: metadata is accepted and ignored. */
+    ASSERT_EQ(parse(j, &g, err), 0);
+    ASSERT_STREQ(g.id, "");
+    ASSERT_EQ(g.version, 0);
+    filter_free(&g);
+    filter_free(&f);
+    ASSERT_EQ(filter_load("{\"name\":\"n\",\"track\":[\"a\"]}", 26, &f, err, sizeof err), -1);
+    ASSERT_STREQ(err, "id: missing or invalid");
+    buf_free(&b);
+}
+
+static void test_query(void)
+{
+    filter f;
+    char err[256];
+    ASSERT_EQ(filter_from_query(" Rust  Lang,#Go ", 16, &LIM, &f, err, sizeof err), 0);
+    ASSERT_STREQ(f.name, "q");
+    ASSERT_EQ(f.ntrack, 2);
+    ASSERT_STREQ(f.track[0], "rust lang");
+    ASSERT_STREQ(f.track[1], "#go");
+    filter_free(&f);
+    ASSERT_EQ(filter_from_query("", 0, &LIM, &f, err, sizeof err), -1);
+    ASSERT_STREQ(err, "q: phrase is empty");
+    ASSERT_EQ(filter_from_query("a,,b", 4, &LIM, &f, err, sizeof err), -1);
+    ASSERT_STREQ(err, "q (phrase 2): phrase is empty");
+}
+
+static void test_notice(void)
+{
+    filter_notice n;
+    char err[256];
+    const char *put = "{\"op\":\"put\",\"filter\":{\"id\":\"3\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,"
+                      "\"created_at\":\"t\",\"updated_at\":\"t\"}}";
+    ASSERT_EQ(filter_notice_parse(put, strlen(put), &n, err, sizeof err), 0);
+    ASSERT_EQ(n.op, FILTER_NOTICE_PUT);
+    ASSERT_STREQ(n.filter.id, "3");
+    filter_free(&n.filter);
+    ASSERT_EQ(filter_notice_parse("{\"op\":\"del\",\"id\":\"9\"}", 21, &n, err, sizeof err), 0);
+    ASSERT_EQ(n.op, FILTER_NOTICE_DEL);
+    ASSERT_STREQ(n.filter.id, "9");
+    ASSERT_EQ(filter_notice_parse("{\"op\":\"zap\"}", 12, &n, err, sizeof err), -1);
+    ASSERT_EQ(filter_notice_parse("nope", 4, &n, err, sizeof err), -1);
+}
+
+static void test_name_key(void)
+{
+    buf b = BUF_INIT;
+    filter_name_key("  Rust NEWS Ü ", &b);
+    ASSERT_STREQ(b.data, "rust news ü");
+    buf_free(&b);
+}
+
+struct toks {
+    buf b;
+};
+
+static void collect(const char *tok, size_t len, char sign, void *ctx)
+{
+    buf *b = ctx;
+    if (b->len) buf_appendc(b, '|');
+    if (sign) buf_appendc(b, sign);
+    buf_append(b, tok, len);
+}
+
+static const char *scan(buf *b, const char *s)
+{
+    buf_reset(b);
+    buf_appends(b, "");
+    token_scan(s, strlen(s), collect, b);
+    return b->data;
+}
+
+static void test_tokens(void)
+{
+    buf b = BUF_INIT;
+    ASSERT_STREQ(scan(&b, "Hello, World! #Rust @Alice a#b x@y.z"), "hello|world|#rust|@alice|a|b|x|y|z");
+    ASSERT_STREQ(scan(&b, "ÜBER straße — «Ελλάδα» МОСКВА"), "über|straße|ελλάδα|москва");
+    ASSERT_STREQ(scan(&b, "fire🔥🔥 don't"), "fire|🔥|🔥|don|t");
+    ASSERT_STREQ(scan(&b, "snake_case 42x"), "snake_case|42x");
+    ASSERT_STREQ(scan(&b, "##double # @ x"), "#double|x");
+    ASSERT_STREQ(scan(&b, "bad\xff" "byte"), "bad|byte");
+    ASSERT(token_utf8_valid("h\xc3\xa9", 3, NULL));
+    size_t bad = 0;
+    ASSERT(!token_utf8_valid("ab\xc0\x80", 4, &bad));
+    ASSERT_EQ(bad, 2);
+    ASSERT(!token_utf8_valid("\xed\xa0\x80", 3, NULL));
+    buf_free(&b);
+}
+
+int main(void)
+{
+    RUN(test_parse_normalises);
+    RUN(test_parse_non_ascii);
+    RUN(test_validation_messages);
+    RUN(test_limits);
+    RUN(test_meta_roundtrip);
+    RUN(test_query);
+    RUN(test_notice);
+    RUN(test_name_key);
+    RUN(test_tokens);
+    return test_summary();
+}
