@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "token.h"
+#include "utf8.h"
 #include "util.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -82,7 +83,7 @@ fail:
 /* s[0..n) is UTF-8 without NUL. */
 static int text_ok(const char *s, size_t n)
 {
-    return memchr(s, '\0', n) == NULL && token_utf8_valid(s, n, NULL);
+    return memchr(s, '\0', n) == NULL && utf8_validate(s, n, NULL) == 0;
 }
 
 static int is_space(unsigned char c)
@@ -326,7 +327,7 @@ static int parse_object(json_object *obj, const filter_limits *lim, int stored, 
             buf k = BUF_INIT;
             size_t klen = strlen(key);
             if (klen > 40) klen = 40;
-            if (token_utf8_valid(key, klen, NULL))
+            if (utf8_validate(key, klen, NULL) == 0)
                 buf_append(&k, key, klen);
             else
                 buf_appends(&k, "(invalid UTF-8)");

@@ -10,7 +10,7 @@
  *     non-word character) carries that sign;
  *   - tokens are case-folded: ASCII, Latin-1, Latin Extended-A, Greek and
  *     Cyrillic letters are lowercased (folding never changes byte length).
- * Invalid UTF-8 bytes separate tokens. */
+ * Invalid UTF-8 bytes separate tokens (lib/utf8.h validates). */
 #ifndef BIRDFEED_TOKEN_H
 #define BIRDFEED_TOKEN_H
 
@@ -26,10 +26,5 @@ size_t token_scan(const char *s, size_t n, token_fn fn, void *ctx);
 /* Case-fold s[0..n) into out (which has room for n bytes; may equal s).
  * Returns n. */
 size_t token_fold(const char *s, size_t n, char *out);
-
-/* Is s[0..n) valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF)?
- * Returns 1 when valid; else 0 and *bad (if not NULL) is the offset of the
- * first invalid byte. */
-int token_utf8_valid(const char *s, size_t n, size_t *bad);
 
 #endif
