@@ -18,6 +18,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"version", cmd_version, "print the version"},
+    {"gen", cmd_gen, "write synthetic tweets (Twitter v1.1 or canonical), one per line"},
 };
 
 static void usage(FILE *out)
