@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
     {"version", cmd_version, "print the version"},
     {"gen", cmd_gen, "write synthetic tweets (Twitter v1.1 or canonical), one per line"},
+    {"filters", cmd_filters, "list, add, show, update and remove saved filters"},
 };
 
 static void usage(FILE *out)
