@@ -161,6 +161,7 @@ static struct {
     int pids[MAX_PIDS];
     const char *ready_file;
     int verbose;
+    int quickack;
 } opt = {.conns = 1, .ramp = 1000, .duration_s = 30, .expect = -1, .until_idle_ms = -1,
          .settle_ms = 1000, .threads = 1};
 
@@ -199,6 +200,8 @@ typedef struct conn {
     int have_last;
     /* counts */
     uint64_t events, other_events, ooo, dup, comments;
+    uint64_t data_bytes;        /* data field bytes of counted events */
+    uint64_t ev_data_bytes;
     uint64_t t_request_us, t_first_us, t_expect_us;     /* monotonic */
     int counted_done;
 } conn;
@@ -302,6 +305,7 @@ static void sse_dispatch(worker *w, conn *c)
         goto reset;
     }
     c->events++;
+    c->data_bytes += c->ev_data_bytes;
     uint64_t mono = now_us();
     atomic_store_explicit(&last_event_us, mono, memory_order_relaxed);
     atomic_fetch_add_explicit(&events_total, 1, memory_order_relaxed);
@@ -327,6 +331,7 @@ static void sse_dispatch(worker *w, conn *c)
     }
 reset:
     c->ev_has_data = 0;
+    c->ev_data_bytes = 0;
     c->ev_has_id = 0;
     c->ev_typed = 0;
     c->ev_sent_us = -1;
@@ -353,6 +358,7 @@ static void sse_line(worker *w, conn *c, const char *s, size_t n)
     }
     if (flen == 4 && memcmp(s, "data", 4) == 0) {
         c->ev_has_data = 1;
+        c->ev_data_bytes += vlen;
         if (c->ev_sent_us < 0) c->ev_sent_us = scan_sent_us(v, vlen);
     } else if (flen == 2 && memcmp(s, "id", 2) == 0) {
         if (!memchr(v, '\0', vlen)) {
@@ -617,6 +623,10 @@ static void conn_readable(worker *w, conn *c)
         return;
     }
     atomic_store_explicit(&last_byte_us, now_us(), memory_order_relaxed);
+    if (opt.quickack) {
+        int one = 1;            /* the kernel clears it again: set it after every read */
+        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
     if (n == 0) {
         if (c->state == CS_HEAD) conn_fail(w, c, &failed_http, "closed before the response head");
         else conn_end(w, c, END_CLOSED);
@@ -737,13 +747,18 @@ static void usage(FILE *out)
           "      --settle MS       quiet time that makes the plateau (default 1000)\n"
           "      --ready-file F    create F at the plateau (a script can then publish)\n"
           "  -t, --threads N       event-loop threads (default 1, at most 8)\n"
+          "      --quickack        acknowledge every read at once (TCP_QUICKACK) instead of\n"
+          "                        delaying ACKs as browsers do; shows whether a server's\n"
+          "                        Nagle delays meet the client's delayed ACKs\n"
           "  -v, --verbose         progress on stderr\n"
           "  -h, --help            this text\n\n"
           "Output (stdout): a one-line summary, then one line of key=value pairs:\n"
           "  conns connected failed closed events expected delivered_pct min_events\n"
           "  ooo dup other_events comments lat_samples p50_ms p90_ms p99_ms p999_ms max_ms\n"
           "  first_p50_ms complete_p50_ms complete_max_ms elapsed_s events_per_s\n"
-          "  rss_before_kb rss_idle_kb rss_per_conn_b (with --pid-rss)\n"
+          "  avg_data_b stop (expect, idle, duration, closed) plateau (0/1)\n"
+          "  rss_before_kb rss_idle_kb rss_per_conn_b rss_pids=PID:BEFORE:IDLE,… (--pid-rss;\n"
+          "  kB; rss_per_conn_b = (idle - before) / connected, in bytes)\n"
           "delivered_pct counts at most --expect events per connection (na without it);\n"
           "complete_* is the time from the request to the --expect-th event.\n"
           "Exit status: 0 after a run, 1 when it could not run, 2 on a usage error.\n", out);
@@ -837,7 +852,7 @@ static int parse_args(int argc, char **argv)
         {"until-idle", required_argument, NULL, 'i'}, {"header", required_argument, NULL, 'H'},
         {"pid-rss", required_argument, NULL, 'p'},   {"settle", required_argument, NULL, 'S'},
         {"ready-file", required_argument, NULL, 'R'}, {"threads", required_argument, NULL, 't'},
-        {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+        {"verbose", no_argument, NULL, 'v'},         {"quickack", no_argument, NULL, 'Q'},         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:r:d:e:i:H:p:t:vh", longopts, NULL)) != -1) {
@@ -868,6 +883,7 @@ static int parse_args(int argc, char **argv)
         }
         case 'R': opt.ready_file = optarg; break;
         case 'v': opt.verbose = 1; break;
+        case 'Q': opt.quickack = 1; break;
         case 'h': usage(stdout); exit(0);
         default: fprintf(stderr, "(sseload --help lists the options)\n"); return 2;
         }
@@ -995,6 +1011,7 @@ int main(int argc, char **argv)
         no_stamp += ws[i].no_stamp;
     }
     long long connected = 0, closed = 0, failed = 0;
+    uint64_t data_bytes = 0;
     uint64_t events = 0, other = 0, ooo = 0, dup = 0, comments = 0, delivered = 0;
     uint64_t min_events = UINT64_MAX;
     uint64_t *firsts = xcalloc((size_t)opt.conns, sizeof *firsts), *completes = xcalloc((size_t)opt.conns, sizeof *completes);
@@ -1006,6 +1023,7 @@ int main(int argc, char **argv)
         else failed++;
         if (c->state == CS_DONE && c->end == END_CLOSED) closed++;
         events += c->events;
+        data_bytes += c->data_bytes;
         other += c->other_events;
         ooo += c->ooo;
         dup += c->dup;
@@ -1040,14 +1058,15 @@ int main(int argc, char **argv)
            " min_events=%llu ooo=%llu dup=%llu other_events=%llu comments=%llu lat_samples=%llu no_stamp=%llu"
            " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f"
            " first_p50_ms=%.3f complete_p50_ms=%.3f complete_max_ms=%.3f elapsed_s=%.2f events_per_s=%.0f"
-           " failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
+           " avg_data_b=%.0f failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
            opt.conns, connected, failed, closed, (unsigned long long)events, (unsigned long long)expected, pct,
            (unsigned long long)(min_events == UINT64_MAX ? 0 : min_events), (unsigned long long)ooo,
            (unsigned long long)dup, (unsigned long long)other, (unsigned long long)comments,
            (unsigned long long)lat->n, (unsigned long long)no_stamp, p50, p90, p99, p999, pmax,
            pct_of(firsts, nfirst, 0.5) / 1000, pct_of(completes, ncomplete, 0.5) / 1000,
            ncomplete ? (double)completes[ncomplete - 1] / 1000 : 0.0, elapsed,
-           elapsed > 0 ? (double)events / elapsed : 0.0, (long long)atomic_load(&failed_connect),
+           elapsed > 0 ? (double)events / elapsed : 0.0, events ? (double)data_bytes / (double)events : 0.0,
+           (long long)atomic_load(&failed_connect),
            (long long)atomic_load(&failed_http), (long long)atomic_load(&failed_proto),
            stop_reason[0] == 'a' ? "closed" : stop_reason);
     if (opt.npids) {
@@ -1059,6 +1078,10 @@ int main(int argc, char **argv)
         } else {
             printf(" rss_idle_kb=na rss_per_conn_b=na");
         }
+        /* Per process, for scripts that group them: pid:before:idle,… */
+        printf(" rss_pids=");
+        for (int i = 0; i < opt.npids; i++)
+            printf("%s%d:%ld:%ld", i ? "," : "", opt.pids[i], rss_before[i], plateau ? rss_idle[i] : -1L);
     }
     printf(" plateau=%d\n", plateau);
 

@@ -1,0 +1,449 @@
+#!/bin/bash
+# tests/bench/run.sh — `make bench`: the numbers of DESIGN §8 (P1–P6), birdfeed
+# beside Nchan (nginx's pub/sub module) on the same machine in the same run.
+#
+# P1  1 000 subscribers through nginx, 100 tweets/s of ~600 B: delivery, p99
+# P2  the highest rate (1 000 subscribers) with 100 % delivered and p99 ≤ 100 ms,
+#     stepping the rate ×1.5, each system in turn, step by step
+# P3  10 000 idle subscribers (or what the fd limits allow): RSS per subscriber,
+#     then one broadcast and its p99
+# P4  a preload of 500 tweets through nginx: time to the 500th event
+# P5  tests/bench/ingest.sh if present, else birdfeed ingest vs redis-benchmark
+#     running the same XADD+PUBLISH script
+# P6  build/tests/bench/match_bench if present
+#
+# Parts that are not built yet print "not available: <why>", never a number
+# that was not measured. Every run is bounded in time (about 10 minutes in
+# all); everything started here is stopped on exit. Logs of each measurement
+# go to $BIRDFEED_BUILD/bench-logs/, the table also to
+# $BIRDFEED_BUILD/bench-table.md.
+#
+# Environment: BENCH_WORKERS (nginx workers and responder processes, default
+# 2), BENCH_QUICK=1 (smaller, shorter runs to try the script),
+# BENCH_ONLY="P1 P3" (run only these scenarios).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
+cd "$(dirname "$0")/../.." || exit 2
+. tests/lib.sh
+set -u
+
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+NCHANPUB=$BIRDFEED_BUILD/tests/bench/nchanpub
+MATCH_BENCH=$BIRDFEED_BUILD/tests/bench/match_bench
+LOGS=$BIRDFEED_BUILD/bench-logs
+rm -rf "$LOGS"; mkdir -p "$LOGS"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+FDMAX=$(ulimit -n)
+WORKERS=${BENCH_WORKERS:-2}
+ONLY=${BENCH_ONLY:-P1 P2 P3 P4 P5 P6}
+BENCH_START=$(date +%s)
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+    P1_CONNS=200; P1_RATE=100; P1_COUNT=300
+    P2_CONNS=200; P2_START=200; P2_SECS=3; P2_STEPS=4
+    P3_WANT=1000; P4_TRIES=5
+else
+    P1_CONNS=1000; P1_RATE=100; P1_COUNT=1000
+    P2_CONNS=1000; P2_START=200; P2_SECS=4; P2_STEPS=10
+    P3_WANT=10000; P4_TRIES=20
+fi
+RAMP=1000                      # subscribers connected per second
+
+log() { echo "bench: $*" >&2; }
+want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+# kv KEY LINE: the value of KEY in a key=value line ("" when absent).
+kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | tail -n 1; }
+# calc EXPR: floating-point arithmetic (awk), printed with %.*g sense.
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+
+# Commands behind the figures: cmd TEXT records it and sets REF to "[n]"
+# (call it directly, not in $(…), or the record is lost with the subshell).
+CMDS=()
+cmd() { CMDS+=("$1"); REF="[${#CMDS[@]}]"; }
+
+# Table rows: workload|birdfeed|Nchan|ratio|target|met
+ROWS=()
+row() { ROWS+=("$1|$2|$3|$4|$5|$6"); }
+
+stop_proc() {
+    local p=$1
+    [ -n "$p" ] || return 0
+    kill -TERM "$p" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    return 0
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# children PID: PID and its child processes, comma-separated.
+family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
+
+# Both web servers get the same global settings: worker count, fd and
+# connection limits, connections spread over the workers by the kernel.
+nginx_globals() {   # DIR
+    cat <<EOF
+worker_processes $WORKERS;
+worker_rlimit_nofile $FDMAX;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+daemon off;
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+events { worker_connections $((FDMAX - 1000)); multi_accept on; }
+EOF
+}
+
+# ---------------------------------------------------------------- Nchan stack
+NCHAN_PID=""; NCHAN_PORT=""; NCHAN_N=0
+nchan_up() {
+    NCHAN_N=$((NCHAN_N + 1))
+    local d=$T/nchan$NCHAN_N
+    mkdir -p "$d"
+    NCHAN_PORT=$(free_port)
+    sed -e "s#@DIR@#$d#g; s#@PORT@#$NCHAN_PORT#g; s#@WORKERS@#$WORKERS#g" \
+        -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
+        -e "s#worker_connections .*#worker_connections $((FDMAX - 1000));#" \
+        tests/bench/nchan.conf >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >>"$d/stderr" 2>&1 &
+    NCHAN_PID=$!
+    bf_track "$NCHAN_PID"
+    wait_until 10 port_open "$NCHAN_PORT" || { log "nginx+Nchan did not start: $(tail -n 3 "$d/error.log" "$d/stderr" 2>/dev/null)"; return 1; }
+}
+nchan_down() { stop_proc "$NCHAN_PID"; NCHAN_PID=""; }
+
+# ---------------------------------------------------------------- birdfeed stack
+BF_WHY=""
+bf_check() {
+    if [ ! -f deploy/nginx/birdfeed.conf ]; then BF_WHY="not available: the responder's deploy/nginx/birdfeed.conf is not in main yet"; return 1; fi
+    if ! "$BF_FCGI" --help 2>/dev/null | grep -q -- '--listen'; then BF_WHY="not available: birdfeed-fcgi has no --listen yet (responder not in main)"; return 1; fi
+    if ! "$BF" gen --help 2>/dev/null | grep -q -- '--stamp'; then BF_WHY="not available: 'birdfeed gen --stamp' is not in main yet"; return 1; fi
+    if ! "$BF" ingest --help >/dev/null 2>&1; then BF_WHY="not available: 'birdfeed ingest' is not in main yet"; return 1; fi
+    return 0
+}
+BF_NGINX_PID=""; BF_NGINX_PORT=""; BF_FCGI_PID=""; BF_REDIS_PID=""; BF_N=0
+bf_up() {
+    BF_N=$((BF_N + 1))
+    local d=$T/bf$BF_N
+    mkdir -p "$d"
+    unset REDIS_PORT
+    start_redis
+    BF_REDIS_PID=$REDIS_PID
+    local fport; fport=$(free_port)
+    "$BF_FCGI" --listen "127.0.0.1:$fport" --workers "$WORKERS" >>"$d/fcgi.log" 2>&1 &
+    BF_FCGI_PID=$!
+    bf_track "$BF_FCGI_PID"
+    wait_until 10 port_open "$fport" || { BF_WHY="not available: birdfeed-fcgi did not start ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
+    BF_NGINX_PORT=$(free_port)
+    sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$fport;#" \
+        -e "s#listen 80;#listen 127.0.0.1:$BF_NGINX_PORT reuseport;#" \
+        deploy/nginx/birdfeed.conf >"$d/birdfeed.conf"
+    {
+        nginx_globals "$d"
+        echo "http { access_log off;"
+        for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
+        echo "  include $d/birdfeed.conf; }"
+    } >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >>"$d/stderr" 2>&1 &
+    BF_NGINX_PID=$!
+    bf_track "$BF_NGINX_PID"
+    wait_until 10 port_open "$BF_NGINX_PORT" || { BF_WHY="not available: nginx for birdfeed did not start ($(tail -n 1 "$d/error.log"))"; return 1; }
+    # The stream must answer as an event stream before anything is measured.
+    local ctype
+    ctype=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$BF_NGINX_PORT/stream?preload=0")
+    case "$ctype" in
+        "200 text/event-stream"*) ;;
+        *) BF_WHY="not available: /stream answered '$ctype' through nginx (see $d)"; return 1;;
+    esac
+}
+bf_down() {
+    stop_proc "$BF_NGINX_PID"; stop_proc "$BF_FCGI_PID"; stop_proc "$BF_REDIS_PID"
+    BF_NGINX_PID=""; BF_FCGI_PID=""; BF_REDIS_PID=""
+}
+
+sub_url() {   # SYS
+    if [ "$1" = bf ]; then echo "http://127.0.0.1:$BF_NGINX_PORT/stream?preload=0"
+    else echo "http://127.0.0.1:$NCHAN_PORT/sub"; fi
+}
+# publish SYS RATE COUNT: sends COUNT messages at RATE/s; prints the achieved
+# rate; 0 when every one was accepted.
+publish_cmd() {   # SYS RATE COUNT → the command line, for the record
+    if [ "$1" = bf ]; then echo "birdfeed gen --canonical --stamp --rate $2 --count $3 | birdfeed ingest"
+    else echo "nchanpub --rate $2 --count $3 http://127.0.0.1:PORT/pub"; fi
+}
+publish() {
+    local sys=$1 rate=$2 count=$3 t0 t1 rc
+    t0=$(date +%s%N)
+    if [ "$sys" = bf ]; then
+        "$BF" gen --canonical --stamp --rate "$rate" --count "$count" | "$BF" ingest >/dev/null
+        rc=$(( PIPESTATUS[0] | PIPESTATUS[1] ))
+    else
+        "$NCHANPUB" --rate "$rate" --count "$count" --duration $((count / rate + 30)) "http://127.0.0.1:$NCHAN_PORT/pub" >/dev/null
+        rc=$?
+    fi
+    t1=$(date +%s%N)
+    PUB_RATE=$(calc "$count / (($t1 - $t0) / 1e9)")
+    return "$rc"
+}
+
+# run_load SYS CONNS RATE COUNT TAG: CONNS subscribers, then COUNT messages at
+# RATE/s. Sets LINE (sseload's key=value line), PUB_RATE, PUB_OK, LOAD_CMD.
+run_load() {
+    local sys=$1 conns=$2 rate=$3 count=$4 tag=$5 url ready lp
+    url=$(sub_url "$sys")
+    ready=$T/ready.$tag
+    rm -f "$ready"
+    local dur=$(( conns / RAMP + count / rate + 30 ))
+    LOAD_CMD="sseload --conns $conns --ramp $RAMP --expect $count --duration $dur --settle 500 --ready-file F '${url/127.0.0.1:*\//HOST/}'; $(publish_cmd "$sys" "$rate" "$count")"
+    "$SSELOAD" --conns "$conns" --ramp "$RAMP" --expect "$count" --duration "$dur" --settle 500 \
+        --ready-file "$ready" "$url" >"$LOGS/$tag.load" 2>&1 &
+    lp=$!
+    LINE=""; PUB_OK=0; PUB_RATE=0
+    if ! wait_until $(( conns / RAMP + 30 )) test -e "$ready"; then
+        log "$tag: subscribers did not settle"
+        stop_proc "$lp"
+        return 1
+    fi
+    if publish "$sys" "$rate" "$count" >"$LOGS/$tag.pub" 2>&1; then PUB_OK=1; fi
+    wait "$lp"
+    LINE=$(grep '^conns=' "$LOGS/$tag.load")
+    log "$tag: $(head -n 1 "$LOGS/$tag.load") (published at $(fmt "$PUB_RATE") msg/s)"
+    [ -n "$LINE" ]
+}
+
+# A step passes when everything arrived, p99 is within LIMIT ms and the
+# publisher kept at least 90 % of the rate it was asked for.
+passes() {   # RATE LIMIT_MS
+    [ -n "$LINE" ] && [ "$PUB_OK" = 1 ] && [ "$(kv delivered_pct "$LINE")" = "100.00" ] &&
+        le "$(kv p99_ms "$LINE")" "$2" && le "$(calc "0.9 * $1")" "$PUB_RATE"
+}
+describe() {   # a figure from LINE
+    echo "$(kv delivered_pct "$LINE") % delivered, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms (p50 $(fmt "$(kv p50_ms "$LINE")" 1), max $(fmt "$(kv max_ms "$LINE")" 0)), $(kv avg_data_b "$LINE") B"
+}
+
+# ---------------------------------------------------------------- start
+BF_OK=0
+if bf_check; then
+    if bf_up; then BF_OK=1; else bf_down; fi
+fi
+[ "$BF_OK" = 1 ] || log "birdfeed: $BF_WHY"
+NC_OK=0
+if nchan_up; then NC_OK=1; fi
+NC_WHY="not available: nginx with Nchan did not start (libnginx-mod-nchan installed? see $LOGS)"
+
+# ---------------------------------------------------------------- P1
+if want P1; then
+    bf_fig=$BF_WHY; nc_fig=$NC_WHY; ratio="–"; met="–"; bf_p99=""; nc_p99=""
+    if [ "$BF_OK" = 1 ]; then
+        if run_load bf "$P1_CONNS" "$P1_RATE" "$P1_COUNT" p1-birdfeed; then
+            cmd "$LOAD_CMD"; bf_fig="$(describe) $REF"; bf_p99=$(kv p99_ms "$LINE")
+            if [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$bf_p99" 20; then met=yes; else met=no; fi
+        else bf_fig="failed: see $LOGS/p1-birdfeed.*"; met=no; fi
+    fi
+    if [ "$NC_OK" = 1 ]; then
+        if run_load nchan "$P1_CONNS" "$P1_RATE" "$P1_COUNT" p1-nchan; then
+            cmd "$LOAD_CMD"; nc_fig="$(describe) $REF"; nc_p99=$(kv p99_ms "$LINE")
+        else nc_fig="failed: see $LOGS/p1-nchan.*"; fi
+    fi
+    [ -n "$bf_p99" ] && [ -n "$nc_p99" ] && ratio="$(fmt "$(calc "$nc_p99 / ($bf_p99 > 0 ? $bf_p99 : 0.001)")" 2) (p99)"
+    row "P1: $P1_CONNS subscribers via nginx, $P1_RATE msg/s × $P1_COUNT" "$bf_fig" "$nc_fig" "$ratio" "100 %, p99 ≤ 20 ms" "$met"
+fi
+
+# ---------------------------------------------------------------- P2
+if want P2; then
+    bf_fig=$BF_WHY; nc_fig=$NC_WHY; ratio="–"; met="–"
+    bf_rate=$P2_START; nc_rate=$P2_START; bf_best=0; nc_best=0; bf_go=$BF_OK; nc_go=$NC_OK
+    bf_best_line=""; nc_best_line=""; bf_stop=""; nc_stop=""
+    for step in $(seq 1 "$P2_STEPS"); do
+        [ "$bf_go" = 1 ] || [ "$nc_go" = 1 ] || break
+        if [ "$bf_go" = 1 ]; then
+            run_load bf "$P2_CONNS" "$bf_rate" $((bf_rate * P2_SECS)) "p2-birdfeed-$bf_rate"
+            if passes "$bf_rate" 100; then bf_best=$bf_rate; bf_best_line=$LINE; bf_best_cmd=$LOAD_CMD; bf_rate=$((bf_rate * 3 / 2))
+            else bf_go=0; bf_stop="$bf_rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; fi
+        fi
+        if [ "$nc_go" = 1 ]; then
+            run_load nchan "$P2_CONNS" "$nc_rate" $((nc_rate * P2_SECS)) "p2-nchan-$nc_rate"
+            if passes "$nc_rate" 100; then nc_best=$nc_rate; nc_best_line=$LINE; nc_best_cmd=$LOAD_CMD; nc_rate=$((nc_rate * 3 / 2))
+            else nc_go=0; nc_stop="$nc_rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; fi
+        fi
+    done
+    p2_fig() {   # BEST BEST_LINE BEST_CMD STOP GO → FIG
+        local best=$1 line=$2 c=$3 stop=$4 go=$5
+        if [ "$best" = 0 ]; then FIG="below $P2_START msg/s (failed at $stop)"; return; fi
+        cmd "$c"
+        FIG="$best msg/s = $(calc "$best * $P2_CONNS") events/s, p99 $(fmt "$(kv p99_ms "$line")" 1) ms $REF; $([ "$go" = 1 ] && echo "step limit reached" || echo "next step $stop")"
+    }
+    if [ "$BF_OK" = 1 ]; then p2_fig "$bf_best" "$bf_best_line" "${bf_best_cmd:-}" "$bf_stop" "$bf_go"; bf_fig=$FIG; fi
+    if [ "$NC_OK" = 1 ]; then p2_fig "$nc_best" "$nc_best_line" "${nc_best_cmd:-}" "$nc_stop" "$nc_go"; nc_fig=$FIG; fi
+    if [ "$BF_OK" = 1 ] && [ "$NC_OK" = 1 ] && [ "$nc_best" != 0 ]; then
+        ratio="$(fmt "$(calc "$bf_best / $nc_best")" 2) (rate)"
+        if le 1.5 "$(calc "$bf_best / $nc_best")"; then met=yes; else met=no; fi
+    fi
+    row "P2: highest rate, $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms (steps ×1.5 from $P2_START msg/s, ${P2_SECS} s each)" \
+        "$bf_fig" "$nc_fig" "$ratio" "≥ 1.5 × Nchan" "$met"
+fi
+
+# ---------------------------------------------------------------- P4 (uses the history P1/P2 left)
+if want P4; then
+    bf_fig=$BF_WHY; nc_fig=$NC_WHY; met="–"; ratio="–"; bf_c=""; nc_c=""
+    p4_cmd() { echo "sseload --conns $P4_TRIES --ramp 10 --expect 500 --duration 30 '$1'"; }
+    if [ "$BF_OK" = 1 ]; then
+        "$BF" gen --canonical --stamp --rate 5000 --count 600 | "$BF" ingest >/dev/null 2>&1
+        "$SSELOAD" --conns "$P4_TRIES" --ramp 10 --expect 500 --duration 30 \
+            "http://127.0.0.1:$BF_NGINX_PORT/stream?preload=500" >"$LOGS/p4-birdfeed.load" 2>&1
+        LINE=$(grep '^conns=' "$LOGS/p4-birdfeed.load")
+        if [ "$(kv delivered_pct "$LINE")" = "100.00" ]; then
+            bf_c=$(kv complete_p50_ms "$LINE")
+            cmd "$(p4_cmd '/stream?preload=500')"
+            bf_fig="500th event after $(fmt "$bf_c" 1) ms (median of $P4_TRIES, max $(fmt "$(kv complete_max_ms "$LINE")" 1)) $REF"
+            if le "$bf_c" 30; then met=yes; else met=no; fi
+        else bf_fig="failed: $(head -n 1 "$LOGS/p4-birdfeed.load")"; met=no; fi
+    fi
+    if [ "$NC_OK" = 1 ]; then
+        "$NCHANPUB" --rate 5000 --count 500 "http://127.0.0.1:$NCHAN_PORT/pub-preload" >"$LOGS/p4-nchan.pub" 2>&1
+        "$SSELOAD" --conns "$P4_TRIES" --ramp 10 --expect 500 --duration 30 \
+            "http://127.0.0.1:$NCHAN_PORT/sub-preload" >"$LOGS/p4-nchan.load" 2>&1
+        LINE=$(grep '^conns=' "$LOGS/p4-nchan.load")
+        if [ "$(kv delivered_pct "$LINE")" = "100.00" ]; then
+            nc_c=$(kv complete_p50_ms "$LINE")
+            cmd "nchanpub --rate 5000 --count 500 …/pub-preload; $(p4_cmd '/sub-preload')"
+            nc_fig="500th event after $(fmt "$nc_c" 1) ms (median of $P4_TRIES, max $(fmt "$(kv complete_max_ms "$LINE")" 1)) $REF"
+        else nc_fig="failed: $(head -n 1 "$LOGS/p4-nchan.load")"; fi
+    fi
+    [ -n "$bf_c" ] && [ -n "$nc_c" ] && ratio="$(fmt "$(calc "$nc_c / ($bf_c > 0 ? $bf_c : 0.001)")" 2) (time)"
+    row "P4: preload of 500 through nginx" "$bf_fig" "$nc_fig" "$ratio" "500th event ≤ 30 ms" "$met"
+fi
+
+# ---------------------------------------------------------------- P3 (fresh stacks)
+if want P3; then
+    bf_fig=$BF_WHY; nc_fig=$NC_WHY; met="–"; ratio="–"; bf_per=""; nc_per=""
+    # Per process: sseload 1 fd a subscriber; nginx 2 (birdfeed: client + FastCGI)
+    # or 1 (Nchan), spread over $WORKERS workers; a responder process 1, over $WORKERS.
+    p3_n=$P3_WANT
+    lim=$((FDMAX - 100)); [ "$lim" -lt "$p3_n" ] && p3_n=$lim
+    lim=$(( (FDMAX - 1000) * WORKERS / 2 * 9 / 10 )); [ "$lim" -lt "$p3_n" ] && p3_n=$lim
+    P3_NOTE="$p3_n subscribers (fd limit $FDMAX per process: sseload 1 fd per stream, nginx 2 per birdfeed stream and 1 per Nchan stream over $WORKERS workers, responder 1 per stream over $WORKERS processes)"
+    # group_delta LINE PIDS: bytes per connected subscriber that PIDS grew by.
+    group_delta() {
+        local line=$1 pids=",$2," sum=0 entry pid before idle
+        for entry in $(kv rss_pids "$line" | tr ',' ' '); do
+            IFS=: read -r pid before idle <<<"$entry"
+            case "$pids" in *",$pid,"*) [ "$idle" -ge 0 ] && sum=$((sum + idle - before));; esac
+        done
+        calc "$sum * 1024 / $(kv connected "$line")"
+    }
+    p3_run() {   # SYS URL PIDS TAG → LINE
+        local ready=$T/ready.$4 lp
+        rm -f "$ready"
+        "$SSELOAD" --conns "$p3_n" --ramp 2000 --expect 1 --duration $((p3_n / 2000 + 90)) --settle 1000 \
+            --pid-rss "$3" --ready-file "$ready" "$2" >"$LOGS/$4.load" 2>&1 &
+        lp=$!
+        LINE=""
+        if ! wait_until $((p3_n / 2000 + 60)) test -e "$ready"; then log "$4: no plateau"; stop_proc "$lp"; return 1; fi
+        publish "$1" 1 1 >"$LOGS/$4.pub" 2>&1
+        wait "$lp"
+        LINE=$(grep '^conns=' "$LOGS/$4.load")
+        log "$4: $(head -n 1 "$LOGS/$4.load")"
+        [ -n "$LINE" ] && [ "$(kv plateau "$LINE")" = 1 ]
+    }
+    p3_cmd="sseload --conns $p3_n --ramp 2000 --expect 1 --settle 1000 --pid-rss PIDS --ready-file F URL; one message published at the plateau"
+    if [ "$BF_OK" = 1 ]; then
+        bf_down
+        if bf_up; then
+            resp=$(family "$BF_FCGI_PID"); ngx=$(family "$BF_NGINX_PID")
+            if p3_run bf "http://127.0.0.1:$BF_NGINX_PORT/stream?preload=0" "$resp,$ngx" p3-birdfeed; then
+                bf_per=$(group_delta "$LINE" "$resp"); bf_ngx=$(group_delta "$LINE" "$ngx")
+                cmd "$p3_cmd"
+                bf_fig="responder $(fmt "$bf_per" 0) B + nginx $(fmt "$bf_ngx" 0) B per subscriber; broadcast: $(kv connected "$LINE") connected, $(describe) $REF"
+                if le "$bf_per" 4096 && [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$(kv p99_ms "$LINE")" 250; then met=yes; else met=no; fi
+                bf_tot=$(calc "$bf_per + $bf_ngx")
+            else bf_fig="failed: $(head -n 1 "$LOGS/p3-birdfeed.load" 2>/dev/null)"; met=no; fi
+        else bf_fig=$BF_WHY; met=no; fi
+        bf_down
+    fi
+    if [ "$NC_OK" = 1 ]; then
+        nchan_down
+        if nchan_up; then
+            ngx=$(family "$NCHAN_PID")
+            if p3_run nchan "http://127.0.0.1:$NCHAN_PORT/sub" "$ngx" p3-nchan; then
+                nc_per=$(group_delta "$LINE" "$ngx")
+                cmd "$p3_cmd"
+                nc_fig="nginx+Nchan $(fmt "$nc_per" 0) B per subscriber; broadcast: $(kv connected "$LINE") connected, $(describe) $REF"
+            else nc_fig="failed: $(head -n 1 "$LOGS/p3-nchan.load" 2>/dev/null)"; fi
+        fi
+        nchan_down
+    fi
+    [ -n "$bf_per" ] && [ -n "$nc_per" ] && ratio="$(fmt "$(calc "$nc_per / ($bf_tot > 0 ? $bf_tot : 1)")" 2) (memory, responder+nginx)"
+    row "P3: $P3_NOTE, idle, then one broadcast" "$bf_fig" "$nc_fig" "$ratio" "responder ≤ 4 KiB/subscriber, broadcast p99 ≤ 250 ms" "$met"
+fi
+bf_down; nchan_down
+
+# ---------------------------------------------------------------- P5
+if want P5; then
+    if [ -f tests/bench/ingest.sh ]; then
+        bash tests/bench/ingest.sh >"$LOGS/p5.out" 2>&1; rc=$?
+        cmd "bash tests/bench/ingest.sh"
+        fig="$(tail -n 3 "$LOGS/p5.out" | paste -sd';' - | tr '|' '/') (exit $rc) $REF"
+        row "P5: ingest of canonical tweets from a file" "$fig" "n/a (Redis itself is the peer)" "see figure" "≥ 80 % of redis-benchmark; ≥ 30 000/s for v1.1" "see figure"
+    elif "$BF" ingest --help >/dev/null 2>&1 && "$BF" gen --help >/dev/null 2>&1; then
+        n=$([ -n "${BENCH_QUICK:-}" ] && echo 50000 || echo 200000)
+        unset REDIS_PORT; start_redis; p5_redis=$REDIS_PID
+        "$BF" gen --canonical --count "$n" >"$T/p5.ndjson" 2>"$LOGS/p5-gen.err"
+        lines=$(wc -l <"$T/p5.ndjson")
+        t0=$(date +%s%N); "$BF" ingest "$T/p5.ndjson" >"$LOGS/p5-ingest.out" 2>&1; rc=$?; t1=$(date +%s%N)
+        ing=$(calc "$lines / (($t1 - $t0) / 1e9)")
+        rcli DEL "${BIRDFEED_PREFIX}tweets" >/dev/null
+        script="local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2]) redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id"
+        sha=$(rcli SCRIPT LOAD "$script")
+        sample=$(head -n 1 "$T/p5.ndjson")
+        redis-benchmark -p "$REDIS_PORT" -n "$n" -c 1 -P 512 -q EVALSHA "$sha" 2 "${BIRDFEED_PREFIX}tweets" "${BIRDFEED_PREFIX}live" 100000 "$sample" >"$LOGS/p5-redis-benchmark.out" 2>&1
+        rb=$(tr '\r' '\n' <"$LOGS/p5-redis-benchmark.out" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)
+        stop_proc "$p5_redis"
+        if [ "$rc" = 0 ] && [ -n "$rb" ]; then
+            r=$(calc "$ing / $rb")
+            cmd "birdfeed gen --canonical --count $n > F; time birdfeed ingest F"; r1=$REF
+            cmd "redis-benchmark -n $n -c 1 -P 512 EVALSHA <XADD+PUBLISH script> 2 tweets live 100000 '<tweet>'"; r2=$REF
+            row "P5: ingest of $lines canonical tweets from a file" \
+                "$(fmt "$ing" 0) tweets/s $r1" \
+                "redis-benchmark, same script: $(fmt "$rb" 0)/s $r2" \
+                "$(fmt "$r" 2) (of Redis)" "≥ 0.80 × redis-benchmark" "$(le 0.8 "$r" && echo yes || echo no)"
+        else
+            row "P5: ingest of canonical tweets from a file" "failed: ingest exit $rc, redis-benchmark '${rb}' (see $LOGS)" "–" "–" "≥ 0.80 × redis-benchmark" "no"
+        fi
+        row "P5: ingest of full v1.1 objects" "not available: no v1.1 generator or corpus in main (tests/bench/ingest.sh will measure it)" "–" "–" "≥ 30 000/s" "–"
+    else
+        row "P5: ingest from a file" "not available: 'birdfeed ingest' / 'birdfeed gen' are not in main yet" "–" "–" "≥ 80 % of redis-benchmark" "–"
+    fi
+fi
+
+# ---------------------------------------------------------------- P6
+if want P6; then
+    if [ -x "$MATCH_BENCH" ]; then
+        "$MATCH_BENCH" >"$LOGS/p6.out" 2>&1; rc=$?
+        us=$(sed -n 's/.* \([0-9.]*\) us\/tweet.*/\1/p' "$LOGS/p6.out" | tail -n 1)
+        if [ "$rc" = 0 ] && [ -n "$us" ]; then
+            cmd "build/tests/bench/match_bench"
+            row "P6: matching, 10 000 filters" "$us µs per tweet per process ($(head -n 1 "$LOGS/p6.out" | sed 's/^match_bench: //')) $REF" "–" "–" "≤ 20 µs/tweet" "$(le "$us" 20 && echo yes || echo no)"
+        else
+            row "P6: matching, 10 000 filters" "failed: match_bench exit $rc: $(tail -n 1 "$LOGS/p6.out")" "–" "–" "≤ 20 µs/tweet" "no"
+        fi
+    else
+        row "P6: matching, 10 000 filters" "not available: build/tests/bench/match_bench (filters) is not in main yet" "–" "–" "≤ 20 µs/tweet" "–"
+    fi
+fi
+
+# ---------------------------------------------------------------- report
+{
+    echo "### birdfeed vs Nchan — $(date -u '+%Y-%m-%d %H:%M UTC'), $(( $(date +%s) - BENCH_START )) s"
+    echo
+    echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB," \
+         "Linux $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), Nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)," \
+         "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $WORKERS nginx workers for both, $WORKERS responder processes."
+    echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
+    echo
+    echo "| workload | birdfeed | Nchan | ratio | target | met? |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}" | sort -s -t: -k1,1 | while IFS= read -r r; do echo "| ${r//|/ | } |"; done
+    echo
+    echo "Commands (sseload and nchanpub are build/tests/bench/*; URLs on loopback ports chosen per run):"
+    for i in "${!CMDS[@]}"; do echo "- [$((i + 1))] \`${CMDS[$i]}\`"; done
+} | tee "$BIRDFEED_BUILD/bench-table.md"
