@@ -99,15 +99,19 @@ nchan_up() {
     NCHAN_N=$((NCHAN_N + 1))
     local d=$T/nchan$NCHAN_N
     mkdir -p "$d"
-    NCHAN_PORT=$(free_port)
-    sed -e "s#@DIR@#$d#g; s#@PORT@#$NCHAN_PORT#g; s#@WORKERS@#$WORKERS#g" \
-        -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
-        -e "s#worker_connections .*#worker_connections $((FDMAX - 1000));#" \
-        tests/bench/nchan.conf >"$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >>"$d/stderr" 2>&1 &
-    NCHAN_PID=$!
+    for _ in 1 2 3 4 5; do     # a free port can be taken between the check and the bind: retry
+        NCHAN_PORT=$(free_port)
+        sed -e "s#@DIR@#$d#g; s#@PORT@#$NCHAN_PORT#g; s#@WORKERS@#$WORKERS#g" \
+            -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
+            -e "s#worker_connections .*#worker_connections $((FDMAX - 1000));#" \
+            tests/bench/nchan.conf >"$d/nginx.conf"
+        nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >>"$d/stderr" 2>&1 &
+        NCHAN_PID=$!
+        wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$NCHAN_PORT) || ! kill -0 $NCHAN_PID" 2>/dev/null
+        kill -0 "$NCHAN_PID" 2>/dev/null && break
+    done
     bf_track "$NCHAN_PID"
-    wait_until 10 port_open "$NCHAN_PORT" || { log "nginx+Nchan did not start: $(tail -n 3 "$d/error.log" "$d/stderr" 2>/dev/null)"; return 1; }
+    port_open "$NCHAN_PORT" || { log "nginx+Nchan did not start: $(tail -n 3 "$d/error.log" "$d/stderr" 2>/dev/null)"; return 1; }
 }
 nchan_down() { stop_proc "$NCHAN_PID"; NCHAN_PID=""; }
 

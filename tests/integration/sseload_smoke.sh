@@ -54,13 +54,15 @@ def serve(c):
         c.sendall(data[i:i + 4]); time.sleep(0.0005)
     c.close()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+s.bind(("127.0.0.1", 0)); s.listen(64)
+with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 while True:
     c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
-FPORT=$(free_port)
-python3 "$T/fixture.py" "$FPORT" & bf_track $!
-wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FPORT" || fail "fixture server did not start"
+python3 "$T/fixture.py" "$T/fixture.port" & bf_track $!      # it picks a free port itself
+wait_until 10 test -s "$T/fixture.port" || fail "fixture server did not start"
+FPORT=$(cat "$T/fixture.port")
 
 for kind in chunked plain; do
     out=$("$SSELOAD" --conns 3 --ramp 0 --duration 20 "http://127.0.0.1:$FPORT/$kind") || fail "sseload $kind exited $?"
@@ -92,11 +94,16 @@ ok "refuses non-loopback targets and bad options"
 # --- a real nginx + Nchan ---------------------------------------------------
 command -v nginx >/dev/null || fail "nginx is not installed (make deps)"
 [ -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || fail "libnginx-mod-nchan is not installed (make deps)"
-NPORT=$(free_port)
 mkdir -p "$T/nchan"
-sed "s#@DIR@#$T/nchan#g; s#@PORT@#$NPORT#g; s#@WORKERS@#2#g" "$BF_ROOT/tests/bench/nchan.conf" >"$T/nchan/nginx.conf"
-nginx -p "$T/nchan" -e "$T/nchan/error.log" -c "$T/nchan/nginx.conf" & bf_track $!
-wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NPORT" || fail "nginx+nchan did not start: $(cat "$T/nchan/error.log")"
+for _ in 1 2 3 4 5; do         # a free port can be taken between the check and the bind: retry
+    NPORT=$(free_port)
+    sed "s#@DIR@#$T/nchan#g; s#@PORT@#$NPORT#g; s#@WORKERS@#2#g" "$BF_ROOT/tests/bench/nchan.conf" >"$T/nchan/nginx.conf"
+    nginx -p "$T/nchan" -e "$T/nchan/error.log" -c "$T/nchan/nginx.conf" & NGPID=$!
+    wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$NPORT) || ! kill -0 $NGPID" 2>/dev/null
+    kill -0 "$NGPID" 2>/dev/null && break
+done
+bf_track "$NGPID"
+kill -0 "$NGPID" 2>/dev/null || fail "nginx+nchan did not start: $(cat "$T/nchan/error.log")"
 
 "$SSELOAD" --conns 40 --ramp 400 --expect 150 --duration 60 --settle 300 --ready-file "$T/subscribed" \
     "http://127.0.0.1:$NPORT/sub" >"$T/load.out" &
