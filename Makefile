@@ -98,7 +98,24 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/birdfeed $(DESTDIR)$(BINDIR)/birdfeed-fcgi
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
+# make fuzz: build each tests/fuzz/fuzz_NAME.c with clang's libFuzzer and run it for
+# FUZZ_SECONDS on a scratch corpus seeded from tests/fuzz/corpus/NAME/ (not part of make test).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@set -e; mkdir -p build-fuzz; for src in $(FUZZ_SRC); do \
+	    name=$$(basename $$src .c); corpus=$${name#fuzz_}; dict=tests/fuzz/$$corpus.dict; \
+	    echo "fuzz: building $$name"; \
+	    $(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
+	        -o build-fuzz/$$name $$src $(LIB_SRC) $(LDLIBS); \
+	    mkdir -p build-fuzz/corpus/$$corpus; \
+	    echo "fuzz: running $$name for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	        $$([ -f $$dict ] && echo -dict=$$dict) build-fuzz/corpus/$$corpus tests/fuzz/corpus/$$corpus; \
+	done
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)
