@@ -125,12 +125,6 @@ static void append_u64(buf *b, unsigned long long v)
     buf_append(b, tmp + i, sizeof tmp - i);
 }
 
-/* ,"key": */
-static void append_key(buf *b, const char *key_with_quotes)
-{
-    buf_appends(b, key_with_quotes);
-}
-
 /* ---- dates ---- */
 
 static long long days_from_civil(long long y, int m, int d)
@@ -237,7 +231,7 @@ static int emit_list(ctx *c, const char *key, const char *what, int canon, int e
     int src = canon >= 0 ? canon : ents, i = 0, first = 1;
     char name[96];
 
-    append_key(c->out, key);
+    buf_appends(c->out, key);   /* ,"name": */
     buf_appendc(c->out, '[');
     t = jdoc_kind(c->d, src);
     if (t != JDOC_NONE && t != JDOC_NULL && t != JDOC_ARRAY)
