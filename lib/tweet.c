@@ -214,8 +214,12 @@ static int parse_date(const char *s, size_t n, char *out)
     long long days = (t >= 0 ? t : t - 86399) / 86400, rem = t - days * 86400, yy;
     civil_from_days(days, &yy, &mo, &d);
     if (yy < 0 || yy > 9999) return -1;
-    snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", yy, mo, d, (int)(rem / 3600), (int)(rem / 60 % 60),
-             (int)(rem % 60));
+    /* "YYYY-MM-DDTHH:MM:SSZ" by hand: this runs once per tweet */
+    int v[6] = {(int)yy, mo, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
+    static const unsigned char at[6] = {0, 5, 8, 11, 14, 17}, width[6] = {4, 2, 2, 2, 2, 2};
+    memcpy(out, "0000-00-00T00:00:00Z", 21);
+    for (int k = 0; k < 6; k++)
+        for (int j = at[k] + width[k] - 1, x = v[k]; j >= at[k]; j--, x /= 10) out[j] = (char)('0' + x % 10);
     return 0;
 }
 
@@ -237,18 +241,24 @@ static int emit_list(ctx *c, const char *key, const char *what, int canon, int e
     if (t != JDOC_NONE && t != JDOC_NULL && t != JDOC_ARRAY)
         return reject(c, "%s: expected an array, found %s", what, kind_name(t));
     for (int e = jdoc_child(c->d, src); e >= 0; e = jdoc_next(c->d, e), i++) {
+        jdoc_type et = jdoc_kind(c->d, e);
+        int vnode = e;
         str v;
-        snprintf(name, sizeof name, "%s[%d]", what, i);
         if (canon >= 0) {
-            if (jdoc_kind(c->d, e) != JDOC_STRING)
-                return reject(c, "%s: expected a string, found %s", name, kind_name(jdoc_kind(c->d, e)));
-            if (get_str(c, e, name, &v) < 0) return -1;
+            if (et != JDOC_STRING) goto wrong;
         } else {
-            if (jdoc_kind(c->d, e) != JDOC_OBJECT)
-                return reject(c, "%s: expected an object, found %s", name, kind_name(jdoc_kind(c->d, e)));
-            if (get_str(c, jdoc_get(c->d, e, field), name, &v) < 0) return -1;
-            if (v.s == NULL && alt && get_str(c, jdoc_get(c->d, e, alt), name, &v) < 0) return -1;
-            if (v.s == NULL) continue;
+            if (et != JDOC_OBJECT) goto wrong;
+            vnode = jdoc_get(c->d, e, field);
+            if (alt && (jdoc_kind(c->d, vnode) == JDOC_NONE || jdoc_kind(c->d, vnode) == JDOC_NULL))
+                vnode = jdoc_get(c->d, e, alt);
+            et = jdoc_kind(c->d, vnode);
+            if (et == JDOC_NONE || et == JDOC_NULL) continue;
+            if (et != JDOC_STRING) goto wrong;
+        }
+        v.s = jdoc_str(c->d, vnode, &v.n);
+        if (memchr(v.s, '\0', v.n)) {
+            snprintf(name, sizeof name, "%s[%d]", what, i);
+            return get_str(c, vnode, name, &v);   /* names the NUL */
         }
         if (sign && v.n > 0 && v.s[0] == sign) {
             v.s++;
@@ -258,6 +268,11 @@ static int emit_list(ctx *c, const char *key, const char *what, int canon, int e
         if (!first) buf_appendc(c->out, ',');
         first = 0;
         buf_append_json_str(c->out, v.s, v.n);
+        continue;
+    wrong:
+        snprintf(name, sizeof name, "%s[%d]", what, i);
+        return reject(c, "%s: expected %s, found %s", name, canon >= 0 || vnode != e ? "a string" : "an object",
+                      kind_name(et));
     }
     buf_appendc(c->out, ']');
     return 0;

@@ -180,6 +180,12 @@ static void test_rejects(void)
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
                   "\"sent_us\":1e6}", "sent_us: expected a non-negative integer");
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                  "\"entities\":{\"hashtags\":[{\"text\":\"ok\"},5]}}", "hashtags[1]: expected an object, found a number");
+    ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                  "\"mentions\":[\"x\\u0000\"]}", "mentions[0]: contains a NUL character");
+    ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                  "\"entities\":\"none\"}", "entities: expected an object, found a string");
+    ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
                   "\"retweet_count\":99999999999999999999}", "retweet_count: integer too large");
 }
 
