@@ -350,7 +350,15 @@ static int normalize(ctx *c)
     /* id */
     if (get_id(c, jdoc_get(d, t, "id_str"), "id_str", &id) < 0) return -1;
     if (id.s == NULL && get_id(c, jdoc_get(d, t, "id"), "id", &id) < 0) return -1;
-    if (id.s == NULL) return reject(c, "no id");
+    if (id.s == NULL) {
+        /* streaming APIs interleave control messages with tweets: name them */
+        static const char *const notices[] = {"delete", "limit", "scrub_geo", "status_withheld", "user_withheld",
+                                              "disconnect", "warning", "errors", "event"};
+        for (size_t i = 0; i < sizeof notices / sizeof notices[0]; i++)
+            if (jdoc_get(d, root, notices[i]) >= 0)
+                return reject(c, "no id (a \"%s\" message, not a tweet)", notices[i]);
+        return reject(c, "no id");
+    }
 
     /* text: extended_tweet.full_text > full_text > text (v2: note_tweet.text > text) */
     ext = jdoc_get(d, t, v2 ? "note_tweet" : "extended_tweet");

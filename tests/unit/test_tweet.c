@@ -148,6 +148,10 @@ static void test_rejects(void)
     ASSERT_REJECT("hello", "not JSON: expected a value, found 'h' at byte 0");
     ASSERT_REJECT("{\"id\":\"1\",", "not JSON: unexpected end of input at byte 10");
     ASSERT_REJECT("[1,2]", "not an object: found an array");
+    ASSERT_REJECT("{\"delete\":{\"status\":{\"id\":1,\"id_str\":\"1\",\"user_id\":3}}}",
+                  "no id (a \"delete\" message, not a tweet)");
+    ASSERT_REJECT("{\"limit\":{\"track\":12}}", "no id (a \"limit\" message, not a tweet)");
+    ASSERT_REJECT("{\"errors\":[{\"title\":\"x\"}]}", "no id (a \"errors\" message, not a tweet)");
     ASSERT_REJECT("\"str\"", "not an object: found a string");
     ASSERT_REJECT("{\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"}", "no id");
     ASSERT_REJECT("{\"id\":\"1\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"}", "no text");
