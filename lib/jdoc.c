@@ -332,7 +332,7 @@ int jdoc_parse(jdoc *d, const char *s, size_t len, int max_depth, char *err, siz
     d->src = s;
     d->len = len;
     d->pos = 0;
-    d->max_depth = max_depth;
+    d->max_depth = max_depth < JDOC_DEPTH_MAX ? max_depth : JDOC_DEPTH_MAX;
     d->err = errlen ? err : dummy;
     d->errlen = errlen ? errlen : sizeof dummy;
     if (len > UINT32_MAX - 1) return fail(d, 0, "input too large (%zu bytes)", len);

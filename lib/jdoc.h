@@ -30,13 +30,16 @@ typedef enum jdoc_type {
 
 typedef struct jdoc jdoc;
 
+#define JDOC_DEPTH_MAX 512
+
 /* A new empty document; free with jdoc_free. Never NULL. */
 jdoc *jdoc_new(void);
 void jdoc_free(jdoc *d);   /* d may be NULL */
 
 /* Parse s[0..len) (one JSON value, surrounded by optional whitespace; a
  * leading UTF-8 byte order mark is skipped) into d, replacing what d held.
- * Containers may nest at most max_depth levels. Returns 0, or -1 with a
+ * Containers may nest at most max_depth levels (capped at JDOC_DEPTH_MAX:
+ * the parser recurses once per level). Returns 0, or -1 with a
  * one-line reason naming the byte offset (0-based) in err, e.g.
  * "not JSON: unexpected end of input at byte 17", "invalid UTF-8 at byte 40",
  * "nesting deeper than 32 levels at byte 95". */

@@ -279,6 +279,15 @@ static void test_jdoc(void)
     BADJ("   ", "empty input at byte 3");
     BADJ("[[[[[[[[[1]]]]]]]]]", "nesting deeper than 8 levels at byte 8");
 #undef BADJ
+    /* the depth limit is capped, so a careless caller cannot overflow the stack */
+    {
+        size_t deep = 100000;
+        char *many = malloc(deep);
+        memset(many, '[', deep);
+        ASSERT_EQ(jdoc_parse(d, many, deep, 1 << 30, e, sizeof e), -1);
+        ASSERT_CONTAINS(e, "nesting deeper than 512 levels at byte 512");
+        free(many);
+    }
     /* eight levels are fine */
     ASSERT_EQ(jdoc_parse(d, "[[[[[[[[1]]]]]]]]", 17, 8, e, sizeof e), 0);
     jdoc_free(d);
