@@ -48,11 +48,12 @@ wait_until() {
     done
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+# free_port: a TCP port on 127.0.0.1 nobody listens on now. Chosen below
+# Linux's ephemeral range (32768+), so no outgoing connection can hold it.
 free_port() {
     local p
     for _ in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
@@ -62,15 +63,23 @@ free_port() {
 # Sets REDIS_PORT, REDIS_PID and exports BIRDFEED_REDIS. Restart with the same
 # port and data with restart_redis.
 start_redis() {
-    REDIS_PORT=${REDIS_PORT:-$(free_port)}
+    local fixed=${REDIS_PORT:-} try
     REDIS_ARGS=("$@")
     mkdir -p "$T/redis"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
-        --daemonize no --logfile "$T/redis/redis.log" "${REDIS_ARGS[@]}" &
-    REDIS_PID=$!
-    bf_track "$REDIS_PID"
-    export BIRDFEED_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
-    wait_until 10 redis-cli -p "$REDIS_PORT" ping || fail "redis did not start (see $T/redis/redis.log)"
+    for try in 1 2 3 4 5; do
+        REDIS_PORT=${fixed:-$(free_port)}
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
+            --daemonize no --logfile "$T/redis/redis.log" "${REDIS_ARGS[@]}" &
+        REDIS_PID=$!
+        bf_track "$REDIS_PID"
+        export BIRDFEED_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
+        wait_until 10 sh -c "redis-cli -p $REDIS_PORT ping || ! kill -0 $REDIS_PID" 2>/dev/null
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        # Lost a race for the port (or a restart found it in use): try again.
+        kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null
+        [ -n "$fixed" ] && sleep 0.5
+    done
+    fail "redis did not start (see $T/redis/redis.log)"
 }
 kill_redis() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 restart_redis() { start_redis "${REDIS_ARGS[@]}"; }
