@@ -3,16 +3,18 @@
  *
  * Each message is a canonical-looking tweet of about --size bytes whose last
  * field is "sent_us" (µs since the epoch when the message is written), so
- * sseload measures Nchan's latency exactly as it measures birdfeed's. One
- * keep-alive HTTP/1.1 connection, a POST per message, each answer read
- * before the next is sent; message i is due at start + i/rate and goes out
- * at once when the publisher runs late (the lag is reported).
+ * sseload measures Nchan's latency exactly as it measures birdfeed's.
+ * --conns keep-alive HTTP/1.1 connections (default 1), each a thread that
+ * POSTs its share of the messages and reads each answer before its next
+ * POST; message i is due at start + i/rate and goes out at once when the
+ * publisher runs late (the lag is reported).
  * Loopback only; bounded by --count and --duration. */
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +30,8 @@
 
 static struct {
     char host[256], port[8], path[2048];
-    long long rate, count, size, duration_s;
-} opt = {.rate = 100, .count = 1000, .size = 600, .duration_s = 60};
+    long long rate, count, size, duration_s, conns;
+} opt = {.rate = 100, .count = 1000, .size = 600, .duration_s = 60, .conns = 1};
 
 static struct sockaddr_storage target;
 static socklen_t target_len;
@@ -45,6 +47,7 @@ static void usage(FILE *out)
           "  -n, --count N       messages to send (default 1000)\n"
           "  -s, --size B        approximate message size in bytes (default 600)\n"
           "  -d, --duration S    give up after S seconds (default 60)\n"
+          "  -c, --conns N       publishing connections, sharing the rate (default 1)\n"
           "  -h, --help          this text\n\n"
           "Output: one line of key=value pairs: sent errors elapsed_s rate max_lag_ms.\n"
           "Exit status: 0 when every message was accepted (2xx), 1 otherwise, 2 on a\n"
@@ -208,61 +211,40 @@ static void sleep_until(uint64_t mono_us)
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
 }
 
-int main(int argc, char **argv)
+/* One publishing connection: messages first, first + conns, … each at its due time. */
+typedef struct sender {
+    pthread_t tid;
+    long long first;
+    long long sent, errors;
+    uint64_t max_lag;
+    size_t last_len;
+    int timed_out;
+} sender;
+
+static const char *pad_text;
+static uint64_t t_start, t_deadline;
+
+static void *sender_run(void *arg)
 {
-    static const struct option longopts[] = {
-        {"rate", required_argument, NULL, 'r'},  {"count", required_argument, NULL, 'n'},
-        {"size", required_argument, NULL, 's'},  {"duration", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "r:n:s:d:h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': if (num_opt("rate", optarg, 1, 1000000, &opt.rate) < 0) return 2; break;
-        case 'n': if (num_opt("count", optarg, 1, 100000000, &opt.count) < 0) return 2; break;
-        case 's': if (num_opt("size", optarg, 200, 60000, &opt.size) < 0) return 2; break;
-        case 'd': if (num_opt("duration", optarg, 1, 3600, &opt.duration_s) < 0) return 2; break;
-        case 'h': usage(stdout); return 0;
-        default: fprintf(stderr, "(nchanpub --help lists the options)\n"); return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "nchanpub: want exactly one URL\n(nchanpub --help lists the options)\n");
-        return 2;
-    }
+    sender *sd = arg;
+    buf msg = BUF_INIT, req = BUF_INIT, in = BUF_INIT;
+    int fd = -1;
     const char *why = "no answer";
-    if (url_resolve(argv[optind], &why) < 0) {
-        fprintf(stderr, "nchanpub: URL '%s': %s\n", argv[optind], why);
-        return 2;
-    }
-    signal(SIGPIPE, SIG_IGN);
-
-    /* The text pads the message to about --size bytes (sent_us adds ~30). */
-    static const char words[] = "birdfeed streams tweets to browsers with server sent events ";
-    buf text = BUF_INIT, msg = BUF_INIT, req = BUF_INIT, in = BUF_INIT;
-    size_t fixed = 243;          /* the JSON around the text, sent_us included */
-    size_t want = (size_t)opt.size > fixed ? (size_t)opt.size - fixed : 16;
-    while (text.len < want) buf_append(&text, words, want - text.len < sizeof words - 1 ? want - text.len : sizeof words - 1);
-
-    int fd = -1, rc = 0;
-    long long sent = 0, errors = 0;
-    uint64_t max_lag = 0;
-    uint64_t start = now_us(), deadline = start + (uint64_t)opt.duration_s * 1000000u;
-    for (long long i = 0; i < opt.count; i++) {
-        uint64_t due = start + (uint64_t)((double)i * 1e6 / (double)opt.rate);
+    for (long long i = sd->first; i < opt.count; i += opt.conns) {
+        uint64_t due = t_start + (uint64_t)((double)i * 1e6 / (double)opt.rate);
         uint64_t now = now_us();
         if (now < due) sleep_until(due);
-        else if (now - due > max_lag) max_lag = now - due;
-        if (now_us() >= deadline) {
-            fprintf(stderr, "nchanpub: stopped by --duration after %lld messages\n", sent);
-            rc = 1;
+        else if (now - due > sd->max_lag) sd->max_lag = now - due;
+        if (now_us() >= t_deadline) {
+            sd->timed_out = 1;
             break;
         }
         buf_reset(&msg);
         buf_printf(&msg, "{\"id\":\"%lld\",\"text\":\"%s\",\"user\":{\"screen_name\":\"nchanbench\","
                    "\"name\":\"Nchan Bench\",\"followers_count\":%lld},\"created_at\":\"2026-01-01T00:00:00Z\","
                    "\"lang\":\"en\",\"hashtags\":[\"bench\"],\"mentions\":[],\"urls\":[],\"retweet_count\":0,"
-                   "\"sent_us\":%llu}", 1000000 + i, text.data, i % 5000,
-                   (unsigned long long)wall_us());
+                   "\"sent_us\":%llu}", 1000000 + i, pad_text, i % 5000, (unsigned long long)wall_us());
+        sd->last_len = msg.len;
         buf_reset(&req);
         buf_printf(&req, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
                    "Accept: text/plain\r\nContent-Length: %zu\r\n\r\n", opt.path, opt.host, opt.port, msg.len);
@@ -282,13 +264,10 @@ int main(int argc, char **argv)
             buf_reset(&in);
         }
         if (status >= 200 && status < 300) {
-            sent++;
-        } else {
-            if (errors++ == 0) {
-                if (status > 0) fprintf(stderr, "nchanpub: message %lld: HTTP status %d\n", i, status);
-                else fprintf(stderr, "nchanpub: message %lld: %s\n", i, why);
-            }
-            rc = 1;
+            sd->sent++;
+        } else if (sd->errors++ == 0) {
+            if (status > 0) fprintf(stderr, "nchanpub: message %lld: HTTP status %d\n", i, status);
+            else fprintf(stderr, "nchanpub: message %lld: %s\n", i, why);
         }
         if (close_after && fd >= 0) {
             close(fd);
@@ -297,12 +276,74 @@ int main(int argc, char **argv)
         }
     }
     if (fd >= 0) close(fd);
-    double elapsed = (double)(now_us() - start) / 1e6;
-    printf("sent=%lld errors=%lld elapsed_s=%.2f rate=%.1f max_lag_ms=%.3f size=%zu\n", sent, errors, elapsed,
-           elapsed > 0 ? (double)sent / elapsed : 0.0, (double)max_lag / 1000, msg.len);
-    buf_free(&text);
     buf_free(&msg);
     buf_free(&req);
     buf_free(&in);
-    return rc;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"rate", required_argument, NULL, 'r'},  {"count", required_argument, NULL, 'n'},
+        {"size", required_argument, NULL, 's'},  {"duration", required_argument, NULL, 'd'},
+        {"conns", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "r:n:s:d:c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': if (num_opt("rate", optarg, 1, 1000000, &opt.rate) < 0) return 2; break;
+        case 'n': if (num_opt("count", optarg, 1, 100000000, &opt.count) < 0) return 2; break;
+        case 's': if (num_opt("size", optarg, 200, 60000, &opt.size) < 0) return 2; break;
+        case 'd': if (num_opt("duration", optarg, 1, 3600, &opt.duration_s) < 0) return 2; break;
+        case 'c': if (num_opt("conns", optarg, 1, 64, &opt.conns) < 0) return 2; break;
+        case 'h': usage(stdout); return 0;
+        default: fprintf(stderr, "(nchanpub --help lists the options)\n"); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "nchanpub: want exactly one URL\n(nchanpub --help lists the options)\n");
+        return 2;
+    }
+    const char *why = "no answer";
+    if (url_resolve(argv[optind], &why) < 0) {
+        fprintf(stderr, "nchanpub: URL '%s': %s\n", argv[optind], why);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    /* The text pads the message to about --size bytes. */
+    static const char words[] = "birdfeed streams tweets to browsers with server sent events ";
+    buf text = BUF_INIT;
+    size_t fixed = 243;          /* the JSON around the text, sent_us included */
+    size_t want = (size_t)opt.size > fixed ? (size_t)opt.size - fixed : 16;
+    while (text.len < want) buf_append(&text, words, want - text.len < sizeof words - 1 ? want - text.len : sizeof words - 1);
+    pad_text = text.data;
+
+    sender *ss = xcalloc((size_t)opt.conns, sizeof *ss);
+    t_start = now_us();
+    t_deadline = t_start + (uint64_t)opt.duration_s * 1000000u;
+    for (long long k = 0; k < opt.conns; k++) {
+        ss[k].first = k;
+        pthread_create(&ss[k].tid, NULL, sender_run, &ss[k]);
+    }
+    long long sent = 0, errors = 0;
+    uint64_t max_lag = 0;
+    size_t size = 0;
+    int timed_out = 0;
+    for (long long k = 0; k < opt.conns; k++) {
+        pthread_join(ss[k].tid, NULL);
+        sent += ss[k].sent;
+        errors += ss[k].errors;
+        if (ss[k].max_lag > max_lag) max_lag = ss[k].max_lag;
+        if (ss[k].last_len) size = ss[k].last_len;
+        timed_out |= ss[k].timed_out;
+    }
+    double elapsed = (double)(now_us() - t_start) / 1e6;
+    if (timed_out) fprintf(stderr, "nchanpub: stopped by --duration after %lld messages\n", sent);
+    printf("sent=%lld errors=%lld elapsed_s=%.2f rate=%.1f max_lag_ms=%.3f size=%zu\n", sent, errors, elapsed,
+           elapsed > 0 ? (double)sent / elapsed : 0.0, (double)max_lag / 1000, size);
+    free(ss);
+    buf_free(&text);
+    return sent == opt.count && errors == 0 ? 0 : 1;
 }
