@@ -260,7 +260,7 @@ static int emit_list(ctx *c, const char *key, const char *what, int canon, int e
             snprintf(name, sizeof name, "%s[%d]", what, i);
             return get_str(c, vnode, name, &v);   /* names the NUL */
         }
-        if (sign && v.n > 0 && v.s[0] == sign) {
+        while (sign && v.n > 0 && v.s[0] == sign) {   /* all of them, or a second pass would strip more */
             v.s++;
             v.n--;
         }

@@ -142,6 +142,15 @@ static void test_canonical_round_trip(void)
                 "\"retweet_count\":0,\"sent_us\":5}");
 }
 
+/* Found by fuzz_tweet: "@@who" must not become "@who" on one pass and "who" on the next. */
+static void test_repeated_signs(void)
+{
+    ASSERT_NORM("{\"id\":\"9\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                "\"hashtags\":[\"##x\",\"#\"],\"mentions\":[\"@@who\",\"@\"]}",
+                "{\"id\":\"9\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                "\"hashtags\":[\"x\"],\"mentions\":[\"who\"],\"urls\":[],\"retweet_count\":0}");
+}
+
 static void test_rejects(void)
 {
     ASSERT_REJECT("", "not JSON: empty input");
@@ -518,6 +527,7 @@ int main(void)
     RUN(test_v2);
     RUN(test_canonical_round_trip);
     RUN(test_rejects);
+    RUN(test_repeated_signs);
     RUN(test_utf8);
     RUN(test_jdoc);
     RUN(test_invalid_utf8);
