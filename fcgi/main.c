@@ -21,6 +21,7 @@
 
 #include <fcgiapp.h>
 
+#include "api_filters.h"
 #include "config.h"
 #include "http.h"
 #include "listen.h"
@@ -305,6 +306,11 @@ int main(int argc, char **argv)
         return 1;
     }
     raise_fd_limit();
+    if (api_filters_init(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "birdfeed-fcgi: tokens file: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
 
     if (listen_addr) {
         listen_fd = listen_open(listen_addr, 4096, err, sizeof err);
@@ -343,6 +349,7 @@ int main(int argc, char **argv)
         rc = worker_run(listen_fd, &cfg, (int)acceptors, 0);
     }
     if (listen_addr && strchr(listen_addr, '/') && workers >= 1) unlink(listen_addr);
+    api_filters_shutdown();
     config_free(&cfg);
     return rc;
 

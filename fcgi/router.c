@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "api_filters.h"
 #include "buf.h"
 #include "health.h"
 #include "log.h"
@@ -16,6 +17,11 @@ struct route {
 /* One line per endpoint (DESIGN §5). */
 static const struct route routes[] = {
     {"GET", "/api/health", health_get},
+    {"GET", "/api/filters", api_filters_list},
+    {"POST", "/api/filters", api_filters_create},
+    {"GET", "/api/filters/{id}", api_filters_get},
+    {"PUT", "/api/filters/{id}", api_filters_put},
+    {"DELETE", "/api/filters/{id}", api_filters_delete},
 };
 
 int router_match(const char *pattern, const char *path, http_req *req)

@@ -13,6 +13,7 @@
 
 #include <fcgiapp.h>
 
+#include "api_filters.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
@@ -46,6 +47,7 @@ void worker_signal(enum worker_signal what)
 static void reload(void)
 {
     log_info("worker.reload", "pid=%d", (int)getpid());
+    api_filters_reload();
 }
 
 static void on_usr1(int sig) { (void)sig; }

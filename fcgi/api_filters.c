@@ -1,0 +1,279 @@
+#include "api_filters.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "filter.h"
+#include "filterdb.h"
+#include "log.h"
+#include "util.h"
+
+static auth *tokens;          /* set once before the acceptor threads start */
+
+int api_filters_init(const config *cfg, char *err, size_t errlen)
+{
+    if (tokens) return 0;
+    tokens = auth_new(cfg->tokens_file, err, errlen);
+    if (tokens && cfg->tokens_file == NULL)
+        log_warn("auth.no_tokens_file", "hint=\"set tokens-file: without it no request may change filters\"");
+    return tokens ? 0 : -1;
+}
+
+void api_filters_reload(void)
+{
+    char err[512];
+    if (tokens && auth_reload(tokens, err, sizeof err) < 0)
+        log_error("auth.reload_failed", "err=\"%s\" kept=old_tokens", err);
+}
+
+void api_filters_shutdown(void)
+{
+    auth_free(tokens);
+    tokens = NULL;
+}
+
+int api_auth(http_req *req, int write)
+{
+    const char *h;
+
+    if (!write && !http_config(req)->auth_reads) return 0;
+    h = http_header(req, "Authorization");
+    if (tokens && auth_check(tokens, h)) return 0;
+    if (h == NULL)
+        http_error_headers(req, 401, "WWW-Authenticate: Bearer realm=\"birdfeed\"\r\n", "unauthorized",
+                           "this request needs a bearer token (Authorization: Bearer <token>)");
+    else
+        http_error_headers(req, 401, "WWW-Authenticate: Bearer realm=\"birdfeed\", error=\"invalid_token\"\r\n",
+                           "unauthorized", "the bearer token is not valid");
+    log_info("auth.denied", "method=%s path=%s reason=%s", http_method(req), http_path(req),
+             h ? "invalid_token" : "no_token");
+    return -1;
+}
+
+/* Redis command function over the acceptor thread's connection: reads are
+ * retried once after a reconnect; writes are not (they may have applied). */
+static redisReply *req_cmd(void *arg, int idempotent, int argc, const char **argv, const size_t *argvlen)
+{
+    http_req *req = arg;
+    for (int attempt = 0; attempt < (idempotent ? 2 : 1); attempt++) {
+        redisContext *c = http_redis(req);
+        if (c == NULL) return NULL;
+        redisReply *r = redisCommandArgv(c, argc, argv, argvlen);
+        if (r) return r;
+        log_warn("filters.redis_failed", "err=\"%s\"", c->errstr);
+    }
+    return NULL;
+}
+
+static filterdb db_of(http_req *req)
+{
+    const config *cfg = http_config(req);
+    filterdb db = {req_cmd, req, cfg->prefix, cfg->filters_max};
+    return db;
+}
+
+/* Answer a failed store call. */
+static void store_error(http_req *req, int rc, const char *err)
+{
+    switch (rc) {
+    case FILTERDB_NOT_FOUND: http_error(req, 404, "not_found", "%s", err); break;
+    case FILTERDB_DUPLICATE: http_error(req, 409, "duplicate_name", "%s", err); break;
+    case FILTERDB_FULL: http_error(req, 409, "too_many_filters", "%s", err); break;
+    case FILTERDB_PRECONDITION: http_error(req, 412, "precondition_failed", "%s", err); break;
+    default:
+        http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "filters are unavailable: %s", err);
+        break;
+    }
+}
+
+static void etag_header(buf *h, long long version)
+{
+    buf_printf(h, "ETag: \"%lld\"\r\n", version);
+}
+
+/* The expected version from If-Match: -1 when absent or "*", the version for
+ * one ETag. Returns 0, or -1 after answering (412 for an ETag that cannot be
+ * ours, 400 for several). */
+static int if_match(http_req *req, long long *version)
+{
+    const char *h = http_header(req, "If-Match");
+    const char *why;
+    char tmp[32];
+
+    *version = -1;
+    if (h == NULL) return 0;
+    while (*h == ' ') h++;
+    size_t n = strlen(h);
+    while (n && h[n - 1] == ' ') n--;
+    if (n == 1 && h[0] == '*') return 0;
+    if (memchr(h, ',', n)) {
+        http_error(req, 400, "bad_request", "If-Match: give one ETag (as returned by GET), not a list");
+        return -1;
+    }
+    if (n >= 2 && h[0] == 'W' && h[1] == '/') {
+        h += 2;
+        n -= 2;
+    }
+    if (n < 3 || h[0] != '"' || h[n - 1] != '"' || n - 2 >= sizeof tmp) goto no_match;
+    memcpy(tmp, h + 1, n - 2);
+    tmp[n - 2] = '\0';
+    if (parse_ll(tmp, 1, (long long)1 << 62, version, &why) < 0) goto no_match;
+    return 0;
+no_match:
+    http_error(req, 412, "precondition_failed", "If-Match does not match the filter's ETag");
+    return -1;
+}
+
+/* Read and validate the body of a POST/PUT into f. 0 ok, -1 answered. */
+static int read_filter(http_req *req, filter *f)
+{
+    buf body = BUF_INIT;
+    filter_limits lim;
+    char err[512];
+    int rc = -1;
+
+    if (http_read_json(req, &body) < 0) goto done;
+    filter_limits_from_config(&lim, http_config(req));
+    if (filter_parse(body.data ? body.data : "", body.len, &lim, f, err, sizeof err) < 0) {
+        http_error(req, 400, "invalid_filter", "%s", err);
+        goto done;
+    }
+    rc = 0;
+done:
+    buf_free(&body);
+    return rc;
+}
+
+void api_filters_list(http_req *req)
+{
+    filterdb db = db_of(req);
+    filter *v = NULL;
+    size_t n = 0;
+    char err[512];
+    buf b = BUF_INIT;
+
+    if (api_auth(req, 0) < 0) return;
+    int rc = filterdb_list(&db, &v, &n, err, sizeof err);
+    if (rc != FILTERDB_OK) {
+        store_error(req, rc, err);
+        return;
+    }
+    buf_appends(&b, "{\"filters\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_appendc(&b, ',');
+        filter_to_json(&v[i], &b);
+        filter_free(&v[i]);
+    }
+    buf_appends(&b, "]}");
+    http_reply_json(req, 200, b.data, NULL);
+    free(v);
+    buf_free(&b);
+}
+
+void api_filters_create(http_req *req)
+{
+    filterdb db = db_of(req);
+    filter f;
+    char err[512];
+    buf b = BUF_INIT, h = BUF_INIT;
+
+    memset(&f, 0, sizeof f);
+    if (api_auth(req, 1) < 0 || read_filter(req, &f) < 0) goto done;
+    int rc = filterdb_create(&db, &f, err, sizeof err);
+    if (rc != FILTERDB_OK) {
+        store_error(req, rc, err);
+        goto done;
+    }
+    /* Location: the request's own URI (whatever the mount point) + "/id". */
+    const char *uri = http_env(req, "REQUEST_URI");
+    size_t n = uri ? strcspn(uri, "?") : 0;
+    while (n && uri[n - 1] == '/') n--;
+    buf_appends(&h, "Location: ");
+    if (n)
+        buf_append(&h, uri, n);
+    else
+        buf_appends(&h, "/api/filters");
+    buf_printf(&h, "/%s\r\n", f.id);
+    etag_header(&h, f.version);
+    filter_to_json(&f, &b);
+    http_reply_json(req, 201, b.data, h.data);
+    log_info("filters.created", "id=%s version=%lld", f.id, f.version);
+done:
+    filter_free(&f);
+    buf_free(&b);
+    buf_free(&h);
+}
+
+void api_filters_get(http_req *req)
+{
+    filterdb db = db_of(req);
+    filter f;
+    char err[512], tag[32];
+    buf b = BUF_INIT, h = BUF_INIT;
+
+    if (api_auth(req, 0) < 0) return;
+    int rc = filterdb_get(&db, http_path_arg(req, "id"), &f, err, sizeof err);
+    if (rc != FILTERDB_OK) {
+        store_error(req, rc, err);
+        return;
+    }
+    etag_header(&h, f.version);
+    snprintf(tag, sizeof tag, "\"%lld\"", f.version);
+    const char *inm = http_header(req, "If-None-Match");
+    if (inm && (strstr(inm, tag) || strcmp(inm, "*") == 0)) {
+        buf_appends(&h, "Cache-Control: no-cache\r\n");
+        http_reply(req, 304, NULL, h.data, NULL, 0);
+    } else {
+        filter_to_json(&f, &b);
+        http_reply_json(req, 200, b.data, h.data);
+    }
+    filter_free(&f);
+    buf_free(&b);
+    buf_free(&h);
+}
+
+void api_filters_put(http_req *req)
+{
+    filterdb db = db_of(req);
+    filter f;
+    long long version;
+    char err[512];
+    buf b = BUF_INIT, h = BUF_INIT;
+
+    memset(&f, 0, sizeof f);
+    if (api_auth(req, 1) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
+    const char *id = http_path_arg(req, "id");
+    int rc = filterdb_replace(&db, id, version, &f, err, sizeof err);
+    if (rc != FILTERDB_OK) {
+        store_error(req, rc, err);
+        goto done;
+    }
+    etag_header(&h, f.version);
+    filter_to_json(&f, &b);
+    http_reply_json(req, 200, b.data, h.data);
+    log_info("filters.replaced", "id=%s version=%lld", f.id, f.version);
+done:
+    filter_free(&f);
+    buf_free(&b);
+    buf_free(&h);
+}
+
+void api_filters_delete(http_req *req)
+{
+    filterdb db = db_of(req);
+    long long version;
+    char err[512];
+
+    if (api_auth(req, 1) < 0 || if_match(req, &version) < 0) return;
+    const char *id = http_path_arg(req, "id");
+    int rc = filterdb_delete(&db, id, version, err, sizeof err);
+    if (rc != FILTERDB_OK) {
+        store_error(req, rc, err);
+        return;
+    }
+    http_reply(req, 204, NULL, "Cache-Control: no-store\r\n", NULL, 0);
+    log_info("filters.deleted", "id=%s", id);
+}
