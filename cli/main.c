@@ -20,6 +20,8 @@ static const struct {
     {"version", cmd_version, "print the version"},
     {"gen", cmd_gen, "write synthetic tweets (Twitter v1.1 or canonical), one per line"},
     {"filters", cmd_filters, "list, add, show, update and remove saved filters"},
+    {"ingest", cmd_ingest, "publish tweets (NDJSON files or stdin) into Redis"},
+    {"tail", cmd_tail, "print live tweets, one canonical JSON object a line"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,450 @@
+/* birdfeed ingest — read tweets (one JSON object a line) from files or stdin,
+ * normalise them and publish them into Redis (lib/pub.h), pipelined. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "log.h"
+#include "pub.h"
+#include "tweet.h"
+#include "util.h"
+
+#define READ_CHUNK (1u << 20)
+#define TAG_LINE_BITS 44
+#define TAG_LINE_MASK ((1ull << TAG_LINE_BITS) - 1)
+#define MAX_FILES (1u << 19)
+
+enum { OPT_BATCH = 1, OPT_RATE, OPT_DEAD, OPT_MAXERR, OPT_DRY, OPT_RETRIES };
+
+struct opts {
+    long long batch;
+    long long rate;        /* tweets per second, 0: as fast as possible */
+    const char *dead;      /* dead-letter file */
+    long long max_errors;  /* -1: no limit */
+    int dry;
+    long long retries;
+};
+
+struct ingest {
+    struct opts o;
+    config cfg;
+    pub *pub;
+    FILE *dead;
+    char **names;          /* display names of the inputs ("stdin" for -) */
+    size_t nnames;
+    unsigned long long ingested, rejected, unconfirmed;
+    unsigned long long accepted;   /* normalised (for pacing and --dry-run) */
+    int unreachable;
+    int stop_reading;
+    int progress;          /* stderr is a terminal */
+    uint64_t start_us, last_progress_us;
+    buf canon;
+    char err[512];
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int parse_num(const char *opt, const char *arg, long long min, long long max, long long *out)
+{
+    const char *why;
+    if (parse_ll(arg, min, max, out, &why) < 0) {
+        fprintf(stderr, "birdfeed ingest: %s '%s' is %s (allowed %lld..%lld)\n", opt, arg, why, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+static int on_option(int val, const char *arg, void *ctx)
+{
+    struct opts *o = ctx;
+    switch (val) {
+    case OPT_BATCH: return parse_num("--batch", arg, 1, 100000, &o->batch);
+    case OPT_RATE: return parse_num("--rate", arg, 0, 100000000, &o->rate);
+    case OPT_MAXERR: return parse_num("--max-errors", arg, 0, 1000000000000LL, &o->max_errors);
+    case OPT_RETRIES: return parse_num("--retries", arg, 0, 1000, &o->retries);
+    case OPT_DEAD:
+        if (*arg == '\0') {
+            fprintf(stderr, "birdfeed ingest: --dead-letter needs a file name\n");
+            return -1;
+        }
+        o->dead = arg;
+        return 0;
+    case OPT_DRY: o->dry = 1; return 0;
+    }
+    return -1;
+}
+
+static void clear_progress(struct ingest *in)
+{
+    if (in->progress && in->last_progress_us) fputs("\r\033[K", stderr);
+}
+
+static void show_progress(struct ingest *in, int force)
+{
+    if (!in->progress) return;
+    uint64_t now = now_us();
+    if (!force && now - in->last_progress_us < 250000) return;
+    in->last_progress_us = now;
+    double secs = (double)(now - in->start_us) / 1e6;
+    fprintf(stderr, "\r\033[Kingested %llu, rejected %llu, %.0f/s", in->ingested, in->rejected,
+            secs > 0 ? (double)in->ingested / secs : 0.0);
+}
+
+static void note_reject(struct ingest *in)
+{
+    in->rejected++;
+    if (in->o.max_errors >= 0 && in->rejected > (unsigned long long)in->o.max_errors && !in->stop_reading) {
+        clear_progress(in);
+        fprintf(stderr, "birdfeed ingest: stopping: more than %lld lines rejected (--max-errors)\n", in->o.max_errors);
+        in->stop_reading = 1;
+    }
+}
+
+static void dead_letter(struct ingest *in, const char *p, size_t n, int end_line)
+{
+    if (in->dead == NULL) return;
+    fwrite(p, 1, n, in->dead);
+    if (end_line) fputc('\n', in->dead);
+}
+
+static void on_published(void *ctx, const pub_result *r)
+{
+    struct ingest *in = ctx;
+    const char *name = in->names[r->tag >> TAG_LINE_BITS];
+    unsigned long long line = r->tag & TAG_LINE_MASK;
+    switch (r->status) {
+    case PUB_OK:
+        in->ingested++;
+        return;
+    case PUB_FAILED:
+        clear_progress(in);
+        fprintf(stderr, "%s:%llu: not published: %s\n", name, line, r->error);
+        dead_letter(in, r->json, r->len, 1);
+        note_reject(in);
+        return;
+    case PUB_UNCONFIRMED:
+        clear_progress(in);
+        fprintf(stderr, "%s:%llu: not confirmed (it may or may not be in the stream): %s\n", name, line, r->error);
+        in->unconfirmed++;
+        return;
+    }
+}
+
+/* Publish everything queued and wait for its replies (keep = 0), or only
+ * until at most keep tweets are in flight. */
+static void collect(struct ingest *in, size_t keep)
+{
+    if (in->pub == NULL || in->unreachable) return;
+    if (pub_queued(in->pub) == 0 && pub_inflight(in->pub) <= keep) return;
+    char err[512];
+    if (pub_collect(in->pub, keep, on_published, in, err, sizeof err) < 0) {
+        clear_progress(in);
+        fprintf(stderr, "birdfeed ingest: %s\n", err);
+        in->unreachable = 1;
+        in->stop_reading = 1;
+    }
+    show_progress(in, 0);
+}
+
+static void sleep_us(uint64_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* --rate: hold the next tweet until its time; flush first so that what is
+ * ready goes out before we sleep. */
+static void pace(struct ingest *in)
+{
+    if (in->o.rate <= 0) return;
+    uint64_t due = in->start_us + (uint64_t)((double)in->accepted * 1e6 / (double)in->o.rate);
+    uint64_t now = now_us();
+    if (due <= now + 200) return;
+    collect(in, 0);
+    now = now_us();
+    while (due > now && !interrupted) {
+        sleep_us(due - now);
+        now = now_us();
+    }
+}
+
+static int blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') return 0;
+    return 1;
+}
+
+static void one_line(struct ingest *in, size_t file, unsigned long long line, const char *p, size_t n)
+{
+    size_t len = n;
+    if (len && p[len - 1] == '\r') len--;
+    if (blank(p, len)) return;
+    buf_reset(&in->canon);
+    if (tweet_normalize(p, len, (size_t)in->cfg.max_line, &in->canon, in->err, sizeof in->err) < 0) {
+        clear_progress(in);
+        fprintf(stderr, "%s:%llu: %s\n", in->names[file], line, in->err);
+        dead_letter(in, p, n, 1);
+        note_reject(in);
+        return;
+    }
+    pace(in);
+    in->accepted++;
+    if (in->o.dry) return;
+    pub_add(in->pub, in->canon.data, in->canon.len, ((unsigned long long)file << TAG_LINE_BITS) | line);
+    if (pub_queued(in->pub) >= (size_t)in->o.batch) collect(in, (size_t)in->o.batch);
+}
+
+/* Read one input to its end (or until told to stop), line by line. */
+static int ingest_fd(struct ingest *in, int fd, size_t file, char *rb, size_t cap)
+{
+    size_t have = 0;                 /* bytes of an unfinished line at rb[0..have) */
+    int skipping = 0;                /* inside a line longer than max-line */
+    unsigned long long line = 0;
+    size_t max_line = (size_t)in->cfg.max_line;
+
+    while (!in->stop_reading && !interrupted) {
+        if (in->pub && (pub_queued(in->pub) || pub_inflight(in->pub))) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            if (poll(&pfd, 1, 0) == 0) collect(in, 0);   /* input would block: publish what we have */
+            if (in->stop_reading) break;
+        }
+        size_t room = cap - have;
+        if (room > READ_CHUNK) room = READ_CHUNK;
+        ssize_t got = read(fd, rb + have, room);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            clear_progress(in);
+            fprintf(stderr, "birdfeed ingest: %s: read error: %s\n", in->names[file], strerror(errno));
+            return -1;
+        }
+        if (got == 0) break;
+        size_t end = have + (size_t)got, pos = 0;
+        for (;;) {
+            char *nl = memchr(rb + pos, '\n', end - pos);
+            if (nl == NULL) break;
+            size_t n = (size_t)(nl - (rb + pos));
+            line++;
+            if (skipping) {
+                dead_letter(in, rb + pos, n, 1);
+                skipping = 0;
+            } else if (n > max_line) {
+                clear_progress(in);
+                fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
+                dead_letter(in, rb + pos, n, 1);
+                note_reject(in);
+            } else {
+                one_line(in, file, line, rb + pos, n);
+            }
+            pos += n + 1;
+            if (in->stop_reading || interrupted) return 0;
+        }
+        /* rb[pos..end) is an unfinished line. */
+        if (skipping) {
+            dead_letter(in, rb + pos, end - pos, 0);
+            have = 0;
+        } else if (end - pos > max_line) {
+            /* Too long already: report it now, pass the rest through to the dead letters. */
+            line++;
+            clear_progress(in);
+            fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
+            note_reject(in);
+            dead_letter(in, rb + pos, end - pos, 0);
+            skipping = 1;
+            have = 0;
+            line--;   /* counted again when its newline arrives */
+        } else {
+            have = end - pos;
+            if (pos && have) memmove(rb, rb + pos, have);
+        }
+    }
+    if (skipping) {                  /* an over-long last line without a newline */
+        dead_letter(in, "", 0, 1);
+    } else if (have && !in->stop_reading && !interrupted) {
+        line++;
+        if (have > max_line) {
+            clear_progress(in);
+            fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
+            dead_letter(in, rb, have, 1);
+            note_reject(in);
+        } else {
+            one_line(in, file, line, rb, have);
+        }
+    }
+    return 0;
+}
+
+static const struct option longopts[] = {
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"dead-letter", required_argument, NULL, OPT_DEAD},
+    {"max-errors", required_argument, NULL, OPT_MAXERR},
+    {"dry-run", no_argument, NULL, OPT_DRY},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_ingest(int argc, char **argv)
+{
+    struct ingest in;
+    memset(&in, 0, sizeof in);
+    in.o = (struct opts){.batch = 512, .rate = 0, .dead = NULL, .max_errors = -1, .dry = 0, .retries = 10};
+    cli_spec spec = {
+        .name = "ingest",
+        .synopsis = "[options] [FILE…]",
+        .description =
+            "Read tweets, one JSON object a line (Twitter API v1.1, API v2 or birdfeed's canonical\n"
+            "form), from each FILE in turn or from standard input (no FILE, or '-'), normalise them\n"
+            "and publish each into Redis: added to the stream <prefix>tweets (trimmed to about\n"
+            "--history entries) and announced on <prefix>live, in one atomic step, pipelined.\n"
+            "Rejected lines are reported as FILE:LINE: reason. A tweet read from a slow pipe is\n"
+            "published at once. Progress goes to stderr when it is a terminal, and one summary\n"
+            "line at the end. Ctrl-C or SIGTERM publishes what was read, prints the summary, exits.\n\n"
+            "If Redis goes away, ingest reconnects with backoff and, for tweets whose replies were\n"
+            "lost, looks them up in the stream before sending them again: every line read is\n"
+            "either published once or reported.\n\n"
+            "Exit status: 0 all ingested, 1 some lines rejected, 2 usage error,\n"
+            "3 Redis unreachable (after --retries attempts).",
+        .options_help =
+            "  --batch N                  tweets per pipelined batch (default 512)\n"
+            "  --rate N                   publish at most N tweets per second (replay in real time)\n"
+            "  --dead-letter FILE         append rejected lines to FILE, verbatim\n"
+            "  --max-errors N             stop reading once more than N lines were rejected\n"
+            "  --dry-run                  validate and normalise only; do not connect to Redis\n"
+            "  --retries N                reconnect attempts in a row before giving up (default 10)\n",
+        .shortopts = "",
+        .longopts = longopts,
+        .on_option = on_option,
+        .ctx = &in.o,
+    };
+    int rc = 0, first = cli_parse(&spec, argc, argv, &in.cfg);
+    char *rb = NULL;
+    char err[512];
+
+    if (first == -100) {
+        config_free(&in.cfg);
+        return 0;
+    }
+    if (first < 0) {
+        config_free(&in.cfg);
+        return EXIT_USAGE;
+    }
+
+    /* Inputs: check they exist before anything is published. */
+    int nfiles = argc - first;
+    in.nnames = nfiles > 0 ? (size_t)nfiles : 1;
+    if (in.nnames > MAX_FILES) {
+        fprintf(stderr, "birdfeed ingest: too many files (at most %u)\n", MAX_FILES);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    in.names = xcalloc(in.nnames, sizeof *in.names);
+    for (size_t i = 0; i < in.nnames; i++) {
+        const char *f = nfiles > 0 ? argv[first + (int)i] : "-";
+        in.names[i] = xstrdup(strcmp(f, "-") == 0 ? "stdin" : f);
+        if (strcmp(f, "-") != 0 && access(f, R_OK) < 0) {
+            fprintf(stderr, "birdfeed ingest: %s: %s\n", f, strerror(errno));
+            rc = EXIT_USAGE;
+        }
+    }
+    if (rc) goto out;
+    if (in.o.dead) {
+        in.dead = fopen(in.o.dead, "a");
+        if (in.dead == NULL) {
+            fprintf(stderr, "birdfeed ingest: --dead-letter %s: %s\n", in.o.dead, strerror(errno));
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;     /* no SA_RESTART: a blocked read returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!in.o.dry) {
+        pub_opts po = {
+            .redis_url = in.cfg.redis_url,
+            .prefix = in.cfg.prefix,
+            .history = in.cfg.history,
+            .backoff_max_ms = (int)in.cfg.backoff_max_ms,
+            .retries = (int)in.o.retries,
+            .timeout_ms = 10000,
+            .stop = &interrupted,
+        };
+        in.pub = pub_open(&po, err, sizeof err);
+        if (in.pub == NULL) {
+            fprintf(stderr, "birdfeed ingest: %s\n", err);
+            rc = EXIT_UNREACHABLE;
+            goto out;
+        }
+    }
+
+    in.progress = isatty(2);
+    in.start_us = now_us();
+    size_t cap = (size_t)in.cfg.max_line + 2 + READ_CHUNK;
+    rb = xmalloc(cap);
+    for (size_t i = 0; i < in.nnames && !in.stop_reading && !interrupted; i++) {
+        const char *path = nfiles > 0 ? argv[first + (int)i] : "-";
+        int fd = 0;
+        if (strcmp(path, "-") != 0) {
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                clear_progress(&in);
+                fprintf(stderr, "birdfeed ingest: %s: %s\n", path, strerror(errno));
+                note_reject(&in);
+                continue;
+            }
+        }
+        if (ingest_fd(&in, fd, i, rb, cap) < 0) note_reject(&in);
+        if (fd != 0) close(fd);
+    }
+    collect(&in, 0);
+
+    double secs = (double)(now_us() - in.start_us) / 1e6;
+    if (secs <= 0) secs = 1e-6;
+    clear_progress(&in);
+    if (in.o.dry)
+        fprintf(stderr, "valid %llu, rejected %llu in %.2f s (%.0f/s); dry run, nothing published\n",
+                in.accepted, in.rejected, secs, (double)in.accepted / secs);
+    else
+        fprintf(stderr, "ingested %llu, rejected %llu in %.2f s (%.0f/s)%s\n", in.ingested, in.rejected, secs,
+                (double)in.ingested / secs, interrupted ? "; interrupted" : "");
+    if (in.unconfirmed) fprintf(stderr, "%llu tweets not confirmed (Redis unreachable)\n", in.unconfirmed);
+    if (in.pub) {
+        unsigned long reconnects, recovered;
+        pub_stats(in.pub, &reconnects, &recovered);
+        if (reconnects)
+            log_info("ingest.reconnects", "reconnects=%lu found_after_lost_reply=%lu", reconnects, recovered);
+    }
+    rc = in.unreachable ? EXIT_UNREACHABLE : in.rejected ? EXIT_PARTIAL : 0;
+out:
+    if (in.dead && fclose(in.dead) != 0) {
+        fprintf(stderr, "birdfeed ingest: --dead-letter %s: %s\n", in.o.dead, strerror(errno));
+        if (rc == 0) rc = EXIT_PARTIAL;
+    }
+    pub_free(in.pub);
+    for (size_t i = 0; in.names && i < in.nnames; i++) free(in.names[i]);
+    free(in.names);
+    free(rb);
+    buf_free(&in.canon);
+    config_free(&in.cfg);
+    return rc;
+}

@@ -1,0 +1,236 @@
+/* birdfeed tail — print live tweets, one canonical JSON object a line.
+ *
+ * Subscribes to <prefix>live. When Redis drops, it reconnects with backoff,
+ * subscribes again and fills the gap from the stream (entries after the last
+ * id printed), so nothing still in the history is missed or printed twice. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "backoff.h"
+#include "buf.h"
+#include "bus.h"
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+enum { OPT_COUNT = 1, OPT_IDS, OPT_RETRIES };
+
+struct tail_opts {
+    long long count;    /* 0: forever */
+    int ids;
+    long long retries;
+};
+
+struct tail {
+    struct tail_opts o;
+    config cfg;
+    char key_live[256], key_tweets[256];
+    redisContext *sub;
+    bus_id last;         /* last id printed */
+    int have_last;
+    unsigned long long printed;
+};
+
+static int on_option(int val, const char *arg, void *ctx)
+{
+    struct tail_opts *o = ctx;
+    const char *why;
+    switch (val) {
+    case OPT_COUNT:
+        if (parse_ll(arg, 1, 1000000000000LL, &o->count, &why) < 0) {
+            fprintf(stderr, "birdfeed tail: --count '%s' is %s (allowed 1..1000000000000)\n", arg, why);
+            return -1;
+        }
+        return 0;
+    case OPT_RETRIES:
+        if (parse_ll(arg, 0, 1000, &o->retries, &why) < 0) {
+            fprintf(stderr, "birdfeed tail: --retries '%s' is %s (allowed 0..1000)\n", arg, why);
+            return -1;
+        }
+        return 0;
+    case OPT_IDS: o->ids = 1; return 0;
+    }
+    return -1;
+}
+
+/* Print one "<id> <json>" payload, unless it is at or before the last id
+ * printed. Returns 1 when --count is reached. */
+static int emit(struct tail *t, const char *payload, size_t len)
+{
+    const char *sp = memchr(payload, ' ', len);
+    bus_id id;
+    if (sp == NULL || bus_id_parse(payload, (size_t)(sp - payload), &id) < 0) {
+        log_warn("tail.bad_message", "bytes=%zu", len);
+        return 0;
+    }
+    if (t->have_last && bus_id_cmp(id, t->last) <= 0) return 0;
+    t->last = id;
+    t->have_last = 1;
+    if (t->o.ids) fwrite(payload, 1, len, stdout);
+    else fwrite(sp + 1, 1, len - (size_t)(sp + 1 - payload), stdout);
+    putchar('\n');
+    t->printed++;
+    return t->o.count && t->printed >= (unsigned long long)t->o.count;
+}
+
+/* After a reconnect: print what was added to the stream since the last id
+ * printed. The subscription is already in place, so the live messages that
+ * follow overlap this, and emit() drops the overlap. 0 ok (1: count reached),
+ * -1 error. */
+static int backfill(struct tail *t, char *err, size_t errlen)
+{
+    if (!t->have_last) return 0;
+    redisContext *c = bus_connect(t->cfg.redis_url, 10000, err, errlen);
+    if (c == NULL) return -1;
+    int rc = 0;
+    for (;;) {
+        char lo[BUS_ID_MAX], payload_id[BUS_ID_MAX];
+        bus_id_format(bus_id_next(t->last), lo);
+        redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 1000", t->key_tweets, lo);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+            snprintf(err, errlen, "Redis XRANGE: %s", r == NULL ? c->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            if (r) freeReplyObject(r);
+            rc = -1;
+            break;
+        }
+        size_t n = r->elements;
+        buf line = BUF_INIT;
+        for (size_t k = 0; k < n && rc == 0; k++) {
+            redisReply *e = r->element[k];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING) continue;
+            redisReply *fv = e->element[1];
+            for (size_t f = 0; f + 1 < fv->elements; f += 2) {
+                if (fv->element[f]->type != REDIS_REPLY_STRING || strcmp(fv->element[f]->str, "t") != 0) continue;
+                snprintf(payload_id, sizeof payload_id, "%s", e->element[0]->str);
+                buf_reset(&line);
+                buf_printf(&line, "%s ", payload_id);
+                buf_append(&line, fv->element[f + 1]->str, fv->element[f + 1]->len);
+                if (emit(t, line.data, line.len)) rc = 1;
+                break;
+            }
+            /* An entry without a tweet still moves the cursor on. */
+            bus_id eid;
+            if (rc == 0 && bus_id_parse(e->element[0]->str, e->element[0]->len, &eid) == 0 &&
+                bus_id_cmp(eid, t->last) > 0) {
+                t->last = eid;
+            }
+        }
+        buf_free(&line);
+        freeReplyObject(r);
+        if (rc != 0 || n < 1000) break;
+    }
+    redisFree(c);
+    return rc;
+}
+
+static int subscribe(struct tail *t, char *err, size_t errlen)
+{
+    if (t->sub) redisFree(t->sub);
+    t->sub = bus_connect(t->cfg.redis_url, 0, err, errlen);
+    if (t->sub == NULL) return -1;
+    redisReply *r = redisCommand(t->sub, "SUBSCRIBE %s", t->key_live);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "Redis SUBSCRIBE: %s", r == NULL ? t->sub->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const struct option longopts[] = {
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"ids", no_argument, NULL, OPT_IDS},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_tail(int argc, char **argv)
+{
+    struct tail t;
+    memset(&t, 0, sizeof t);
+    t.o.retries = 10;
+    cli_spec spec = {
+        .name = "tail",
+        .synopsis = "[--count N] [--ids]",
+        .description =
+            "Subscribe to the live channel and print each tweet published from now on as one line\n"
+            "of canonical JSON (with --ids: '<stream-id> <json>', the SSE event id first). If Redis\n"
+            "drops, tail reconnects with backoff and prints what it missed from the stream history.\n\n"
+            "Exit status: 0 after --count tweets, 2 usage error, 3 Redis unreachable.",
+        .options_help =
+            "  --count N                  exit after N tweets (default: run until interrupted)\n"
+            "  --ids                      print '<stream-id> <json>'\n"
+            "  --retries N                reconnect attempts in a row before giving up (default 10)\n",
+        .shortopts = "",
+        .longopts = longopts,
+        .on_option = on_option,
+        .ctx = &t.o,
+    };
+    int first = cli_parse(&spec, argc, argv, &t.cfg), rc = 0;
+    char err[512];
+    backoff bo;
+
+    if (first == -100 || first < 0) {
+        config_free(&t.cfg);
+        return first == -100 ? 0 : EXIT_USAGE;
+    }
+    if (first < argc) {
+        fprintf(stderr, "birdfeed tail: unexpected argument '%s'\nTry 'birdfeed tail --help'.\n", argv[first]);
+        config_free(&t.cfg);
+        return EXIT_USAGE;
+    }
+    bus_key(t.key_live, sizeof t.key_live, t.cfg.prefix, BUS_KEY_LIVE);
+    bus_key(t.key_tweets, sizeof t.key_tweets, t.cfg.prefix, BUS_KEY_TWEETS);
+    backoff_init(&bo, 100, (int)t.cfg.backoff_max_ms);
+
+    for (;;) {
+        /* (Re)connect: subscribe first, then fill the gap from the stream. */
+        int b = 0;
+        if (subscribe(&t, err, sizeof err) < 0 || (b = backfill(&t, err, sizeof err)) < 0) {
+            if (bo.attempt >= t.o.retries) {
+                fprintf(stderr, "birdfeed tail: %s\n", err);
+                rc = EXIT_UNREACHABLE;
+                break;
+            }
+            int ms = backoff_next(&bo);
+            log_warn("tail.retry", "attempt=%d wait_ms=%d error=\"%s\"", bo.attempt, ms, err);
+            sleep_ms(ms);
+            continue;
+        }
+        if (b == 1) break;
+        backoff_reset(&bo);
+        int done = 0;
+        for (;;) {
+            redisReply *r = NULL;
+            if (redisGetReplyFromReader(t.sub, (void **)&r) != REDIS_OK) break;
+            if (r == NULL) {
+                fflush(stdout);   /* nothing more buffered: show what we have */
+                if (redisGetReply(t.sub, (void **)&r) != REDIS_OK || r == NULL) break;
+            }
+            if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
+                strcmp(r->element[0]->str, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING)
+                done = emit(&t, r->element[2]->str, r->element[2]->len);
+            freeReplyObject(r);
+            if (done) break;
+        }
+        if (done) break;
+        log_warn("tail.disconnected", "error=\"%s\"", t.sub->errstr[0] ? t.sub->errstr : "connection closed");
+    }
+    fflush(stdout);
+    if (t.sub) redisFree(t.sub);
+    config_free(&t.cfg);
+    return rc;
+}
