@@ -122,6 +122,19 @@ assert_eq "$(kv lat_samples "$line")" 6000 "nchan: every event carried sent_us"
 assert_eq "$(kv stop "$line")" expect "nchan: stopped once all had their events"
 ok "40 Nchan subscribers x 150 messages counted exactly: $(head -n 1 "$T/load.out")"
 
+# --until-idle: no --expect, the run ends once events stop coming.
+"$SSELOAD" --conns 10 --until-idle 700 --duration 30 --settle 300 --ready-file "$T/idle-ready" \
+    "http://127.0.0.1:$NPORT/sub" >"$T/idle.out" &
+LOADPID=$!
+wait_until 20 test -e "$T/idle-ready" || fail "10 subscribers did not connect"
+"$NCHANPUB" --rate 200 --count 50 --conns 2 "http://127.0.0.1:$NPORT/pub" >/dev/null || fail "nchanpub --conns 2"
+wait "$LOADPID" || fail "sseload exited $?"
+line=$(tail -n 1 "$T/idle.out")
+assert_eq "$(kv events "$line")" 500 "until-idle: events"
+assert_eq "$(kv stop "$line")" idle "until-idle: stop reason"
+assert_eq "$(kv delivered_pct "$line")" na "until-idle: no expectation"
+ok "--until-idle ends the run after the last event; two publishing connections"
+
 # --- plateau: RSS and the ready file, then one broadcast --------------------
 NGPIDS=$(for p in $(pgrep -f "nginx: worker process"); do [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$(cat "$T/nchan/nginx.pid")" ] && echo "$p"; done | paste -sd,)
 [ -n "$NGPIDS" ] || fail "no nginx workers found"
