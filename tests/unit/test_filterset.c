@@ -1,0 +1,162 @@
+/* Unit tests for a process's filter set: notices, selections, slot lifetimes. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "filterset.h"
+#include "test.h"
+
+static const filter_limits LIM = {100, 400, 60};
+
+static void put(filterset *fs, const char *id, long long version, const char *track)
+{
+    char msg[512];
+    int ended;
+    snprintf(msg, sizeof msg,
+             "{\"op\":\"put\",\"filter\":{\"id\":\"%s\",\"name\":\"n%s\",\"track\":[\"%s\"],\"version\":%lld,"
+             "\"created_at\":\"t\",\"updated_at\":\"t\"}}", id, id, track, version);
+    if (filterset_notice(fs, msg, strlen(msg), &ended) != 0) abort();
+}
+
+static int del(filterset *fs, const char *id)
+{
+    char msg[128];
+    int ended;
+    snprintf(msg, sizeof msg, "{\"op\":\"del\",\"id\":\"%s\"}", id);
+    if (filterset_notice(fs, msg, strlen(msg), &ended) != 0) abort();
+    return ended;
+}
+
+static filterset_sel *sel1(filterset *fs, const char *id, const char *q, int *status)
+{
+    char err[256];
+    const char *ids[1] = {id};
+    return filterset_select(fs, ids, id ? 1 : 0, q, NULL, status, err, sizeof err);
+}
+
+/* Does a live tweet with this text reach sel? */
+static int gets(filterset *fs, const filterset_sel *sel, const char *text)
+{
+    char json[512];
+    size_t n;
+    snprintf(json, sizeof json, "{\"id\":\"1\",\"text\":\"%s\",\"user\":{\"screen_name\":\"x\"}}", text);
+    uint32_t *slots = filterset_match(fs, json, strlen(json), &n);
+    int w = filterset_wants(sel, slots, n);
+    free(slots);
+    return w;
+}
+
+static void test_select_and_match(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    int status;
+    put(fs, "1", 1, "red apple");
+    put(fs, "2", 1, "banana");
+    ASSERT(sel1(fs, NULL, NULL, &status) == NULL);
+    ASSERT_EQ(status, 0);                                   /* everything */
+    ASSERT(sel1(fs, "9", NULL, &status) == NULL);
+    ASSERT_EQ(status, 404);
+    ASSERT(sel1(fs, "abc", NULL, &status) == NULL);
+    ASSERT_EQ(status, 404);
+    ASSERT(sel1(fs, NULL, ",", &status) == NULL);
+    ASSERT_EQ(status, 400);
+    filterset_sel *a = sel1(fs, "1", NULL, &status);
+    filterset_sel *q = sel1(fs, NULL, "Banana,cherry pie", &status);
+    ASSERT(a && q);
+    ASSERT(gets(fs, a, "apple so red"));
+    ASSERT(!gets(fs, a, "banana"));
+    ASSERT(gets(fs, q, "BANANA!"));
+    ASSERT(gets(fs, q, "pie with cherry"));
+    ASSERT(!gets(fs, q, "cherry"));
+    ASSERT(gets(fs, NULL, "anything"));
+    /* History matching uses the selection's own matcher. */
+    const char *t = "{\"id\":\"1\",\"text\":\"red apple\",\"user\":{\"screen_name\":\"x\"}}";
+    ASSERT_EQ(filterset_sel_matches(a, t, strlen(t)), 1);
+    ASSERT_EQ(filterset_sel_matches(q, t, strlen(t)), 0);
+    /* An update applies to open selections at once. */
+    put(fs, "1", 2, "green pear");
+    ASSERT(gets(fs, a, "a green pear"));
+    ASSERT(!gets(fs, a, "red apple"));
+    put(fs, "1", 1, "stale");                               /* older version ignored */
+    ASSERT(gets(fs, a, "a green pear"));
+    filterset_release(fs, a);
+    filterset_release(fs, q);
+    filterset_free(fs);
+}
+
+static void test_delete_in_use(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    int status;
+    put(fs, "5", 1, "cats");
+    ASSERT_EQ(del(fs, "6"), -1);                            /* unknown: nothing ends */
+    filterset_sel *s = sel1(fs, "5", NULL, &status);
+    ASSERT(s != NULL);
+    int slot = del(fs, "5");
+    ASSERT(slot >= 0);
+    ASSERT(filterset_sel_has(s, slot));
+    ASSERT(!gets(fs, s, "cats"));                           /* matches nothing now */
+    /* The slot is not reused while s holds it. */
+    put(fs, "7", 1, "dogs");
+    filterset_sel *d = sel1(fs, "7", NULL, &status);
+    ASSERT(d != NULL);
+    ASSERT(!filterset_sel_has(d, slot));
+    ASSERT(!gets(fs, s, "dogs"));
+    /* A deleted id never comes back, even from a late notice. */
+    put(fs, "5", 2, "cats");
+    ASSERT(sel1(fs, "5", NULL, &status) == NULL);
+    ASSERT_EQ(status, 404);
+    filterset_release(fs, s);
+    filterset_release(fs, d);
+    filterset_free(fs);
+}
+
+static int ended_slots[8], nended;
+static void on_ended(int slot, void *arg)
+{
+    (void)arg;
+    ended_slots[nended++] = slot;
+}
+
+static void test_sync(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    int status;
+    char err[256];
+    put(fs, "1", 1, "one");
+    put(fs, "2", 1, "two");
+    filterset_sel *s1 = sel1(fs, "1", NULL, &status);
+    filterset_sel *s2 = sel1(fs, "2", NULL, &status);
+    const char *j = "{\"id\":\"2\",\"name\":\"n2\",\"track\":[\"deux\"],\"version\":3,\"created_at\":\"t\",\"updated_at\":\"t\"}";
+    filter f;
+    ASSERT_EQ(filter_load(j, strlen(j), &f, err, sizeof err), 0);
+    nended = 0;
+    filterset_sync(fs, &f, 1, on_ended, NULL);              /* 1 vanished, 2 changed */
+    ASSERT_EQ(nended, 1);
+    ASSERT(filterset_sel_has(s1, ended_slots[0]));
+    ASSERT(gets(fs, s2, "deux"));
+    ASSERT(!gets(fs, s2, "two"));
+    filter_free(&f);
+    filterset_release(fs, s1);
+    filterset_release(fs, s2);
+    filterset_free(fs);
+}
+
+static void test_no_selection_no_cost(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    size_t n = 99;
+    put(fs, "1", 1, "x");
+    const char *t = "{\"id\":\"1\",\"text\":\"x\",\"user\":{\"screen_name\":\"x\"}}";
+    ASSERT(filterset_match(fs, t, strlen(t), &n) == NULL);  /* nobody selects: not matched */
+    ASSERT_EQ(n, 0);
+    filterset_free(fs);
+}
+
+int main(void)
+{
+    RUN(test_select_and_match);
+    RUN(test_delete_in_use);
+    RUN(test_sync);
+    RUN(test_no_selection_no_cost);
+    return test_summary();
+}
