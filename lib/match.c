@@ -268,8 +268,6 @@ static void compile_token(const char *tok, size_t len, char sign, void *arg)
     memcpy(key + 1, tok, len);
     uint32_t t = term_intern(c->m, key, len + 1);
     free(key);
-    /* term_intern may have moved the table: collected indices are fixed
-     * up by term_grow only for phrases already linked, so re-find them. */
     for (uint32_t i = 0; i < c->n; i++)
         if (c->terms[i] == t) return;
     if (c->n == c->cap) {
@@ -283,8 +281,9 @@ static void compile_token(const char *tok, size_t len, char sign, void *arg)
 static void compile_phrase(matcher *m, uint32_t sl, const char *text)
 {
     compile_ctx c = {m, NULL, 0, 0};
-    /* Intern every term first (this may grow the table), then collect the
-     * final indices in a second pass so none is stale. */
+    /* Intern every term first: growing the table moves terms (term_grow
+     * fixes linked phrases only), so indices are collected in a second
+     * pass, when no term is added any more. */
     token_scan(text, strlen(text), compile_token, &c);
     if (c.n == 0) {
         free(c.terms);
