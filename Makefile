@@ -119,3 +119,12 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)
+
+# archive: the sql/ migrations, embedded into libbirdfeed.a (see lib/store.h).
+SQL_SRC := $(sort $(wildcard sql/sqlite/*.sql)) $(sort $(wildcard sql/postgres/*.sql))
+$(BUILD)/gen/sql_migrations.c: $(SQL_SRC) sql/embed.sh
+	@mkdir -p $(@D)
+	sh sql/embed.sh $(SQL_SRC) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(LIBA): $(BUILD)/gen/sql_migrations.o

@@ -1,0 +1,127 @@
+/* store — the SQL archive of tweets (DESIGN §7): SQLite or PostgreSQL behind
+ * one interface.
+ *
+ * Table `tweets` holds one row per Redis stream entry, keyed by the stream id
+ * (ms and seq as two integers, so rows sort as the stream does, plus the text
+ * form), with the tweet id, author, language, time, text, the words search
+ * uses and the canonical JSON. Full-text search runs over `words`: FTS5 on
+ * SQLite, a generated tsvector ('simple' configuration) with a GIN index on
+ * PostgreSQL. The schema comes from sql/DIALECT/NNN_name.sql, embedded in the
+ * binary at build time (store_migrations[]).
+ *
+ * A store is one connection: use it from one thread at a time. User input
+ * reaches SQL only as bound parameters. */
+#ifndef BIRDFEED_STORE_H
+#define BIRDFEED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "bus.h"
+
+typedef struct store store;
+
+#define STORE_LIMIT_DEFAULT 20    /* search results per page when no limit is given */
+#define STORE_LIMIT_MAX 500       /* the most a search may ask for */
+#define STORE_TERMS_MAX 64        /* words in one query or phrase that are used */
+
+/* One embedded migration, generated from sql/DIALECT/NNN_name.sql. */
+typedef struct store_migration {
+    const char *engine;   /* "sqlite" | "postgres" */
+    int version;          /* NNN */
+    const char *name;     /* "base" */
+    const char *sql;      /* the file's text */
+} store_migration;
+
+extern const store_migration store_migrations[];
+extern const size_t store_migrations_count;
+
+/* Open the archive at url: "sqlite:PATH" (the file is created when absent;
+ * WAL journal, 5 s busy timeout) or "postgres://…" / "postgresql://…" (a
+ * libpq URI). Does not touch the schema. Returns a store the caller frees
+ * with store_close, or NULL with the reason in err. */
+store *store_open(const char *url, char *err, size_t errlen);
+void store_close(store *s);                        /* s may be NULL */
+/* "sqlite" or "postgres". */
+const char *store_engine(const store *s);
+/* Newest schema version this binary carries for the store's engine. */
+int store_latest_version(const store *s);
+/* Schema version of the database (0: empty). 0 ok, -1 error (err). */
+int store_version(store *s, int *version, char *err, size_t errlen);
+/* Apply every migration above the current version up to target (0: the
+ * newest), each in its own transaction that also records it in
+ * schema_version. Idempotent; safe when several run at once. Refuses a
+ * database newer than the binary and a target below the current version.
+ * *applied (may be NULL) gets how many ran. 0 ok, -1 error (err). */
+int store_migrate(store *s, int target, int *applied, char *err, size_t errlen);
+/* 0 when the schema is exactly the binary's newest; -1 with what to do
+ * ("run birdfeed migrate", "upgrade birdfeed") in err. */
+int store_check(store *s, char *err, size_t errlen);
+/* A cheap round trip (health checks). 0 ok, -1 error (err). */
+int store_ping(store *s, char *err, size_t errlen);
+
+/* One stream entry made ready for the archive. Strings are owned by the row
+ * (store_row_free), except json, which points into the caller's text. */
+typedef struct store_row {
+    bus_id sid;
+    char id[BUS_ID_MAX];
+    char *tweet_id;
+    char *author;         /* NULL when unknown */
+    char *lang;           /* NULL when unknown */
+    char *created_at;     /* NULL when unknown */
+    char *text;
+    buf words;
+    const char *json;
+    size_t json_len;
+} store_row;
+
+/* Fill row from a stream id and the entry's canonical tweet JSON. No I/O.
+ * 0 ok; -1 with the reason in err ("stream id …: …", "not JSON…", "no id",
+ * "no text") and nothing to free. json must stay valid while row is used. */
+int store_row_parse(store_row *row, const char *id, const char *json, size_t json_len,
+                    char *err, size_t errlen);
+void store_row_free(store_row *row);               /* row may be NULL */
+
+/* Append to out the searchable words of s[0..n): split on everything but
+ * letters and digits, ASCII letters lower-cased, one space between words.
+ * Returns how many words were appended. No I/O. */
+size_t store_words(buf *out, const char *s, size_t n);
+
+/* Store rows in one transaction; a row whose stream id is already archived is
+ * left as it is (idempotent). *inserted (may be NULL) gets how many were new.
+ * 0 ok (committed), -1 error (rolled back, err). */
+int store_insert(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen);
+
+/* A search over the archive, newest first. */
+typedef struct store_query {
+    const char *q;                 /* words that must all occur; NULL or "": any tweet */
+    const char *const *phrases;    /* a saved filter's phrases: any one must match */
+    size_t nphrases;               /* 0: no filter */
+    const char *const *langs;      /* the filter's languages; 0: any */
+    size_t nlangs;
+    int has_before;                /* only entries older than before */
+    bus_id before;
+    int limit;                     /* 1..STORE_LIMIT_MAX */
+} store_query;
+
+/* Check a query before running it: 0 ok, -1 with a reason fit for a client
+ * (e.g. "q has no words to search for") in err. No I/O. */
+int store_query_check(const store_query *q, char *err, size_t errlen);
+
+/* Search results; free with store_result_free. */
+typedef struct store_result {
+    size_t n;
+    char **ids;                    /* stream ids, newest first */
+    char **jsons;                  /* canonical tweets */
+    int has_next;                  /* more results exist: pass next as before */
+    char next[BUS_ID_MAX];
+} store_result;
+
+/* Run q (checked with store_query_check first). 0 ok, -1 error (err). */
+int store_search(store *s, const store_query *q, store_result *res, char *err, size_t errlen);
+void store_result_free(store_result *res);         /* res may be NULL */
+/* Append {"tweets":[…],"next":"…"|null} to out. */
+void store_result_json(const store_result *res, buf *out);
+
+#endif
