@@ -22,6 +22,9 @@ static const struct {
     {"filters", cmd_filters, "list, add, show, update and remove saved filters"},
     {"ingest", cmd_ingest, "publish tweets (NDJSON files or stdin) into Redis"},
     {"tail", cmd_tail, "print live tweets, one canonical JSON object a line"},
+    {"migrate", cmd_migrate, "create or upgrade the archive's SQL schema"},
+    {"archive", cmd_archive, "copy the tweets stream into the SQL archive (a service)"},
+    {"search", cmd_search, "search the archive"},
 };
 
 static void usage(FILE *out)
