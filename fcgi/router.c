@@ -4,6 +4,7 @@
 
 #include "api_filters.h"
 #include "buf.h"
+#include "api_tweets.h"
 #include "health.h"
 #include "log.h"
 #include "util.h"
@@ -22,6 +23,7 @@ static const struct route routes[] = {
     {"GET", "/api/filters/{id}", api_filters_get},
     {"PUT", "/api/filters/{id}", api_filters_put},
     {"DELETE", "/api/filters/{id}", api_filters_delete},
+    {"GET", "/api/tweets", api_tweets_get},
 };
 
 int router_match(const char *pattern, const char *path, http_req *req)

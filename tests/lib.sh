@@ -132,3 +132,56 @@ publish_tweet() {
 # sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.
 sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
 # ---- end of the responder section ------------------------------------------------
+
+# ---- archive and PostgreSQL (section owned by the archive: lib/store, cli/archive) ----
+# start_postgres [postgres -c settings…]: a private PostgreSQL 15 on a free
+# loopback port, data and unix socket in $T/pg, run as the unprivileged user
+# postgres when the test runs as root (initdb refuses root). Creates database
+# birdfeed. Sets PG_PORT, PG_PID, PG_URL (postgres://postgres@127.0.0.1:PORT/birdfeed)
+# and PG_BIN. Extra arguments go to postgres, e.g. -c fsync=off.
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+bf_as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+start_postgres() {
+    PG_PORT=$(free_port)
+    mkdir -p "$T/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
+    bf_as_pg "$PG_BIN/initdb" -D "$T/pg/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
+        >"$T/pg/initdb.log" 2>&1 || fail "initdb failed (see $T/pg/initdb.log)"
+    bf_as_pg "$PG_BIN/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
+        -c listen_addresses=127.0.0.1 -c logging_collector=off "$@" >>"$T/pg/postgres.log" 2>&1 &
+    wait_until 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || fail "postgres did not start (see $T/pg/postgres.log)"
+    PG_PID=$(head -n 1 "$T/pg/data/postmaster.pid")
+    bf_track "$PG_PID"
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c 'CREATE DATABASE birdfeed' >/dev/null \
+        || fail "CREATE DATABASE failed"
+    PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/birdfeed"
+}
+# pg_sql SQL: run SQL in the birdfeed database, print unaligned tuples.
+pg_sql() { psql -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d birdfeed -c "$1"; }
+# fill_tweets N [SEED]: add N canonical tweets to the stream (redis-cli --pipe),
+# with words from a small vocabulary so searches have known answers. Tweet ids
+# are SEED*10^7 + i.
+fill_tweets() {
+    python3 - "$1" "${2:-1}" "${BIRDFEED_PREFIX}tweets" <<'PY' | rcli --pipe >/dev/null
+import json, random, sys
+n, seed, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+rnd = random.Random(seed)
+words = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar "
+         "papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu rust go redis sqlite "
+         "postgres stream tweet bird feed night day sun rain snow café naïve straße über").split()
+out = sys.stdout.buffer
+for i in range(n):
+    w = [rnd.choice(words) for _ in range(rnd.randint(3, 9))]
+    tag = rnd.choice(words[:10])
+    text = " ".join(w) + " #" + tag.capitalize() + " @user%d" % rnd.randint(0, 9)
+    t = {"id": str(seed * 10**7 + i), "text": text,
+         "user": {"screen_name": "author%d" % rnd.randint(0, 99), "name": "Author"},
+         "created_at": "2026-01-01T00:00:00Z", "lang": rnd.choice(["en", "de", "fr"]),
+         "hashtags": [tag.capitalize()], "mentions": ["user%d" % rnd.randint(0, 9)], "urls": [],
+         "retweet_count": 0}
+    v = json.dumps(t, ensure_ascii=False, separators=(",", ":")).encode()
+    args = [b"XADD", key, b"*", b"t", v]
+    out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+PY
+}
+# ---- end of the archive section ------------------------------------------------

@@ -1,0 +1,182 @@
+#include "api_tweets.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "bus.h"
+#include "filter.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+/* The calling thread's store connection (one per acceptor thread). */
+static pthread_key_t store_key;
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void store_destroy(void *p)
+{
+    store_close(p);
+}
+
+static void store_key_init(void)
+{
+    pthread_key_create(&store_key, store_destroy);
+}
+
+/* This thread's store, opened (and its schema checked) on first use. NULL
+ * with the reason in err when it cannot be used now. */
+static store *thread_store(const config *cfg, char *err, size_t errlen)
+{
+    pthread_once(&store_once, store_key_init);
+    store *s = pthread_getspecific(store_key);
+    if (s) return s;
+    s = store_open(cfg->db_url, err, errlen);
+    if (s == NULL) return NULL;
+    if (store_check(s, err, errlen) < 0) {
+        store_close(s);
+        return NULL;
+    }
+    pthread_setspecific(store_key, s);
+    return s;
+}
+
+/* Drop this thread's store after an error, so the next request reconnects. */
+static void thread_store_drop(void)
+{
+    store *s = pthread_getspecific(store_key);
+    pthread_setspecific(store_key, NULL);
+    store_close(s);
+}
+
+int api_tweets_db_check(http_req *req, char *err, size_t errlen)
+{
+    const config *cfg = http_config(req);
+    if (cfg->db_url == NULL) return 1;
+    store *s = thread_store(cfg, err, errlen);
+    if (s == NULL) return -1;
+    if (store_ping(s, err, errlen) < 0) {
+        thread_store_drop();
+        return -1;
+    }
+    return 0;
+}
+
+/* Load saved filter id from Redis into f. 0 ok; -1 after answering. */
+static int load_filter(http_req *req, const char *id, filter *f)
+{
+    const config *cfg = http_config(req);
+    char key[512], why[256];
+    if (strlen(id) >= FILTER_ID_MAX || strspn(id, "0123456789") != strlen(id)) {
+        http_error(req, 404, "not_found", "no filter with id '%.40s'", id);
+        return -1;
+    }
+    bus_key(key, sizeof key, cfg->prefix, BUS_KEY_FILTERS);
+    redisReply *r = http_redis_command(req, "HGET %s %s", key, id);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "cannot read filter %s: %s", id,
+                           r ? r->str : http_redis_error(req));
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        http_error(req, 404, "not_found", "no filter with id '%s'", id);
+        return -1;
+    }
+    int rc = filter_load(r->str, r->len, f, why, sizeof why);
+    freeReplyObject(r);
+    if (rc < 0) {
+        log_error("api_tweets.bad_filter", "id=%s reason=\"%s\"", id, why);
+        http_error(req, 503, "filter_unreadable", "filter %s is stored in a form this responder cannot read", id);
+        return -1;
+    }
+    return 0;
+}
+
+void api_tweets_get(http_req *req)
+{
+    static const char *const allowed[] = {"q", "filter", "before", "limit", NULL};
+    const config *cfg = http_config(req);
+    const query *qs = http_query(req);
+    const char *unknown = query_unknown_key(qs, allowed);
+    const char *q = http_param(req, "q"), *fid = http_param(req, "filter");
+    const char *before = http_param(req, "before"), *limit = http_param(req, "limit");
+    char err[512];
+    store_query sq = {.q = q, .limit = STORE_LIMIT_DEFAULT};
+    filter f;
+    int have_filter = 0;
+    store_result res = {0};
+    buf body = BUF_INIT;
+
+    memset(&f, 0, sizeof f);
+    http_drain_body(req);
+    if (unknown) {
+        http_error(req, 400, "bad_request", "unknown parameter '%.60s' (allowed: q, filter, before, limit)", unknown);
+        goto done;
+    }
+    for (size_t i = 0; allowed[i]; i++)
+        if (query_count(qs, allowed[i]) > 1) {
+            http_error(req, 400, "bad_request", "parameter '%s' given more than once", allowed[i]);
+            goto done;
+        }
+    if (limit) {
+        long long v;
+        const char *why;
+        if (parse_ll(limit, 1, STORE_LIMIT_MAX, &v, &why) < 0) {
+            http_error(req, 400, "bad_request", "limit: %s (1 to %d)", why, STORE_LIMIT_MAX);
+            goto done;
+        }
+        sq.limit = (int)v;
+    }
+    if (before) {
+        if (bus_id_parse(before, strlen(before), &sq.before) < 0) {
+            http_error(req, 400, "bad_request", "before: not a stream id (<ms>-<seq>)");
+            goto done;
+        }
+        sq.has_before = 1;
+    }
+    if (store_query_check(&sq, err, sizeof err) < 0) {
+        http_error(req, 400, "bad_request", "%s", err);
+        goto done;
+    }
+    if (cfg->db_url == NULL) {
+        http_error(req, 503, "archive_unavailable",
+                   "no archive is configured: start birdfeed-fcgi with --db sqlite:PATH or postgres://… "
+                   "(or BIRDFEED_DB) and run birdfeed archive");
+        goto done;
+    }
+    if (fid) {
+        if (load_filter(req, fid, &f) < 0) goto done;
+        have_filter = 1;
+        sq.phrases = (const char *const *)f.track;
+        sq.nphrases = f.ntrack;
+        sq.langs = (const char *const *)f.lang;
+        sq.nlangs = f.nlang;
+        if (store_query_check(&sq, err, sizeof err) < 0) {
+            http_error(req, 400, "bad_request", "filter %s: %s", fid, err);
+            goto done;
+        }
+    }
+    store *s = thread_store(cfg, err, sizeof err);
+    if (s == NULL) {
+        log_warn("api_tweets.unavailable", "error=\"%s\"", err);
+        http_error_headers(req, 503, "Retry-After: 5\r\n", "archive_unavailable", "the archive is unavailable: %s",
+                           err);
+        goto done;
+    }
+    if (store_search(s, &sq, &res, err, sizeof err) < 0) {
+        log_error("api_tweets.search_failed", "error=\"%s\"", err);
+        thread_store_drop();
+        http_error_headers(req, 503, "Retry-After: 2\r\n", "archive_unavailable", "the archive failed to answer: %s",
+                           err);
+        goto done;
+    }
+    store_result_json(&res, &body);
+    http_reply_json(req, 200, body.data, NULL);
+done:
+    if (have_filter) filter_free(&f);
+    store_result_free(&res);
+    buf_free(&body);
+}

@@ -1,0 +1,102 @@
+#!/bin/bash
+# birdfeed migrate on a real SQLite file and a real PostgreSQL: from empty,
+# from each earlier version (data kept), idempotent, concurrent, refusing a
+# database newer than the binary, and archive/search refusing a stale schema.
+. "$(dirname "$0")/../lib.sh"
+
+"$BF" migrate --help | grep -q -- '--to VERSION' || fail "migrate --help lists --to"
+out=$("$BF" migrate 2>&1); rc=$?
+assert_eq "$rc" 2 "migrate without --db is a usage error"
+assert_contains "$out" "--db" "says how to name the database"
+out=$("$BF" migrate --db mysql://x 2>&1); rc=$?
+assert_eq "$rc" 3 "unknown URL scheme"
+assert_contains "$out" "sqlite: or postgres://" "names the accepted schemes"
+ok "usage errors"
+
+start_postgres -c fsync=off
+LATEST=$(ls "$BF_ROOT"/sql/sqlite/*.sql | wc -l)
+assert_eq "$(ls "$BF_ROOT"/sql/postgres/*.sql | wc -l)" "$LATEST" "both dialects have the same migrations"
+assert_ge "$LATEST" 2 "at least two migrations"
+
+# A fresh database for each step: a new file, or a new PostgreSQL database.
+n_db=0
+fresh_db() {   # fresh_db ENGINE: a new empty database, its URL in $db
+    n_db=$((n_db + 1))
+    if [ "$1" = sqlite ]; then db="sqlite:$T/m$n_db.db"; return; fi
+    psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE m$n_db" >/dev/null || fail "createdb"
+    db="postgres://postgres@127.0.0.1:$PG_PORT/m$n_db"
+}
+# sql URL STATEMENT: run SQL directly in the database, unaligned output.
+sql() {
+    case "$1" in
+    sqlite:*) sqlite3 "${1#sqlite:}" "$2" ;;
+    *) psql -X -q -A -t "$1" -c "$2" ;;
+    esac
+}
+TWEET='{"id":"42","text":"Old row from version VERSION","user":{"screen_name":"keeper"},"created_at":"2026-01-01T00:00:00Z","lang":"en","hashtags":[],"mentions":[],"urls":[],"retweet_count":0}'
+
+for engine in sqlite postgres; do
+    fresh_db $engine
+    out=$("$BF" migrate --db "$db") || fail "$engine: migrate from empty"
+    assert_contains "$out" "from version 0 to $LATEST ($LATEST applied)" "$engine: migrate output"
+    assert_eq "$(sql "$db" 'SELECT count(*) FROM schema_version')" "$LATEST" "$engine: versions recorded"
+    out=$("$BF" migrate --db "$db") || fail "$engine: second migrate"
+    assert_contains "$out" "already at version $LATEST" "$engine: idempotent"
+    assert_eq "$(sql "$db" 'SELECT count(*) FROM schema_version')" "$LATEST" "$engine: nothing recorded twice"
+    out=$(cd / && "$BF" migrate --status --db "$db") || fail "$engine: --status"
+    assert_contains "$out" "version $LATEST, newest known $LATEST (up to date)" "$engine: status"
+    ok "$engine: migrate from empty to $LATEST, idempotent, from any directory"
+
+    for from in $(seq 1 $((LATEST - 1))); do
+        fresh_db $engine
+        "$BF" migrate --db "$db" --to "$from" >/dev/null || fail "$engine: migrate --to $from"
+        assert_eq "$(sql "$db" 'SELECT max(version) FROM schema_version')" "$from" "$engine: stopped at $from"
+        out=$("$BF" search --db "$db" -q old 2>&1); rc=$?
+        assert_eq "$rc" 3 "$engine: search refuses schema $from"
+        assert_contains "$out" "run 'birdfeed migrate'" "$engine: says what to do"
+        # A row written at this version survives the upgrade and is searchable after it.
+        json=${TWEET/VERSION/$from}
+        sql "$db" "INSERT INTO tweets (ms, seq, id, tweet_id, author, lang, created_at, text, words, json)
+                   VALUES (1000, 0, '1000-0', '42', 'keeper', 'en', '2026-01-01T00:00:00Z',
+                           'Old row from version $from', 'old row from version $from keeper', '$json')" \
+            || fail "$engine: insert at version $from"
+        out=$("$BF" migrate --db "$db") || fail "$engine: migrate from $from"
+        assert_contains "$out" "from version $from to $LATEST" "$engine: from $from"
+        out=$("$BF" search --db "$db" -q "old keeper" --json) || fail "$engine: search after migrating from $from"
+        assert_eq "$out" "{\"tweets\":[$json],\"next\":null}" "$engine: row kept from version $from"
+        ok "$engine: migrate from version $from to $LATEST keeps data"
+    done
+
+    out=$("$BF" migrate --db "$db" --to 1 2>&1); rc=$?
+    assert_eq "$rc" 1 "$engine: --to below the current version"
+    assert_contains "$out" "only go forward" "$engine: says why"
+    out=$("$BF" migrate --db "$db" --to $((LATEST + 1)) 2>&1); rc=$?
+    assert_eq "$rc" 1 "$engine: --to beyond the newest"
+
+    # A database from a newer birdfeed is refused by migrate, archive and search.
+    sql "$db" "INSERT INTO schema_version (version, name) VALUES ($((LATEST + 1)), 'future')" >/dev/null
+    out=$("$BF" migrate --db "$db" 2>&1); rc=$?
+    assert_eq "$rc" 1 "$engine: migrate refuses a newer database"
+    assert_contains "$out" "newer than this birdfeed knows ($LATEST): upgrade birdfeed" "$engine: refusal says why"
+    assert_eq "$(sql "$db" 'SELECT count(*) FROM tweets')" 1 "$engine: newer database untouched"
+    out=$("$BF" search --db "$db" -q old 2>&1); rc=$?
+    assert_eq "$rc" 3 "$engine: search refuses a newer database"
+    assert_contains "$out" "upgrade birdfeed" "$engine: search says why"
+    ok "$engine: refuses a database newer than the binary; --to checked"
+
+    # Several migrators at once (deploys start many): one applies, all succeed.
+    fresh_db $engine
+    pids=()
+    for i in 1 2 3 4; do "$BF" migrate --db "$db" >"$T/conc$i.out" 2>&1 & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || fail "$engine: a concurrent migrate failed: $(cat "$T"/conc*.out)"; done
+    assert_eq "$(sql "$db" 'SELECT count(*) FROM schema_version')" "$LATEST" "$engine: concurrent migrations recorded once"
+    ok "$engine: four concurrent migrates apply each migration once"
+done
+
+start_redis
+fresh_db sqlite
+"$BF" migrate --db "$db" --to 1 >/dev/null
+out=$("$BF" archive --once --db "$db" 2>&1); rc=$?
+assert_eq "$rc" 3 "archive refuses an old schema"
+assert_contains "$out" "run 'birdfeed migrate'" "archive says what to do"
+ok "archive refuses a schema that is not current"
