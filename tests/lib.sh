@@ -142,14 +142,22 @@ sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 bf_as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 start_postgres() {
-    PG_PORT=$(free_port)
     mkdir -p "$T/pg"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
     bf_as_pg "$PG_BIN/initdb" -D "$T/pg/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
-        >"$T/pg/initdb.log" 2>&1 || fail "initdb failed (see $T/pg/initdb.log)"
-    bf_as_pg "$PG_BIN/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
-        -c listen_addresses=127.0.0.1 -c logging_collector=off "$@" >>"$T/pg/postgres.log" 2>&1 &
-    wait_until 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || fail "postgres did not start (see $T/pg/postgres.log)"
+        >"$T/pg/initdb.log" 2>&1 || fail "initdb failed: $(tail -n 5 "$T/pg/initdb.log")"
+    local attempt pid
+    for attempt in 1 2 3; do   # another process may take the free port first: try another
+        PG_PORT=$(free_port)
+        bf_as_pg "$PG_BIN/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
+            -c listen_addresses=127.0.0.1 -c logging_collector=off "$@" >>"$T/pg/postgres.log" 2>&1 &
+        pid=$!
+        bf_track "$pid"
+        wait_until 60 bash -c "! kill -0 $pid 2>/dev/null || '$PG_BIN/pg_isready' -q -h 127.0.0.1 -p $PG_PORT" || true
+        if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then break; fi
+        [ "$attempt" -lt 3 ] || fail "postgres did not start: $(tail -n 5 "$T/pg/postgres.log")"
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    done
     PG_PID=$(head -n 1 "$T/pg/data/postmaster.pid")
     bf_track "$PG_PID"
     psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c 'CREATE DATABASE birdfeed' >/dev/null \
