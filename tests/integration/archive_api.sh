@@ -1,0 +1,117 @@
+#!/bin/bash
+# GET /api/tweets through nginx and birdfeed-fcgi over a real archive:
+# answers match `birdfeed search --json` byte for byte, pages, saved filters,
+# 400 on bad parameters, 404 on unknown filters, 503 without or with an
+# unreachable archive, injection-shaped queries never a 500. SQLite and
+# PostgreSQL behind the same API give the same answers.
+. "$(dirname "$0")/../lib.sh"
+start_redis
+start_postgres -c fsync=off
+SQ="sqlite:$T/archive.db"
+"$BF" migrate --db "$SQ" >/dev/null && "$BF" migrate --db "$PG_URL" >/dev/null || fail "migrate"
+fill_tweets 3000 11
+"$BF" archive --once --db "$SQ" --group sq 2>/dev/null || fail "archive into sqlite"
+"$BF" archive --once --db "$PG_URL" --group pg 2>/dev/null || fail "archive into postgres"
+
+start_fcgi --db "$SQ"
+start_nginx
+SQ_BASE=$BASE_URL
+get() { curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' "$1"; }
+
+code=$(get "$SQ_BASE/api/tweets?limit=5")
+assert_eq "$code" 200 "GET /api/tweets"
+assert_contains "$(cat "$T/head")" "application/json; charset=utf-8" "content type"
+assert_eq "$(cat "$T/body")" "$("$BF" search --db "$SQ" --limit 5 --json)" "same as birdfeed search --json"
+assert_eq "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["tweets"]), d["next"] == None)' "$T/body")" \
+    "5 False" "five tweets and a next id"
+ok "GET /api/tweets?limit=5: 200, the newest five and a next id"
+
+# Walk every page of a query; the ids form one newest-first sequence.
+want=$("$BF" search --db "$SQ" -q "alpha bravo" --limit 500 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tweets"]))')
+before=""; : >"$T/ids"
+for _ in $(seq 1 100); do
+    code=$(get "$SQ_BASE/api/tweets?q=alpha+bravo&limit=7${before:+&before=$before}")
+    assert_eq "$code" 200 "page"
+    before=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "a") as f:
+    for t in d["tweets"]: f.write(t["id"] + "\n")
+print(d["next"] or "")' "$T/body" "$T/ids")
+    [ -n "$before" ] || break
+done
+assert_eq "$(wc -l <"$T/ids")" "$want" "all matches over the pages"
+assert_eq "$(sort -u "$T/ids" | wc -l)" "$want" "no duplicates across pages"
+sort -rn "$T/ids" | cmp -s - "$T/ids" || fail "pages not newest first"
+ok "paging q=alpha bravo 7 at a time: all $want matches, newest first, once each"
+
+# A saved filter: any phrase, and the language.
+rcli HSET "${BIRDFEED_PREFIX}filters" 1 '{"id":"1","name":"f","track":["alpha bravo","#zulu"],"lang":["en"],"version":1,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}' >/dev/null
+code=$(get "$SQ_BASE/api/tweets?filter=1&limit=100")
+assert_eq "$code" 200 "filter search"
+python3 - "$T/body" <<'PY' || fail "filter results do not match the filter"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["tweets"]) == 100, len(d["tweets"])
+for t in d["tweets"]:
+    w = set(x.lower() for x in re.findall(r"[^\W_]+", " ".join([t["text"]] + t["hashtags"] + t["mentions"] + [t["user"]["screen_name"]])))
+    assert t["lang"] == "en", t
+    assert ({"alpha", "bravo"} <= w) or ("zulu" in w), t
+PY
+code=$(get "$SQ_BASE/api/tweets?filter=1&q=charlie&limit=50")
+assert_eq "$code" 200 "filter and q"
+python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1]))["tweets"]: assert "charlie" in t["text"].lower(), t' "$T/body" || fail "q narrows the filter"
+code=$(get "$SQ_BASE/api/tweets?filter=99"); assert_eq "$code" 404 "unknown filter"
+assert_contains "$(cat "$T/body")" '"code":"not_found"' "404 body"
+code=$(get "$SQ_BASE/api/tweets?filter=x%27%3B"); assert_eq "$code" 404 "malformed filter id"
+ok "saved filters: phrases OR'ed, language applied, q narrows; unknown filter 404"
+
+for bad in "limit=0" "limit=501" "limit=ten" "before=yesterday" "before=1-2-3" "q=%22%2A%3A" "x=1" "q=a&q=b" \
+           "limit=5&limit=6"; do
+    code=$(get "$SQ_BASE/api/tweets?$bad")
+    assert_eq "$code" 400 "?$bad"
+    assert_contains "$(cat "$T/body")" '"code":"bad_request"' "?$bad body"
+done
+assert_contains "$(get "$SQ_BASE/api/tweets?limit=0" >/dev/null; cat "$T/body")" "limit" "400 names the parameter"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data '{}' "$SQ_BASE/api/tweets")
+assert_eq "$code" 405 "POST /api/tweets"
+ok "bad parameters: 400 with a JSON reason; POST 405"
+
+for q in "'; DROP TABLE tweets;--" '"' 'alpha*' 'NEAR(alpha bravo)' 'alpha OR bravo' 'words:alpha' '!alpha & bravo' \
+         '(alpha' '<->' '%' "\\" 'a:*'; do
+    code=$(curl -s -o "$T/body" -w '%{http_code}' -G --data-urlencode "q=$q" "$SQ_BASE/api/tweets")
+    case "$code" in 200|400) ;; *) fail "q=$q answered $code: $(cat "$T/body")" ;; esac
+done
+assert_eq "$(sqlite3 "$T/archive.db" 'SELECT count(*) FROM tweets')" 3000 "table intact"
+ok "injection-shaped queries answer 200 or 400, never 500"
+
+# PostgreSQL behind the API: the same answers.
+start_fcgi --db "$PG_URL"
+start_nginx
+for qs in "limit=20" "q=alpha&limit=30" "q=caf%C3%A9+stra%C3%9Fe" "filter=1&limit=40" "q=alpha&before=$(sed -n 10p "$T/ids")"; do
+    a=$(curl -s "$SQ_BASE/api/tweets?$qs"); b=$(curl -s "$BASE_URL/api/tweets?$qs")
+    assert_eq "$b" "$a" "postgres and sqlite answer ?$qs alike"
+done
+ok "the API answers the same from PostgreSQL and SQLite"
+
+# No archive configured, or one that cannot be reached: 503 with a reason.
+start_fcgi
+start_nginx
+code=$(get "$BASE_URL/api/tweets")
+assert_eq "$code" 503 "no archive"
+assert_contains "$(cat "$T/body")" '"code":"archive_unavailable"' "503 code"
+assert_contains "$(cat "$T/body")" "no archive is configured" "503 says why"
+start_fcgi --db "postgres://postgres@127.0.0.1:1/nope?connect_timeout=2"
+start_nginx
+code=$(get "$BASE_URL/api/tweets")
+assert_eq "$code" 503 "unreachable archive"
+assert_contains "$(cat "$T/head")" "Retry-After" "Retry-After"
+start_fcgi --db "sqlite:$T/stale.db"
+start_nginx
+"$BF" migrate --db "sqlite:$T/stale.db" --to 1 >/dev/null
+code=$(get "$BASE_URL/api/tweets")
+assert_eq "$code" 503 "stale schema"
+assert_contains "$(cat "$T/body")" "birdfeed migrate" "503 says to migrate"
+ok "503 without an archive, with an unreachable one, with a stale schema"
