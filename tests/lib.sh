@@ -193,3 +193,77 @@ for i in range(n):
 PY
 }
 # ---- end of the archive section ------------------------------------------------
+
+# ---- web servers: lighttpd and Apache (deploy engineer) ---------------------
+# Both render the shipped config (deploy/lighttpd/birdfeed.conf,
+# deploy/apache/birdfeed.conf) for a test: its site settings block gets a free
+# loopback port, paths under $T and the responder's address. BACKEND is the
+# responder's unix socket path (what the shipped configs use) or, for
+# lighttpd only, HOST:PORT. Apache children run as www-data: the socket must
+# be reachable for them (chmod 666; $T is 0755).
+
+# start_lighttpd BACKEND: sets LIGHTTPD_PORT, LIGHTTPD_PID, LIGHTTPD_URL.
+start_lighttpd() {
+    local backend=$1 dir=$T/lighttpd
+    mkdir -p "$dir"
+    LIGHTTPD_PORT=$(free_port) || fail "no free port for lighttpd"
+    sed -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
+        -e "s#^var.birdfeed_socket .*#var.birdfeed_socket = \"$backend\"#" \
+        -e "s#^var.birdfeed_state .*#var.birdfeed_state = \"$dir\"#" \
+        -e "s#^server.port .*#server.port = $LIGHTTPD_PORT#" \
+        -e "s#^server.bind .*#server.bind = \"127.0.0.1\"#" \
+        -e '/^server.username /d' -e '/^server.groupname /d' \
+        "$BF_ROOT/deploy/lighttpd/birdfeed.conf" > "$dir/lighttpd.conf"
+    case $backend in
+        /*) ;;
+        *:*) sed -i -e "s#\"socket\" *=> birdfeed_socket,#\"host\" => \"${backend%:*}\", \"port\" => ${backend##*:},#" \
+                 "$dir/lighttpd.conf" ;;
+        *) fail "start_lighttpd: backend '$backend' is neither a socket path nor HOST:PORT" ;;
+    esac
+    lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 || fail "lighttpd config: $(cat "$dir/check.log")"
+    lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/stderr.log" 2>&1 &
+    LIGHTTPD_PID=$!
+    bf_track "$LIGHTTPD_PID"
+    LIGHTTPD_URL=http://127.0.0.1:$LIGHTTPD_PORT
+    wait_until 10 curl -fsS -o /dev/null "$LIGHTTPD_URL/" \
+        || fail "lighttpd did not start (see $dir/stderr.log, $dir/birdfeed-error.log)"
+}
+
+# start_apache SOCKET: sets APACHE_PORT, APACHE_PID, APACHE_URL.
+start_apache() {
+    local sock=$1 dir=$T/apache m=/usr/lib/apache2/modules
+    mkdir -p "$dir"
+    APACHE_PORT=$(free_port) || fail "no free port for apache"
+    sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $BF_ROOT/deploy/www#" \
+        -e "s#^Define BIRDFEED_SOCKET .*#Define BIRDFEED_SOCKET $sock#" \
+        -e "s#^Define BIRDFEED_PORT .*#Define BIRDFEED_PORT $APACHE_PORT#" \
+        "$BF_ROOT/deploy/apache/birdfeed.conf" > "$dir/birdfeed.conf"
+    # The server around the site file: what Debian's apache2.conf would give.
+    cat > "$dir/httpd.conf" <<APACHE
+ServerRoot "$dir"
+DefaultRuntimeDir "$dir"
+PidFile "$dir/httpd.pid"
+Mutex file:$dir default
+ServerName 127.0.0.1
+Listen 127.0.0.1:$APACHE_PORT
+LoadModule mpm_event_module $m/mod_mpm_event.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule dir_module $m/mod_dir.so
+LoadModule mime_module $m/mod_mime.so
+TypesConfig /etc/mime.types
+User www-data
+Group www-data
+ErrorLog "$dir/error.log"
+LogLevel warn
+Define APACHE_LOG_DIR $dir
+Include "$dir/birdfeed.conf"
+APACHE
+    apache2 -t -f "$dir/httpd.conf" >"$dir/check.log" 2>&1 || fail "apache config: $(cat "$dir/check.log")"
+    apache2 -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/stderr.log" 2>&1 &
+    APACHE_PID=$!
+    bf_track "$APACHE_PID"
+    APACHE_URL=http://127.0.0.1:$APACHE_PORT
+    wait_until 10 curl -fsS -o /dev/null "$APACHE_URL/" \
+        || fail "apache did not start (see $dir/stderr.log, $dir/error.log)"
+}
+# ---- end web servers: lighttpd and Apache -----------------------------------
