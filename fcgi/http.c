@@ -156,7 +156,7 @@ const char *http_status_text(int status)
 }
 
 /* CORS: echo an allowed Origin back (cors_origins is a comma-separated list; "*" allows any). */
-static void cors_headers(const http_req *req, buf *h)
+void http_cors_headers(const http_req *req, buf *h)
 {
     const char *allow = req->ctx->cfg->cors_origins;
     const char *origin = http_header(req, "Origin");
@@ -191,7 +191,7 @@ void http_reply(http_req *req, int status, const char *ctype, const char *extra_
     if (ctype) buf_printf(&h, "Content-Type: %s\r\n", ctype);
     if (status != 204 && status != 304) buf_printf(&h, "Content-Length: %zu\r\n", len);
     buf_appends(&h, "X-Content-Type-Options: nosniff\r\n");
-    cors_headers(req, &h);
+    http_cors_headers(req, &h);
     if (extra_headers) buf_appends(&h, extra_headers);
     buf_appends(&h, "\r\n");
     FCGX_PutStr(h.data, (int)h.len, req->r->out);

@@ -71,6 +71,8 @@ void http_error(http_req *req, int status, const char *code, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 void http_error_headers(http_req *req, int status, const char *extra_headers, const char *code,
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Append CORS header lines when the request's Origin is in cors-origins. */
+void http_cors_headers(const http_req *req, buf *out);
 int http_replied(const http_req *req);             /* 1 once an answer went out */
 const char *http_status_text(int status);
 

@@ -7,6 +7,7 @@
 #include "api_tweets.h"
 #include "health.h"
 #include "log.h"
+#include "stream.h"
 #include "util.h"
 
 struct route {
@@ -17,6 +18,7 @@ struct route {
 
 /* One line per endpoint (DESIGN §5). */
 static const struct route routes[] = {
+    {"GET", "/stream", stream_get},
     {"GET", "/api/health", health_get},
     {"GET", "/api/filters", api_filters_list},
     {"POST", "/api/filters", api_filters_create},

@@ -1,22 +1,22 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
 #include "api_filters.h"
 #include "http.h"
+#include "hub.h"
 #include "log.h"
 #include "router.h"
+#include "stream.h"
 #include "util.h"
 
 static volatile sig_atomic_t w_stop, w_reload;
@@ -109,7 +109,9 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     sa.sa_handler = on_usr1;   /* no SA_RESTART: accept(2) returns EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
-    w_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    hub *h = hub_new(cfg);
+    stream_set_hub(h);
+    w_wake = hub_wake_fd(h);
 
     for (int i = 0; i < n_acceptors; i++) {
         as[i].listen_fd = listen_fd;
@@ -123,22 +125,22 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     }
     log_info("worker.ready", "worker=%d pid=%d acceptors=%d", index, (int)getpid(), started);
     while (!w_stop && started > 0) {
-        struct pollfd pfd = {w_wake, POLLIN, 0};
-        if (poll(&pfd, 1, 1000) > 0) {
-            uint64_t v;
-            ssize_t r = read(w_wake, &v, sizeof v);
-            (void)r;
-        }
+        hub_poll(h, 1000);
         if (w_reload) {
             w_reload = 0;
             log_reopen();
             reload();
         }
     }
+    /* SIGTERM: stop accepting, then end every stream; all within 2 s. */
+    uint64_t t0 = now_us();
     stop_acceptors(as, started);
+    int spent = (int)((now_us() - t0) / 1000);
+    w_wake = -1;
+    hub_shutdown(h, spent < 1500 ? 1500 - spent : 0);
+    stream_set_hub(NULL);
+    hub_free(h);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);
-    close(w_wake);
-    w_wake = -1;
     return started > 0 ? 0 : 1;
 }

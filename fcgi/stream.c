@@ -1,0 +1,274 @@
+#include "stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "log.h"
+#include "sse.h"
+#include "util.h"
+
+#define HISTORY_PAGE 500
+#define HISTORY_MAX_EVENTS 20000
+
+static hub *the_hub;
+
+void stream_set_hub(hub *h) { the_hub = h; }
+
+struct history {
+    hub_frame **f;
+    size_t n, cap, bytes;
+    int truncated;
+    bus_id last;
+};
+
+static void history_add(struct history *hs, hub_frame *f, size_t len)
+{
+    if (hs->n == hs->cap) {
+        hs->cap = hs->cap ? hs->cap * 2 : 64;
+        hs->f = xrealloc(hs->f, hs->cap * sizeof *hs->f);
+    }
+    hs->f[hs->n++] = f;
+    hs->bytes += len;
+}
+
+static void history_free(struct history *hs)
+{
+    for (size_t i = 0; i < hs->n; i++) hub_frame_unref(hs->f[i]);
+    free(hs->f);
+    memset(hs, 0, sizeof *hs);
+}
+
+static int entry_fields(const redisReply *e, bus_id *id, const char **json, size_t *len)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return -1;
+    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (f->element[i]->type == REDIS_REPLY_STRING && strcmp(f->element[i]->str, "t") == 0 &&
+            f->element[i + 1]->type == REDIS_REPLY_STRING) {
+            *json = f->element[i + 1]->str;
+            *len = f->element[i + 1]->len;
+            return 0;
+        }
+    return -1;
+}
+
+/* Every entry after `after` from the Redis stream, oldest first, up to the
+ * client buffer's worth (then truncated). 0 ok, -1 Redis failed. */
+static int fetch_after(http_req *req, const char *key, bus_id after, struct history *hs)
+{
+    size_t budget = (size_t)http_config(req)->client_buffer;
+    bus_id cur = after;
+    hs->last = after;
+    for (;;) {
+        char start[BUS_ID_MAX];
+        redisReply *r = http_redis_command(req, "XRANGE %s %s + COUNT %d", key, bus_id_format(bus_id_next(cur), start),
+                                           HISTORY_PAGE);
+        size_t n;
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+            if (r) freeReplyObject(r);
+            return -1;
+        }
+        n = r->elements;
+        for (size_t i = 0; i < n; i++) {
+            bus_id id;
+            const char *json;
+            size_t len;
+            if (entry_fields(r->element[i], &id, &json, &len) < 0) continue;
+            cur = id;
+            if (hs->bytes + len > budget || hs->n >= HISTORY_MAX_EVENTS) {
+                hs->truncated = 1;
+                break;
+            }
+            history_add(hs, hub_frame_tweet(id, json, len), len);
+            hs->last = id;
+        }
+        freeReplyObject(r);
+        if (hs->truncated || n < HISTORY_PAGE) return 0;
+    }
+}
+
+/* The newest n entries from the Redis stream, oldest first. 0 ok, -1 Redis failed. */
+static int fetch_newest(http_req *req, const char *key, size_t n, struct history *hs)
+{
+    redisReply *r = http_redis_command(req, "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    hs->last.ms = hs->last.seq = 0;
+    for (size_t i = r->elements; i > 0; i--) {
+        bus_id id;
+        const char *json;
+        size_t len;
+        if (entry_fields(r->element[i - 1], &id, &json, &len) < 0) continue;
+        history_add(hs, hub_frame_tweet(id, json, len), len);
+        hs->last = id;
+    }
+    /* everything after the newest entry comes from the hub */
+    if (r->elements > 0) {
+        bus_id newest;
+        const redisReply *e = r->element[0];
+        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
+            bus_id_parse(e->element[0]->str, e->element[0]->len, &newest) == 0)
+            hs->last = newest;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* The oldest entry id of the stream: 1 found, 0 empty stream, -1 Redis failed. */
+static int oldest_id(http_req *req, const char *key, bus_id *out)
+{
+    redisReply *r = http_redis_command(req, "XRANGE %s - + COUNT 1", key);
+    int rc = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY) {
+        rc = 0;
+        if (r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements >= 1 &&
+            r->element[0]->element[0]->type == REDIS_REPLY_STRING &&
+            bus_id_parse(r->element[0]->element[0]->str, r->element[0]->element[0]->len, out) == 0)
+            rc = 1;
+    }
+    if (r) freeReplyObject(r);
+    return rc;
+}
+
+static hub_frame *reset_frame(bus_id oldest)
+{
+    buf b = BUF_INIT;
+    char ids[BUS_ID_MAX];
+    hub_frame *f;
+    bus_id_format(oldest, ids);
+    sse_encode_event(&b, NULL, "reset", ids, strlen(ids));
+    f = hub_frame_raw(b.data, b.len);
+    buf_free(&b);
+    return f;
+}
+
+static hub_frame *head_frame(const http_req *req)
+{
+    buf b = BUF_INIT;
+    hub_frame *f;
+    buf_appends(&b, "Status: 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                    "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nX-Content-Type-Options: nosniff\r\n");
+    http_cors_headers(req, &b);
+    buf_appends(&b, "\r\n");
+    sse_encode_retry(&b, (unsigned long)http_config(req)->retry_ms);
+    f = hub_frame_raw(b.data, b.len);
+    buf_free(&b);
+    return f;
+}
+
+static int one_param(http_req *req, const char *key, const char **out)
+{
+    size_t n = query_count(http_query(req), key);
+    *out = NULL;
+    if (n > 1) {
+        http_error(req, 400, "bad_request", "parameter '%s' given %zu times", key, n);
+        return -1;
+    }
+    *out = http_param(req, key);
+    return 0;
+}
+
+void stream_get(http_req *req)
+{
+    const config *cfg = http_config(req);
+    const char *preload_s, *leid_q, *leid, *why;
+    long long preload = cfg->preload;
+    bus_id after = {0, 0};
+    int have_after = 0;
+    char key[256];
+    hub_ring_info ri;
+    struct history hs;
+    hub_frame *reset = NULL;
+    hub_stream *s;
+    FCGX_Request *r;
+
+    memset(&hs, 0, sizeof hs);
+    if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0) return;
+    if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
+        http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);
+        return;
+    }
+    leid = http_header(req, "Last-Event-ID");
+    if (leid == NULL || *leid == '\0') leid = leid_q;
+    if (leid && *leid) {
+        if (bus_id_parse(leid, strlen(leid), &after) < 0) {
+            http_error(req, 400, "bad_request", "Last-Event-ID '%s' is not a stream id (<ms>-<seq>)", leid);
+            return;
+        }
+        have_after = 1;
+    }
+    if (http_param(req, "filter") || http_param(req, "q")) {
+        http_error(req, 400, "filters_unavailable", "filters are not available yet in this build");
+        return;
+    }
+    if (hub_admit(the_hub, &why) < 0) {
+        if (strcmp(why, "full") == 0)
+            http_error_headers(req, 503, "Retry-After: 5\r\n", "too_many_streams",
+                               "this responder already serves its maximum of %lld streams", cfg->max_clients);
+        else
+            http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis is unreachable; retry later");
+        return;
+    }
+    http_drain_body(req);
+
+    s = xcalloc(1, sizeof *s);
+    bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
+    hub_ring_info_get(the_hub, &ri);
+    if (have_after) {
+        if (ri.whole || bus_id_cmp(after, ri.floor) >= 0) {
+            /* the ring holds everything after it */
+            if (ri.whole && ri.count && bus_id_cmp(after, ri.oldest) < 0)
+                goto trimmed_from_ring;
+            s->after = after;
+        } else {
+            bus_id oldest;
+            int rc = oldest_id(req, key, &oldest);
+            if (rc < 0) goto redis_failed;
+            if (rc == 1 && bus_id_cmp(after, oldest) < 0) {
+                reset = reset_frame(oldest);
+                goto preload;
+            }
+            if (fetch_after(req, key, after, &hs) < 0) goto redis_failed;
+            s->after = hs.last;
+        }
+        goto submit;
+    trimmed_from_ring:
+        reset = reset_frame(ri.oldest);
+    }
+preload:
+    if ((size_t)preload <= ri.count || ri.whole) {
+        s->from_ring = 1;
+        s->ring_preload = (size_t)preload;
+    } else {
+        if (fetch_newest(req, key, (size_t)preload, &hs) < 0) goto redis_failed;
+        s->after = hs.last;
+    }
+submit:
+    r = http_fcgx(req);
+    s->fd = r->ipcFd;
+    s->request_id = (unsigned)r->requestId;
+    s->head = head_frame(req);
+    s->reset = reset;
+    s->history = hs.f;
+    s->nhistory = hs.n;
+    s->history_truncated = hs.truncated;
+    FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
+    http_detach(req);
+    hub_submit(the_hub, s);
+    return;
+redis_failed:
+    hub_release(the_hub);
+    history_free(&hs);
+    hub_frame_unref(reset);
+    free(s);
+    http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis: %s", http_redis_error(req));
+}

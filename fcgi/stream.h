@@ -1,0 +1,20 @@
+/* stream — GET /stream, the acceptor's half: validate the request, find the
+ * history it needs (from the hub's ring, else from the Redis stream), then
+ * hand the connection to the hub (hub.h), which serves it from then on.
+ *
+ * Query: preload=N (0..preload-max, default preload), lastEventId=ID (like
+ * the Last-Event-ID header, for polyfills; the header wins), filter=ID and
+ * q=words (selection; answered 400 while this build has no filter matcher).
+ * Bad input → 400 JSON; Redis down or max-clients reached → 503 +
+ * Retry-After; never text/event-stream on an error. */
+#ifndef BIRDFEED_STREAM_H
+#define BIRDFEED_STREAM_H
+
+#include "http.h"
+#include "hub.h"
+
+/* The hub that streams go to (one per process); set before acceptors start. */
+void stream_set_hub(hub *h);
+void stream_get(http_req *req);
+
+#endif
