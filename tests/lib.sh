@@ -122,6 +122,17 @@ start_nginx() {
     BASE_URL="http://127.0.0.1:$NGINX_PORT$mount"
     wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGINX_PORT" || fail "nginx did not start (see $T/nginx/error.log)"
 }
+# stop_fcgi [PID]: SIGTERM the responder (default $FCGI_PID); fail unless it
+# exits 0 within 2 s with no sanitizer report in $T/fcgi.log.
+stop_fcgi() {
+    local pid=${1:-$FCGI_PID} rc
+    kill -TERM "$pid" 2>/dev/null || fail "responder $pid is not running"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$pid" 2>/dev/null && fail "responder $pid still running 2 s after SIGTERM"
+    wait "$pid"; rc=$?
+    grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+    [ "$rc" -eq 0 ] || fail "responder exited $rc after SIGTERM (see $T/fcgi.log)"
+}
 # publish_tweet ID JSON: what `birdfeed ingest` does for one tweet (XADD to the
 # stream, PUBLISH "<id> <json>" on live), with an explicit stream id.
 publish_tweet() {
