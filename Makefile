@@ -73,6 +73,11 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(LIBA)
 deps:
 	@sh deploy/install-deps.sh
 
+# make run: Redis, responders, nginx and a synthetic feed on loopback, from run/
+# (deploy/run.sh; BIRDFEED_PORT, BIRDFEED_RATE override). Ctrl-C stops it all.
+run:
+	@bash deploy/run.sh
+
 # Tests see the binaries through BIRDFEED_BUILD.
 export BIRDFEED_BUILD := $(abspath $(BUILD))
 

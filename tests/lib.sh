@@ -106,6 +106,8 @@ start_nginx() {
         -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \
+        -e "s#location / {#location $mount/ {#" \
+        -e "s#alias /usr/local/share/birdfeed/deploy/www/;#alias $BF_ROOT/deploy/www/;#" \
         "$BF_ROOT/deploy/nginx/birdfeed.conf" >"$T/nginx/birdfeed.conf"
     {
         echo "daemon off; worker_processes 1; worker_rlimit_nofile 20000;"
