@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "lines.h"
 #include "log.h"
 #include "pub.h"
 #include "tweet.h"
@@ -209,82 +210,52 @@ static void one_line(struct ingest *in, size_t file, unsigned long long line, co
     if (pub_queued(in->pub) >= (size_t)in->o.batch) collect(in, (size_t)in->o.batch);
 }
 
-/* Read one input to its end (or until told to stop), line by line. */
-static int ingest_fd(struct ingest *in, int fd, size_t file, char *rb, size_t cap)
+static void long_line(struct ingest *in, size_t file, const lines_item *it)
 {
-    size_t have = 0;                 /* bytes of an unfinished line at rb[0..have) */
-    int skipping = 0;                /* inside a line longer than max-line */
-    unsigned long long line = 0;
-    size_t max_line = (size_t)in->cfg.max_line;
+    if (it->first) {
+        clear_progress(in);
+        fprintf(stderr, "%s:%llu: line longer than %lld bytes\n", in->names[file], it->lineno, in->cfg.max_line);
+        note_reject(in);
+    }
+    dead_letter(in, it->p, it->n, it->last);
+}
 
+/* Read one input to its end (or until told to stop), line by line. */
+static int ingest_fd(struct ingest *in, int fd, size_t file, lines *lr)
+{
+    lines_item it;
+    lines_init(lr, (size_t)in->cfg.max_line, READ_CHUNK);
     while (!in->stop_reading && !interrupted) {
+        enum lines_kind k = lines_next(lr, &it);
+        if (k == LINES_END) break;
+        if (k == LINES_LINE) {
+            one_line(in, file, it.lineno, it.p, it.n);
+            continue;
+        }
+        if (k == LINES_LONG) {
+            long_line(in, file, &it);
+            continue;
+        }
+        /* LINES_AGAIN: if input would block, publish what we have first. */
         if (in->pub && (pub_queued(in->pub) || pub_inflight(in->pub))) {
             struct pollfd pfd = {fd, POLLIN, 0};
-            if (poll(&pfd, 1, 0) == 0) collect(in, 0);   /* input would block: publish what we have */
+            if (poll(&pfd, 1, 0) == 0) collect(in, 0);
             if (in->stop_reading) break;
         }
-        size_t room = cap - have;
-        if (room > READ_CHUNK) room = READ_CHUNK;
-        ssize_t got = read(fd, rb + have, room);
+        size_t room;
+        char *p = lines_space(lr, &room);
+        ssize_t got = read(fd, p, room > READ_CHUNK ? READ_CHUNK : room);
         if (got < 0) {
             if (errno == EINTR) continue;
             clear_progress(in);
             fprintf(stderr, "birdfeed ingest: %s: read error: %s\n", in->names[file], strerror(errno));
+            lines_free(lr);
             return -1;
         }
-        if (got == 0) break;
-        size_t end = have + (size_t)got, pos = 0;
-        for (;;) {
-            char *nl = memchr(rb + pos, '\n', end - pos);
-            if (nl == NULL) break;
-            size_t n = (size_t)(nl - (rb + pos));
-            line++;
-            if (skipping) {
-                dead_letter(in, rb + pos, n, 1);
-                skipping = 0;
-            } else if (n > max_line) {
-                clear_progress(in);
-                fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
-                dead_letter(in, rb + pos, n, 1);
-                note_reject(in);
-            } else {
-                one_line(in, file, line, rb + pos, n);
-            }
-            pos += n + 1;
-            if (in->stop_reading || interrupted) return 0;
-        }
-        /* rb[pos..end) is an unfinished line. */
-        if (skipping) {
-            dead_letter(in, rb + pos, end - pos, 0);
-            have = 0;
-        } else if (end - pos > max_line) {
-            /* Too long already: report it now, pass the rest through to the dead letters. */
-            line++;
-            clear_progress(in);
-            fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
-            note_reject(in);
-            dead_letter(in, rb + pos, end - pos, 0);
-            skipping = 1;
-            have = 0;
-            line--;   /* counted again when its newline arrives */
-        } else {
-            have = end - pos;
-            if (pos && have) memmove(rb, rb + pos, have);
-        }
+        if (got == 0) lines_eof(lr);
+        else lines_commit(lr, (size_t)got);
     }
-    if (skipping) {                  /* an over-long last line without a newline */
-        dead_letter(in, "", 0, 1);
-    } else if (have && !in->stop_reading && !interrupted) {
-        line++;
-        if (have > max_line) {
-            clear_progress(in);
-            fprintf(stderr, "%s:%llu: line longer than %zu bytes\n", in->names[file], line, max_line);
-            dead_letter(in, rb, have, 1);
-            note_reject(in);
-        } else {
-            one_line(in, file, line, rb, have);
-        }
-    }
+    lines_free(lr);
     return 0;
 }
 
@@ -318,7 +289,7 @@ int cmd_ingest(int argc, char **argv)
             "lost, looks them up in the stream before sending them again: every line read is\n"
             "either published once or reported.\n\n"
             "Exit status: 0 all ingested, 1 some lines rejected, 2 usage error,\n"
-            "3 Redis unreachable (after --retries attempts).",
+            "3 Redis unreachable (after --retries attempts) or unusable.",
         .options_help =
             "  --batch N                  tweets per pipelined batch (default 512)\n"
             "  --rate N                   publish at most N tweets per second (replay in real time)\n"
@@ -332,7 +303,6 @@ int cmd_ingest(int argc, char **argv)
         .ctx = &in.o,
     };
     int rc = 0, first = cli_parse(&spec, argc, argv, &in.cfg);
-    char *rb = NULL;
     char err[512];
 
     if (first == -100) {
@@ -399,8 +369,7 @@ int cmd_ingest(int argc, char **argv)
 
     in.progress = isatty(2);
     in.start_us = now_us();
-    size_t cap = (size_t)in.cfg.max_line + 2 + READ_CHUNK;
-    rb = xmalloc(cap);
+    lines lr;
     for (size_t i = 0; i < in.nnames && !in.stop_reading && !interrupted; i++) {
         const char *path = nfiles > 0 ? argv[first + (int)i] : "-";
         int fd = 0;
@@ -413,7 +382,7 @@ int cmd_ingest(int argc, char **argv)
                 continue;
             }
         }
-        if (ingest_fd(&in, fd, i, rb, cap) < 0) note_reject(&in);
+        if (ingest_fd(&in, fd, i, &lr) < 0) note_reject(&in);
         if (fd != 0) close(fd);
     }
     collect(&in, 0);
@@ -443,7 +412,6 @@ out:
     pub_free(in.pub);
     for (size_t i = 0; in.names && i < in.nnames; i++) free(in.names[i]);
     free(in.names);
-    free(rb);
     buf_free(&in.canon);
     config_free(&in.cfg);
     return rc;

@@ -117,7 +117,10 @@ void buf_append_json_str(buf *b, const char *s, size_t n)
 char *buf_detach(buf *b, size_t *len)
 {
     char *p;
-    if (b->data == NULL) buf_reserve(b, 0);
+    if (b->data == NULL) {
+        buf_reserve(b, 0);
+        b->data[0] = '\0';
+    }
     p = b->data;
     if (len) *len = b->len;
     b->data = NULL;

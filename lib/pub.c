@@ -481,6 +481,7 @@ int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, siz
                 if (!p->broken) p->wait = 1;   /* refused for now; a broken link goes through recover */
                 continue;
             }
+            if (p->reload) log_info("pub.script_reloaded", "resent=%zu", p->nqueued);
             p->reload = 0;
             p->hold = 0;
             p->rd = p->first;

@@ -121,3 +121,52 @@ BIRDFEED_HISTORY=1000 "$BF" ingest "$T/v11.ndjson" 2>/dev/null || fail "ingest B
 len=$(rcli XLEN bft:tweets)
 [ "$len" -ge 1000 ] && [ "$len" -lt 1500 ] || fail "XLEN with BIRDFEED_HISTORY=1000: $len"
 ok "--history trims to about H ($len)"
+
+# A line far over --max-line, arriving through a pipe in pieces: rejected
+# without being held, passed to the dead letters verbatim, numbering goes on.
+rcli DEL bft:tweets >/dev/null
+head -c 300000 /dev/zero | tr '\0' 'q' >"$T/huge.part"
+{ sed -n 1p "$T/v11.ndjson"; cat "$T/huge.part"; echo; sed -n 2p "$T/v11.ndjson"; } >"$T/huge.want"
+{ sed -n 1p "$T/v11.ndjson"; sleep 0.2; head -c 100000 "$T/huge.part"; sleep 0.2; tail -c +100001 "$T/huge.part"; echo; sed -n 2p "$T/v11.ndjson"; } |
+    "$BF" ingest --max-line 100000 --dead-letter "$T/huge.dead" 2>"$T/huge.err"; rc=$?
+assert_eq "$rc" 1 "exit code with an over-long line"
+grep -q '^stdin:2: line longer than 100000 bytes' "$T/huge.err" || fail "over-long line report: $(cat "$T/huge.err")"
+assert_eq "$(rcli XLEN bft:tweets)" 2 "lines around the over-long one"
+cmp -s "$T/huge.part" "$T/huge.dead" && fail "dead letter lost its newline"
+head -c 300000 "$T/huge.dead" | cmp -s - "$T/huge.part" || fail "over-long line not verbatim in the dead letters"
+assert_eq "$(wc -c <"$T/huge.dead")" 300001 "dead letter size"
+ok "a 300 kB line through a pipe: rejected as stdin:2, dead letter verbatim, neighbours ingested"
+
+# The stream key holds something else: a clear error naming it, exit 3, the key untouched.
+rcli DEL bft:tweets >/dev/null
+rcli SET bft:tweets not-a-stream >/dev/null
+"$BF" ingest --retries 1 "$T/one.ndjson" 2>"$T/wrongtype.err"; rc=$?
+assert_eq "$rc" 3 "exit code when the stream key is not a stream"
+grep -q "WRONGTYPE" "$T/wrongtype.err" || fail "wrong-type report: $(cat "$T/wrongtype.err")"
+assert_eq "$(rcli GET bft:tweets)" "not-a-stream" "key untouched"
+rcli DEL bft:tweets >/dev/null
+ok "stream key of another type: reported, exit 3"
+
+# The script cache flushed in the middle of an ingest (NOSCRIPT): reloaded,
+# every tweet published once.
+"$BF" gen --canonical --count 4000 --seed 9 >"$T/flush.ndjson"
+"$BF" ingest --rate 4000 --batch 50 "$T/flush.ndjson" 2>"$T/flush.err" &
+ing=$!; bf_track $ing
+for _ in 1 2 3 4 5; do sleep 0.15; rcli SCRIPT FLUSH >/dev/null; done
+wait $ing; rc=$?
+assert_eq "$rc" 0 "exit code across SCRIPT FLUSH"
+assert_eq "$(rcli XLEN bft:tweets)" 4000 "XLEN across SCRIPT FLUSH"
+grep -q 'event=pub.script_reloaded' "$T/flush.err" || fail "no NOSCRIPT seen (the flush missed the run?)"
+assert_eq "$(rcli --raw XRANGE bft:tweets - + | awk 'NR % 3 == 0' | sort -u | wc -l)" 4000 "distinct tweets across SCRIPT FLUSH"
+ok "SCRIPT FLUSH mid-ingest: script reloaded, 4000 published once"
+
+# Progress on a terminal: a line that is kept up to date, cleared before the summary.
+if command -v script >/dev/null; then
+    rcli DEL bft:tweets >/dev/null
+    script -qec "$BF ingest --rate 2000 $T/flush.ndjson" "$T/tty.log" >/dev/null 2>&1 || fail "ingest on a terminal"
+    grep -qa 'ingested [0-9]*, rejected 0, [0-9]*/s' "$T/tty.log" || fail "no progress line on a terminal"
+    grep -qa 'ingested 4000, rejected 0 in ' "$T/tty.log" || fail "no summary on a terminal"
+    "$BF" ingest "$T/flush.ndjson" 2>"$T/notty.err"
+    assert_eq "$(wc -l <"$T/notty.err")" 1 "stderr lines when not a terminal"
+    ok "progress on a terminal only"
+fi
