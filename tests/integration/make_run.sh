@@ -68,3 +68,7 @@ done
 assert_contains "$(tail -n 1 "$T/run.out")" "stopped everything" "goodbye line"
 [ -e "$T/run/run.pid" ] && fail "run.pid left behind"
 ok "Ctrl-C stopped all ${#pids[@]} processes it started"
+if grep -lE 'Sanitizer|runtime error' "$T"/run/logs/* 2>/dev/null; then
+    fail "sanitizer report in make run's logs"
+fi
+ok "no sanitizer report in any log"
