@@ -167,15 +167,17 @@ static void sleep_us(uint64_t us)
     nanosleep(&ts, NULL);
 }
 
-/* --rate: hold the next tweet until its time; flush first so that what is
- * ready goes out before we sleep. */
+/* --rate: hold the next tweet until its time; what is ready goes out
+ * before we sleep. */
 static void pace(struct ingest *in)
 {
     if (in->o.rate <= 0) return;
     uint64_t due = in->start_us + (uint64_t)((double)in->accepted * 1e6 / (double)in->o.rate);
     uint64_t now = now_us();
     if (due <= now + 200) return;
-    collect(in, 0);
+    /* Send what is queued; read replies only as far as needed to keep the
+     * pipeline at most a batch deep, so pacing adds no round trips. */
+    collect(in, (size_t)in->o.batch);
     now = now_us();
     while (due > now && !interrupted) {
         sleep_us(due - now);

@@ -46,7 +46,7 @@ ok "tail across the restart printed every tweet once, in stream order"
 
 # 2. Full-speed ingest (big pipelined batches, replies in flight when Redis dies).
 rcli DEL bft:tweets >/dev/null
-N=150000
+N=80000
 "$BF" gen --canonical --count $N --seed 12 >"$T/fast.ndjson" || fail "gen"
 "$BF" ingest --history 1000000 --batch 2000 --backoff-max-ms 200 --retries 50 "$T/fast.ndjson" 2>"$T/fast.err" &
 ing=$!; bf_track $ing
