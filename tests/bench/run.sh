@@ -36,6 +36,7 @@ FDMAX=$(ulimit -n)
 WORKERS=${BENCH_WORKERS:-2}
 ONLY=${BENCH_ONLY:-P1 P2 P3 P4 P5 P6}
 BENCH_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 
 if [ -n "${BENCH_QUICK:-}" ]; then
     P1_CONNS=200; P1_RATE=100; P1_COUNT=300
@@ -194,7 +195,7 @@ publish() {
 run_load() {
     local sys=$1 conns=$2 rate=$3 count=$4 tag=$5 url ready lp
     url=$(sub_url "$sys")
-    ready=$T/ready.$tag
+    ready=$LOGS/ready.$tag
     rm -f "$ready"
     local dur=$(( conns / RAMP + count / rate + 30 ))
     LOAD_CMD="sseload --conns $conns --ramp $RAMP --expect $count --duration $dur --settle 500 --ready-file F '${url/127.0.0.1:*\//HOST/}'; $(publish_cmd "$sys" "$rate" "$count")"
@@ -343,7 +344,7 @@ if want P3; then
         calc "$sum * 1024 / $(kv connected "$line")"
     }
     p3_run() {   # SYS URL PIDS TAG → LINE
-        local ready=$T/ready.$4 lp
+        local ready=$LOGS/ready.$4 lp
         rm -f "$ready"
         "$SSELOAD" --conns "$p3_n" --ramp 2000 --expect 1 --duration $((p3_n / 2000 + 90)) --settle 1000 \
             --pid-rss "$3" --ready-file "$ready" "$2" >"$LOGS/$4.load" 2>&1 &
@@ -461,6 +462,7 @@ fi
     echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB," \
          "Linux $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), Nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)," \
          "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $WORKERS nginx workers for both, $WORKERS responder processes."
+    echo "Load average (1 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1 /proc/loadavg) — the machine is shared, so figures move with it."
     echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
     echo
     echo "| workload | birdfeed | Nchan | ratio | target | met? |"

@@ -4,7 +4,8 @@
 # bodies cut into tiny pieces, CRLF / LF / lone-CR line ends, multi-line data,
 # comments, typed events, a repeated and an out-of-order id, an unterminated
 # last event, an HTTP error), then against a real nginx + Nchan fed by
-# nchanpub, then the plateau (--pid-rss, --ready-file) hand-off.
+# nchanpub, then the plateau (--pid-rss, --ready-file) hand-off, then the
+# birdfeed stack itself (preload and live tweets through nginx).
 . "$(dirname "$0")/../lib.sh"
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
 NCHANPUB=$BIRDFEED_BUILD/tests/bench/nchanpub
@@ -150,3 +151,30 @@ assert_eq "$(kv events "$line")" 30 "broadcast reached all"
 [[ "$(kv rss_idle_kb "$line")" =~ ^[0-9]+$ ]] || fail "rss_idle_kb not a number: $line"
 assert_ge "$(kv rss_idle_kb "$line")" 1 "rss_idle_kb"
 ok "plateau: RSS sampled, ready file written, broadcast counted"
+
+# --- the birdfeed stack: redis, responder, nginx; gen | ingest publishes -----
+start_redis
+start_fcgi --workers 2
+start_nginx
+"$BF" gen --canonical --stamp --count 60 | "$BF" ingest >/dev/null 2>&1 || fail "gen | ingest (history)"
+out=$("$SSELOAD" --conns 5 --ramp 0 --expect 50 --duration 30 "$BASE_URL/stream?preload=50") || fail "sseload preload exited $?"
+line=$(tail -n 1 <<<"$out")
+assert_eq "$(kv events "$line")" 250 "birdfeed preload: events"
+assert_eq "$(kv delivered_pct "$line")" 100.00 "birdfeed preload: delivered"
+assert_eq "$(kv ooo "$line")" 0 "birdfeed preload: out of order"
+assert_eq "$(kv dup "$line")" 0 "birdfeed preload: duplicated"
+assert_eq "$(kv lat_samples "$line")" 250 "birdfeed preload: every tweet carried sent_us"
+ok "birdfeed preload of 50 (event: tweet, ms-seq ids) counted exactly"
+
+"$SSELOAD" --conns 20 --ramp 200 --expect 40 --duration 60 --settle 300 --ready-file "$T/bf-ready" \
+    "$BASE_URL/stream?preload=0" >"$T/bf.out" &
+LOADPID=$!
+wait_until 20 test -e "$T/bf-ready" || fail "20 birdfeed subscribers did not connect"
+"$BF" gen --canonical --stamp --rate 200 --count 40 --seed 7 | "$BF" ingest >/dev/null 2>&1 || fail "gen | ingest (live)"
+wait "$LOADPID" || fail "sseload exited $?"
+line=$(tail -n 1 "$T/bf.out")
+assert_eq "$(kv events "$line")" 800 "birdfeed live: events"
+assert_eq "$(kv ooo "$line")" 0 "birdfeed live: out of order"
+assert_eq "$(kv dup "$line")" 0 "birdfeed live: duplicated"
+assert_eq "$(kv stop "$line")" expect "birdfeed live: stop reason"
+ok "20 birdfeed subscribers x 40 live tweets counted exactly: $(head -n 1 "$T/bf.out")"
