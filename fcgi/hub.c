@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -480,6 +483,10 @@ static void add_stream(hub *h, hub_stream *s)
     c->hdr_off = FCGIREC_HEADER_LEN;
     c->selection = s->selection;
     fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+    {   /* each event must leave at once: no Nagle wait for the web server's delayed ACK */
+        int one = 1;
+        setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails harmlessly on unix sockets */
+    }
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = c;
     list_append(h, c);

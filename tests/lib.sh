@@ -103,7 +103,7 @@ start_nginx() {
     NGINX_PORT=$(free_port)
     mkdir -p "$T/nginx"
     sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$FCGI_PORT;#" \
-        -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT;#" \
+        -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \
         -e "s#location / {#location $mount/ {#" \
@@ -113,7 +113,7 @@ start_nginx() {
         echo "daemon off; worker_processes 1; worker_rlimit_nofile 20000;"
         [ "$(id -u)" -eq 0 ] && echo "user root;"
         echo "error_log $T/nginx/error.log warn; pid $T/nginx/nginx.pid;"
-        echo "events { worker_connections 8192; }"
+        echo "events { worker_connections 19000; }"
         echo "http { access_log off;"
         for d in client_body fastcgi proxy uwsgi scgi; do echo "  ${d}_temp_path $T/nginx/$d;"; done
         echo "  include $T/nginx/birdfeed.conf; }"
