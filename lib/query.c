@@ -73,8 +73,30 @@ fail:
     return -1;
 }
 
+/* Can s[0..n) be quoted in an error message (which ends up in JSON bodies
+ * and log lines)? Valid UTF-8 without control characters. */
+static int quotable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return query_valid_utf8(s, n);
+}
+
+/* The parameter name for an error message: at most 40 bytes, cut on a
+ * character boundary, or "at byte N" when it cannot be quoted. */
+static void name_for_error(const char *k, size_t klen, size_t at, char *out, size_t outlen)
+{
+    size_t n = klen > 40 ? 40 : klen;
+    while (n < klen && n > 0 && ((unsigned char)k[n] & 0xC0) == 0x80) n--;
+    if (n > 0 && quotable(k, n))
+        snprintf(out, outlen, "'%.*s%s'", (int)n, k, n < klen ? "…" : "");
+    else
+        snprintf(out, outlen, "at byte %zu", at);
+}
+
 int query_parse(const char *s, size_t len, query *q, char *err, size_t errlen)
 {
+    char name[64];
     buf kb = BUF_INIT, vb = BUF_INIT;
     size_t cap = 0;
     char why[128];
@@ -91,7 +113,8 @@ int query_parse(const char *s, size_t len, query *q, char *err, size_t errlen)
             buf_reset(&kb);
             buf_reset(&vb);
             if (query_decode(s + i, klen, 1, &kb, why, sizeof why) < 0) {
-                snprintf(err, errlen, "parameter name '%.*s': %s", (int)(klen > 40 ? 40 : klen), s + i, why);
+                name_for_error(s + i, klen, i, name, sizeof name);
+                snprintf(err, errlen, "parameter name %s: %s", name, why);
                 goto fail;
             }
             if (kb.len == 0) {
@@ -99,7 +122,8 @@ int query_parse(const char *s, size_t len, query *q, char *err, size_t errlen)
                 goto fail;
             }
             if (eq && query_decode(eq + 1, (size_t)(s + end - eq - 1), 1, &vb, why, sizeof why) < 0) {
-                snprintf(err, errlen, "parameter '%s': %s", kb.data, why);
+                name_for_error(kb.data, kb.len, i, name, sizeof name);
+                snprintf(err, errlen, "parameter %s: %s", name, why);
                 goto fail;
             }
             if (q->n == cap) {
@@ -191,6 +215,14 @@ int query_mount_path(const char *script_name, const char *path_info,
         size_t n = strcspn(request_uri, "?#");
         if (query_decode(request_uri, n, 0, &cand[2], why, sizeof why) < 0 && cand[0].len == 0 && cand[1].len == 0) {
             snprintf(err, errlen, "request path: %s", why);
+            rc = -1;
+            goto done;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        /* Web servers pass SCRIPT_NAME and PATH_INFO already decoded: any byte may be there. */
+        if (!query_valid_utf8(cand[k].data ? cand[k].data : "", cand[k].len)) {
+            snprintf(err, errlen, "request path: invalid UTF-8");
             rc = -1;
             goto done;
         }

@@ -95,11 +95,51 @@ static void test_mount_path(void)
     ASSERT_STREQ(mount(NULL, NULL, "/a%ZZ", NULL), "ERR request path: malformed percent escape at byte 2");
 }
 
+/* Found by fuzz_query: servers hand SCRIPT_NAME / PATH_INFO over decoded, so
+ * "/api/%FF" arrives as a raw 0xFF byte, which must not reach a JSON error. */
+static void test_mount_path_invalid_utf8(void)
+{
+    buf out = BUF_INIT;
+    char err[128];
+    ASSERT_EQ(query_mount_path("/api/filters/\xff", NULL, "/api/filters/%FF", NULL, &out, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "invalid UTF-8");
+    ASSERT_EQ(query_mount_path("/x", "/api/\xc0\xaf", NULL, NULL, &out, err, sizeof err), -1);
+    ASSERT_EQ(query_mount_path(NULL, NULL, NULL, "/stream\xed\xa0\x80", &out, err, sizeof err), -1);
+    ASSERT_EQ(out.len, 0);
+    ASSERT_EQ(query_mount_path("/api/filters/caf\xc3\xa9", NULL, NULL, NULL, &out, err, sizeof err), 0);
+    ASSERT_STREQ(out.data, "/api/filters/caf\xc3\xa9");
+    buf_free(&out);
+}
+
+/* Found by fuzz_query: a raw parameter name was quoted in the error as it
+ * came, CR/LF and broken UTF-8 included. */
+static void test_error_quotes_clean_names(void)
+{
+    query q = QUERY_INIT;
+    char err[160];
+    const char *s = "ok=1&a\nb%00=1";
+    ASSERT_EQ(query_parse(s, strlen(s), &q, err, sizeof err), -1);
+    ASSERT_STREQ(err, "parameter name at byte 5: NUL byte not allowed");
+    s = "\xff%00=1";
+    ASSERT_EQ(query_parse(s, strlen(s), &q, err, sizeof err), -1);
+    ASSERT_STREQ(err, "parameter name at byte 0: NUL byte not allowed");
+    s = "a%0Ab=%00";
+    ASSERT_EQ(query_parse(s, strlen(s), &q, err, sizeof err), -1);
+    ASSERT_STREQ(err, "parameter at byte 0: NUL byte not allowed");
+    /* A long name is cut on a character boundary (é is two bytes). */
+    s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9xx%00=1";
+    ASSERT_EQ(query_parse(s, strlen(s), &q, err, sizeof err), -1);
+    ASSERT_STREQ(err, "parameter name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…': NUL byte not allowed");
+    ASSERT_EQ(q.n, 0);
+}
+
 int main(void)
 {
     RUN(test_parse_basic);
     RUN(test_parse_rejects);
     RUN(test_utf8);
     RUN(test_mount_path);
+    RUN(test_mount_path_invalid_utf8);
+    RUN(test_error_quotes_clean_names);
     return test_summary();
 }
