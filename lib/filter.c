@@ -279,13 +279,31 @@ static int parse_name(json_object *o, const filter_limits *lim, filter *f, char 
     return 0;
 }
 
+/* A stored id: 1–20 decimal digits, as filters:seq hands them out. */
+static int stored_id_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 20 || s[0] == '0') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* A stored time: a non-empty run of printable ASCII ("2026-01-02T03:04:05Z"). */
+static int stored_time_ok(const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\') return 0;
+    return 1;
+}
+
 static int parse_meta(json_object *obj, filter *f, char *err, size_t errlen)
 {
     json_object *v;
     const char *s;
 
     if (!json_object_object_get_ex(obj, "id", &v) || !json_object_is_type(v, json_type_string) ||
-        json_object_get_string_len(v) < 1 || json_object_get_string_len(v) >= FILTER_ID_MAX) {
+        !stored_id_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
         seterr(err, errlen, "id: missing or invalid");
         return -1;
     }
@@ -299,7 +317,8 @@ static int parse_meta(json_object *obj, filter *f, char *err, size_t errlen)
     static const char *const times[] = {"created_at", "updated_at"};
     for (size_t i = 0; i < 2; i++) {
         if (!json_object_object_get_ex(obj, times[i], &v) || !json_object_is_type(v, json_type_string) ||
-            json_object_get_string_len(v) >= FILTER_TIME_MAX) {
+            json_object_get_string_len(v) >= FILTER_TIME_MAX ||
+            !stored_time_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
             seterr(err, errlen, "%s: missing or invalid", times[i]);
             return -1;
         }
@@ -327,10 +346,14 @@ static int parse_object(json_object *obj, const filter_limits *lim, int stored, 
             buf k = BUF_INIT;
             size_t klen = strlen(key);
             if (klen > 40) klen = 40;
-            if (utf8_validate(key, klen, NULL) == 0)
+            while (klen < strlen(key) && klen > 0 && ((unsigned char)key[klen] & 0xC0) == 0x80) klen--;
+            int printable = 1;
+            for (size_t i = 0; i < klen; i++)
+                if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) printable = 0;
+            if (printable && utf8_validate(key, klen, NULL) == 0)
                 buf_append(&k, key, klen);
             else
-                buf_appends(&k, "(invalid UTF-8)");
+                buf_appends(&k, "(a name with control characters or invalid UTF-8)");
             seterr(err, errlen, "%s: unknown field (a filter has name, track and lang)", k.data);
             buf_free(&k);
             goto fail;
@@ -490,7 +513,7 @@ int filter_notice_parse(const char *msg, size_t len, filter_notice *n, char *err
         r = parse_object(v, NULL, 1, &n->filter, err, errlen);
     } else if (strcmp(json_object_get_string(op), "del") == 0) {
         if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_string) ||
-            json_object_get_string_len(v) < 1 || json_object_get_string_len(v) >= FILTER_ID_MAX) {
+            !stored_id_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
             seterr(err, errlen, "notice: del without id");
             goto fail;
         }

@@ -167,6 +167,36 @@ static void test_notice(void)
     ASSERT_EQ(filter_notice_parse("nope", 4, &n, err, sizeof err), -1);
 }
 
+/* Found by fuzz_filter: a stored filter with an empty time (or an id that
+ * no counter hands out) loaded, then serialised to JSON that no longer
+ * loads; an id with CR/LF would have reached Location headers. */
+static void test_load_checks_meta(void)
+{
+    filter f;
+    char err[256];
+    static const char *const bad[] = {
+        "{\"id\":\"7\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,\"created_at\":\"\",\"updated_at\":\"t\"}",
+        "{\"id\":\"7\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,\"created_at\":\"t\",\"updated_at\":\"a\\nb\"}",
+        "{\"id\":\"7\\r\\nX: y\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,\"created_at\":\"t\",\"updated_at\":\"t\"}",
+        "{\"id\":\"07\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,\"created_at\":\"t\",\"updated_at\":\"t\"}",
+        "{\"id\":\"x\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,\"created_at\":\"t\",\"updated_at\":\"t\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ASSERT_EQ(filter_load(bad[i], strlen(bad[i]), &f, err, sizeof err), -1);
+        ASSERT(strstr(err, "id:") || strstr(err, "_at:"));
+    }
+    filter_notice n;
+    const char *del = "{\"op\":\"del\",\"id\":\"1\\r\\n\"}";
+    ASSERT_EQ(filter_notice_parse(del, strlen(del), &n, err, sizeof err), -1);
+    ASSERT_STREQ(err, "notice: del without id");
+    /* Found by fuzz_filter: an unknown key was quoted with its newline. */
+    const char *body = "{\"a\\nb\":1,\"name\":\"n\",\"track\":[\"a\"]}";
+    filter_limits lim = {100, 400, 60};
+    ASSERT_EQ(filter_parse(body, strlen(body), &lim, &f, err, sizeof err), -1);
+    ASSERT(strchr(err, '\n') == NULL);
+    ASSERT_CONTAINS(err, "unknown field");
+}
+
 static void test_name_key(void)
 {
     buf b = BUF_INIT;
@@ -216,6 +246,7 @@ int main(void)
     RUN(test_meta_roundtrip);
     RUN(test_query);
     RUN(test_notice);
+    RUN(test_load_checks_meta);
     RUN(test_name_key);
     RUN(test_tokens);
     return test_summary();
