@@ -47,7 +47,7 @@ LIBA := $(BUILD)/libbirdfeed.a
 PROGS := $(BUILD)/birdfeed $(BUILD)/birdfeed-fcgi
 
 .SECONDARY:
-.PHONY: all test unit integration deps install uninstall clean bench fuzz test-faults run
+.PHONY: all test unit integration deps install uninstall clean bench fuzz fuzz-smoke test-faults test-valgrind run
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -91,6 +91,10 @@ unit: $(UNIT_BIN)
 integration: $(PROGS) $(BENCH_BIN)
 	@sh tests/run-integration.sh $(TESTS)
 
+# Every unit-test binary under valgrind memcheck (no sanitizer build: they don't mix).
+test-valgrind: $(UNIT_BIN)
+	@sh tests/run-valgrind.sh $(UNIT_BIN)
+
 bench: deps $(PROGS) $(BENCH_BIN)
 	@sh tests/bench/run.sh
 
@@ -105,9 +109,12 @@ uninstall:
 
 # make fuzz: build each tests/fuzz/fuzz_NAME.c with clang's libFuzzer and run it for
 # FUZZ_SECONDS on a scratch corpus seeded from tests/fuzz/corpus/NAME/ (not part of make test).
+# make fuzz-smoke: the same, FUZZ_SMOKE_SECONDS (10) per target, for CI. FUZZ_TARGETS=NAME… picks targets.
+# A crash leaves its input in build-fuzz/crash-* (rerun: build-fuzz/fuzz_NAME build-fuzz/crash-…).
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC ?= clang
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRC := $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c),$(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
 	@set -e; mkdir -p build-fuzz; for src in $(FUZZ_SRC); do \
 	    name=$$(basename $$src .c); corpus=$${name#fuzz_}; dict=tests/fuzz/$$corpus.dict; \
@@ -116,9 +123,12 @@ fuzz:
 	        -o build-fuzz/$$name $$src $(LIB_SRC) $(LDLIBS); \
 	    mkdir -p build-fuzz/corpus/$$corpus; \
 	    echo "fuzz: running $$name for $(FUZZ_SECONDS) s"; \
-	    build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
 	        $$([ -f $$dict ] && echo -dict=$$dict) build-fuzz/corpus/$$corpus tests/fuzz/corpus/$$corpus; \
 	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf build build-san build-fuzz
