@@ -6,7 +6,7 @@
 set -eu
 PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
-curl python3 procps psmisc iproute2 clang libclang-rt-14-dev
+curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind
 libnginx-mod-nchan systemd chromium ${BIRDFEED_DEPS_EXTRA:-}"
 
 missing=""
