@@ -17,6 +17,7 @@
   const RETRY_MIN_MS = 1000;
   const RETRY_MAX_MS = 15000;
   const TOKEN_KEY = 'birdfeed.token';
+  const PRELOAD_BURST_MS = 1000;   // arrivals this soon after opening count as preload
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -36,6 +37,7 @@
     generation: 0,        // bumps whenever a stream is replaced, so stale callbacks do nothing
     lastId: null,         // newest event id seen for the current selection
     opened: false,        // did the current EventSource ever open?
+    openedAt: 0,          // performance.now() when it did
     retryMs: RETRY_MIN_MS,
     retryTimer: 0,
     status: 'connecting',
@@ -96,6 +98,7 @@
     es.onopen = () => {
       if (gen !== state.generation) return;
       state.opened = true;
+      state.openedAt = performance.now();
       state.retryMs = RETRY_MIN_MS;
       setStatus('live', 'live');
     };
@@ -195,7 +198,9 @@
     state.lastId = ev.lastEventId || state.lastId;
     t._sid = ev.lastEventId;
     stats.total++;
-    stats.perSecond[stats.second]++;
+    // tweets/s counts live arrivals: the preload (or resume backlog) that
+    // comes in one burst right after the stream opens is left out.
+    if (performance.now() - state.openedAt > PRELOAD_BURST_MS) stats.perSecond[stats.second]++;
     countWords(t);
     pending.push(t);
     if (pending.length > MAX_TWEETS) pending.splice(0, pending.length - MAX_TWEETS);
@@ -282,7 +287,8 @@
     li.className = 'tweet';
     li.dataset.id = t._sid || '';
 
-    const avatar = span('avatar', (user.name || screen).trim().charAt(0).toUpperCase() || '?');
+    const initial = /[\p{L}\p{N}]/u.exec(String(user.name || '') + screen);
+    const avatar = span('avatar', initial ? initial[0].toUpperCase() : '?');
     avatar.style.backgroundColor = 'hsl(' + hue(screen) + ' 55% 48%)';
     avatar.setAttribute('aria-hidden', 'true');
     li.appendChild(avatar);
