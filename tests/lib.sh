@@ -210,29 +210,22 @@ PY
 # ---- web servers: lighttpd and Apache (deploy engineer) ---------------------
 # Both render the shipped config (deploy/lighttpd/birdfeed.conf,
 # deploy/apache/birdfeed.conf) for a test: its site settings block gets a free
-# loopback port, paths under $T and the responder's address. BACKEND is the
-# responder's unix socket path (what the shipped configs use) or, for
-# lighttpd only, HOST:PORT. Apache children run as www-data: the socket must
-# be reachable for them (chmod 666; $T is 0755).
+# loopback port, paths under $T and the responder's address, by default
+# 127.0.0.1:$FCGI_PORT (start_fcgi). Use the same responder for nginx.
 
-# start_lighttpd BACKEND: sets LIGHTTPD_PORT, LIGHTTPD_PID, LIGHTTPD_URL.
+# start_lighttpd [HOST:PORT]: sets LIGHTTPD_PORT, LIGHTTPD_PID, LIGHTTPD_URL.
 start_lighttpd() {
-    local backend=$1 dir=$T/lighttpd
+    local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/lighttpd
     mkdir -p "$dir"
     LIGHTTPD_PORT=$(free_port) || fail "no free port for lighttpd"
     sed -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
-        -e "s#^var.birdfeed_socket .*#var.birdfeed_socket = \"$backend\"#" \
+        -e "s#^var.birdfeed_host .*#var.birdfeed_host = \"${backend%:*}\"#" \
+        -e "s#^var.birdfeed_port .*#var.birdfeed_port = ${backend##*:}#" \
         -e "s#^var.birdfeed_state .*#var.birdfeed_state = \"$dir\"#" \
         -e "s#^server.port .*#server.port = $LIGHTTPD_PORT#" \
         -e "s#^server.bind .*#server.bind = \"127.0.0.1\"#" \
         -e '/^server.username /d' -e '/^server.groupname /d' \
         "$BF_ROOT/deploy/lighttpd/birdfeed.conf" > "$dir/lighttpd.conf"
-    case $backend in
-        /*) ;;
-        *:*) sed -i -e "s#\"socket\" *=> birdfeed_socket,#\"host\" => \"${backend%:*}\", \"port\" => ${backend##*:},#" \
-                 "$dir/lighttpd.conf" ;;
-        *) fail "start_lighttpd: backend '$backend' is neither a socket path nor HOST:PORT" ;;
-    esac
     lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 || fail "lighttpd config: $(cat "$dir/check.log")"
     lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/stderr.log" 2>&1 &
     LIGHTTPD_PID=$!
@@ -242,13 +235,13 @@ start_lighttpd() {
         || fail "lighttpd did not start (see $dir/stderr.log, $dir/birdfeed-error.log)"
 }
 
-# start_apache SOCKET: sets APACHE_PORT, APACHE_PID, APACHE_URL.
+# start_apache [HOST:PORT]: sets APACHE_PORT, APACHE_PID, APACHE_URL.
 start_apache() {
-    local sock=$1 dir=$T/apache m=/usr/lib/apache2/modules
+    local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/apache m=/usr/lib/apache2/modules
     mkdir -p "$dir"
     APACHE_PORT=$(free_port) || fail "no free port for apache"
     sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $BF_ROOT/deploy/www#" \
-        -e "s#^Define BIRDFEED_SOCKET .*#Define BIRDFEED_SOCKET $sock#" \
+        -e "s#^Define BIRDFEED_FCGI .*#Define BIRDFEED_FCGI $backend#" \
         -e "s#^Define BIRDFEED_PORT .*#Define BIRDFEED_PORT $APACHE_PORT#" \
         "$BF_ROOT/deploy/apache/birdfeed.conf" > "$dir/birdfeed.conf"
     # The server around the site file: what Debian's apache2.conf would give.

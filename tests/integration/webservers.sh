@@ -23,19 +23,12 @@ chmod 600 "$T/tokens"
 TOKEN=$(cat "$T/tokens")
 FCGI_ARGS=(--heartbeat-ms 400 --retry-ms 1000 --tokens-file "$T/tokens")
 
-# lighttpd and Apache talk to one responder over a unix socket, as the
-# shipped configs do (Apache needs it: see deploy/apache/birdfeed.conf).
-SOCK=$T/fcgi.sock
-"$BF_FCGI" --listen "$SOCK" "${FCGI_ARGS[@]}" >>"$T/fcgi-unix.log" 2>&1 &
-UNIX_PID=$!
-bf_track "$UNIX_PID"
-wait_until 10 test -S "$SOCK" || fail "birdfeed-fcgi did not create $SOCK: $(tail -5 "$T/fcgi-unix.log")"
-chmod 666 "$SOCK"          # Apache's children run as www-data
-# nginx: the responder section's helpers (TCP, deploy/nginx/birdfeed.conf).
+# One responder behind all three servers, on loopback TCP as the shipped
+# configs expect it (their 127.0.0.1:9000 becomes a free port).
 start_fcgi "${FCGI_ARGS[@]}"
 start_nginx
-start_lighttpd "$SOCK"
-start_apache "$SOCK"
+start_lighttpd
+start_apache
 
 check_server() {
     local name=$1 base=$2
