@@ -86,23 +86,33 @@ restart_redis() { start_redis "${REDIS_ARGS[@]}"; }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 # ---- responder and nginx (section owned by the responder: fcgi/) --------------
-# start_fcgi [birdfeed-fcgi args…]: a responder on a free loopback port, logging
-# to $T/fcgi.log. Sets FCGI_PORT and FCGI_PID. Uses $BIRDFEED_REDIS.
+# start_fcgi [birdfeed-fcgi args…]: a responder on a free loopback port (or,
+# with FCGI_UNIX=1, on the unix socket $T/fcgi.sock), logging to $T/fcgi.log.
+# Sets FCGI_PORT (or FCGI_SOCK), FCGI_ADDR (for nginx) and FCGI_PID.
 start_fcgi() {
-    FCGI_PORT=$(free_port)
-    "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" "$@" >>"$T/fcgi.log" 2>&1 &
+    if [ "${FCGI_UNIX:-0}" = 1 ]; then
+        FCGI_SOCK=$T/fcgi.sock; FCGI_ADDR=unix:$FCGI_SOCK
+        "$BF_FCGI" --listen "$FCGI_SOCK" "$@" >>"$T/fcgi.log" 2>&1 &
+    else
+        FCGI_PORT=$(free_port); FCGI_ADDR=127.0.0.1:$FCGI_PORT
+        "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" "$@" >>"$T/fcgi.log" 2>&1 &
+    fi
     FCGI_PID=$!
     bf_track "$FCGI_PID"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+    if [ "${FCGI_UNIX:-0}" = 1 ]; then
+        wait_until 10 test -S "$FCGI_SOCK" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+    else
+        wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+    fi
 }
-# start_nginx [MOUNT]: nginx on a free port in front of $FCGI_PORT, rendered
+# start_nginx [MOUNT]: nginx on a free port in front of $FCGI_ADDR, rendered
 # from deploy/nginx/birdfeed.conf with /stream and /api/ under MOUNT (default
 # none, e.g. /birdfeed). Sets NGINX_PORT, NGINX_PID and BASE_URL.
 start_nginx() {
     local mount=${1:-}
     NGINX_PORT=$(free_port)
     mkdir -p "$T/nginx"
-    sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$FCGI_PORT;#" \
+    sed -e "s#server 127.0.0.1:9000;#server $FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \
