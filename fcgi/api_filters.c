@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "filterdb.h"
 #include "log.h"
+#include "selection.h"
 #include "util.h"
 
 static auth *tokens;          /* set once before the acceptor threads start */
@@ -16,6 +17,7 @@ static auth *tokens;          /* set once before the acceptor threads start */
 int api_filters_init(const config *cfg, char *err, size_t errlen)
 {
     if (tokens) return 0;
+    selection_init(cfg);
     tokens = auth_new(cfg->tokens_file, err, errlen);
     if (tokens && cfg->tokens_file == NULL)
         log_warn("auth.no_tokens_file", "hint=\"set tokens-file: without it no request may change filters\"");
@@ -33,6 +35,7 @@ void api_filters_shutdown(void)
 {
     auth_free(tokens);
     tokens = NULL;
+    selection_shutdown();
 }
 
 int api_auth(http_req *req, int write)
@@ -68,7 +71,7 @@ static redisReply *req_cmd(void *arg, int idempotent, int argc, const char **arg
     return NULL;
 }
 
-static filterdb db_of(http_req *req)
+filterdb api_filters_db(http_req *req)
 {
     const config *cfg = http_config(req);
     filterdb db = {req_cmd, req, cfg->prefix, cfg->filters_max};
@@ -149,7 +152,7 @@ done:
 
 void api_filters_list(http_req *req)
 {
-    filterdb db = db_of(req);
+    filterdb db = api_filters_db(req);
     filter *v = NULL;
     size_t n = 0;
     char err[512];
@@ -175,7 +178,7 @@ void api_filters_list(http_req *req)
 
 void api_filters_create(http_req *req)
 {
-    filterdb db = db_of(req);
+    filterdb db = api_filters_db(req);
     filter f;
     char err[512];
     buf b = BUF_INIT, h = BUF_INIT;
@@ -209,7 +212,7 @@ done:
 
 void api_filters_get(http_req *req)
 {
-    filterdb db = db_of(req);
+    filterdb db = api_filters_db(req);
     filter f;
     char err[512], tag[32];
     buf b = BUF_INIT, h = BUF_INIT;
@@ -237,7 +240,7 @@ void api_filters_get(http_req *req)
 
 void api_filters_put(http_req *req)
 {
-    filterdb db = db_of(req);
+    filterdb db = api_filters_db(req);
     filter f;
     long long version;
     char err[512];
@@ -263,7 +266,7 @@ done:
 
 void api_filters_delete(http_req *req)
 {
-    filterdb db = db_of(req);
+    filterdb db = api_filters_db(req);
     long long version;
     char err[512];
 

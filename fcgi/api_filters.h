@@ -15,10 +15,12 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "filterdb.h"
 #include "http.h"
 
-/* Load the tokens file of cfg (once per process, before serving). 0 ok, -1
- * with the reason in err (the file is missing or malformed). */
+/* Load the tokens file of cfg and make the process's filter set
+ * (selection_init), once per process before serving. 0 ok, -1 with the
+ * reason in err (the tokens file is missing or malformed). */
 int api_filters_init(const config *cfg, char *err, size_t errlen);
 /* SIGHUP: read the tokens file again (the old tokens stay on failure, logged). */
 void api_filters_reload(void);
@@ -29,6 +31,10 @@ void api_filters_shutdown(void);
  * 0 for reads and streams (need one only with auth_reads). Returns 0 when
  * allowed; -1 after answering 401 with WWW-Authenticate: Bearer. */
 int api_auth(http_req *req, int write);
+
+/* The filter store over req's thread's Redis connection (reads are retried
+ * once after a reconnect, writes never). */
+filterdb api_filters_db(http_req *req);
 
 void api_filters_list(http_req *req);
 void api_filters_create(http_req *req);

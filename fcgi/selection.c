@@ -1,0 +1,158 @@
+#include "selection.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_filters.h"
+#include "log.h"
+#include "util.h"
+
+static filterset *the_set;
+
+void selection_init(const config *cfg)
+{
+    filter_limits lim;
+    if (the_set) return;
+    filter_limits_from_config(&lim, cfg);
+    the_set = filterset_new(&lim);
+}
+
+void selection_shutdown(void)
+{
+    filterset_free(the_set);
+    the_set = NULL;
+}
+
+filterset *selection_filters(void)
+{
+    return the_set;
+}
+
+int selection_from_request(http_req *req, filterset_sel **sel)
+{
+    const query *q = http_query(req);
+    size_t nf = query_count(q, "filter"), nq = query_count(q, "q"), nids = 0;
+    const char *ids[SELECTION_IDS_MAX];
+    char *copies[SELECTION_IDS_MAX];
+    char err[512];
+    int status, rc = -1;
+
+    *sel = NULL;
+    if (nq > 1) {
+        http_error(req, 400, "bad_request", "parameter 'q' given %zu times (separate phrases with commas)", nq);
+        return -1;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const char *v = query_get_nth(q, "filter", i);
+        while (*v) {
+            size_t len = strcspn(v, ",");
+            if (len == 0 || nids == SELECTION_IDS_MAX) {
+                if (len == 0)
+                    http_error(req, 400, "bad_request", "parameter 'filter': empty filter id");
+                else
+                    http_error(req, 400, "bad_request", "parameter 'filter': more than %d filters", SELECTION_IDS_MAX);
+                goto done;
+            }
+            copies[nids] = xstrndup(v, len);
+            ids[nids] = copies[nids];
+            nids++;
+            v += len + (v[len] == ',');
+        }
+        if (*query_get_nth(q, "filter", i) == '\0') {
+            http_error(req, 400, "bad_request", "parameter 'filter': empty filter id");
+            goto done;
+        }
+    }
+    if (nids == 0 && nq == 0) {
+        rc = 0;
+        goto done;
+    }
+    filterdb db = api_filters_db(req);
+    *sel = filterset_select(the_set, ids, nids, nq ? query_get(q, "q") : NULL, &db, &status, err, sizeof err);
+    if (*sel) {
+        rc = 0;
+    } else if (status == 404) {
+        http_error(req, 404, "unknown_filter", "%s", err);
+    } else if (status == 503) {
+        http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "filters are unavailable: %s", err);
+    } else {
+        http_error(req, 400, "bad_request", "parameter %s", err);
+    }
+done:
+    for (size_t i = 0; i < nids; i++) free(copies[i]);
+    return rc;
+}
+
+/* The id and `t` field of a stream entry [id, [field, value…]]. */
+static int entry_fields(const redisReply *e, bus_id *id, const char **json, size_t *len)
+{
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return -1;
+    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i]->len == 1 && f->element[i]->str[0] == 't' &&
+            f->element[i + 1]->type == REDIS_REPLY_STRING) {
+            *json = f->element[i + 1]->str;
+            *len = f->element[i + 1]->len;
+            return 0;
+        }
+    return -1;
+}
+
+struct found {
+    bus_id id;
+    char *json;
+    size_t len;
+};
+
+int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t n, selection_add_fn add, void *arg,
+                     bus_id *newest)
+{
+    struct found *v = n ? xcalloc(n, sizeof *v) : NULL;
+    size_t nv = 0, scanned = 0;
+    char end[BUS_ID_MAX + 1] = "+";
+    int rc = -1, first = 1;
+
+    newest->ms = newest->seq = 0;
+    while (nv < n || first) {
+        redisReply *r = http_redis_command(req, "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+            if (r) freeReplyObject(r);
+            goto done;
+        }
+        size_t got = r->elements;
+        bus_id id = {0, 0};
+        for (size_t i = 0; i < got; i++) {
+            const char *json;
+            size_t len;
+            if (entry_fields(r->element[i], &id, &json, &len) < 0) continue;
+            if (first) {
+                *newest = id;
+                first = 0;
+            }
+            if (nv < n && filterset_sel_matches(sel, json, len)) {
+                v[nv].id = id;
+                v[nv].json = xstrndup(json, len);
+                v[nv].len = len;
+                nv++;
+            }
+        }
+        freeReplyObject(r);
+        first = 0;
+        scanned += got;
+        if (got < SELECTION_SCAN_PAGE || (id.ms == 0 && id.seq == 0)) break;
+        if (scanned >= SELECTION_SCAN_MAX) {
+            log_info("stream.preload_scan_limit", "scanned=%zu found=%zu wanted=%zu", scanned, nv, n);
+            break;
+        }
+        bus_id_format(bus_id_prev(id), end);
+    }
+    for (size_t i = nv; i > 0; i--) add(v[i - 1].id, v[i - 1].json, v[i - 1].len, arg);
+    rc = 0;
+done:
+    for (size_t i = 0; i < nv; i++) free(v[i].json);
+    free(v);
+    return rc;
+}
