@@ -19,7 +19,10 @@
 
 #include "buf.h"
 #include "fcgirec.h"
+#include "filterdb.h"
+#include "filterset.h"
 #include "log.h"
+#include "selection.h"
 #include "sse.h"
 #include "util.h"
 
@@ -34,6 +37,8 @@ struct hub_frame {
     int refs;             /* -1: immortal */
     int is_tweet;
     bus_id id;
+    uint32_t *slots;      /* tweets: the filters it matched (filterset_match) */
+    size_t nslots;
     size_t len;
     char data[];
 };
@@ -55,7 +60,7 @@ typedef struct client {
     unsigned char hdr[FCGIREC_HEADER_LEN];
     unsigned dirty : 1, want_out : 1, ending : 1, dead : 1, live : 1, end_after_drain : 1;
     bus_id last;                          /* newest tweet id queued */
-    void *selection;
+    filterset_sel *selection;             /* NULL: everything */
 } client;
 
 struct hub {
@@ -101,6 +106,8 @@ static hub_frame *frame_alloc(size_t len)
     f->refs = 1;
     f->is_tweet = 0;
     f->id.ms = f->id.seq = 0;
+    f->slots = NULL;
+    f->nslots = 0;
     f->len = len;
     return f;
 }
@@ -135,7 +142,10 @@ static hub_frame *frame_ref(hub_frame *f)
 void hub_frame_unref(hub_frame *f)
 {
     if (f == NULL || f->refs < 0) return;
-    if (--f->refs == 0) free(f);
+    if (--f->refs == 0) {
+        free(f->slots);
+        free(f);
+    }
 }
 
 static hub_frame *ping_frame(void)
@@ -207,8 +217,7 @@ void hub_ring_info_get(hub *h, hub_ring_info *out)
 /* The one place that decides whether a tweet goes to a client. */
 static int client_wants(const client *c, const hub_frame *f)
 {
-    (void)f;
-    return c->selection == NULL;
+    return filterset_wants(c->selection, f->slots, f->nslots);
 }
 
 static void list_unlink(hub *h, client *c)
@@ -277,6 +286,8 @@ static void client_kill(hub *h, client *c, const char *why)
     list_unlink(h, c);
     h->nclients--;
     __atomic_sub_fetch(&h->nstreams, 1, __ATOMIC_RELEASE);
+    filterset_release(selection_filters(), c->selection);
+    c->selection = NULL;
     for (uint32_t i = c->qhead; i < c->qlen; i++) hub_frame_unref(c->q[i]);
     free(c->q);
     c->q = NULL;
@@ -460,6 +471,7 @@ static void deliver(hub *h, bus_id id, const char *json, size_t len)
     hub_frame *f;
     if (h->seen_any && bus_id_cmp(id, h->last_seen) <= 0) return;   /* seen already */
     f = hub_frame_tweet(id, json, len);
+    if (selection_filters()) f->slots = filterset_match(selection_filters(), json, len, &f->nslots);
     ring_push(h, f);
     h->last_seen = id;
     h->seen_any = 1;
@@ -702,12 +714,61 @@ static int redis_sync(hub *h)
     return 0;
 }
 
-/* The control channel: filter created/changed/deleted notices. The filter
- * matcher (lib/match.h) is updated from here. */
+/* A filter was deleted: its streams get `event: filter-deleted` and end. */
+static void end_filter_streams(int slot, const char *id, void *arg)
+{
+    hub *h = arg;
+    buf b = BUF_INIT, data = BUF_INIT;
+    hub_frame *f;
+    size_t n = 0;
+
+    buf_appends(&data, "{\"id\":");
+    buf_append_json_str(&data, id, strlen(id));
+    buf_appendc(&data, '}');
+    sse_encode_event(&b, NULL, "filter-deleted", data.data, data.len);
+    f = hub_frame_raw(b.data, b.len);
+    for (client *c = h->head; c; c = c->next) {
+        if (c->dead || !filterset_sel_has(c->selection, slot)) continue;
+        enqueue(c, f);
+        c->end_after_drain = 1;
+        mark_dirty(h, c);
+        n++;
+    }
+    hub_frame_unref(f);
+    buf_free(&b);
+    buf_free(&data);
+    log_info("hub.filter_deleted", "id=%s streams=%zu", id, n);
+}
+
+/* The control channel: filter created/changed/deleted notices keep the
+ * process's matcher (lib/filterset.h) current. */
 static void on_control(hub *h, const char *msg, size_t len)
 {
-    (void)h;
-    log_debug("hub.control", "bytes=%zu msg=%.*s", len, (int)(len > 200 ? 200 : len), msg);
+    int ended;
+    char id[FILTER_ID_MAX];
+    log_debug("hub.control", "bytes=%zu", len);
+    if (selection_filters() && filterset_notice(selection_filters(), msg, len, &ended, id) == 0 && ended >= 0)
+        end_filter_streams(ended, id, h);
+}
+
+/* Load every saved filter (notices may have been missed while unsubscribed).
+ * 0 ok, -1 Redis failed. */
+static int filters_sync(hub *h)
+{
+    filterdb db = {filterdb_context_cmd, h->cmd, h->cfg->prefix, h->cfg->filters_max};
+    filter *v;
+    size_t n;
+    char err[256];
+
+    if (selection_filters() == NULL) return 0;
+    if (filterdb_list(&db, &v, &n, err, sizeof err) != FILTERDB_OK) {
+        log_warn("hub.filters_sync_failed", "err=\"%s\"", err);
+        return -1;
+    }
+    filterset_sync(selection_filters(), v, n, end_filter_streams, h);
+    for (size_t i = 0; i < n; i++) filter_free(&v[i]);
+    free(v);
+    return 0;
 }
 
 static void on_message(hub *h, redisReply *r)
@@ -760,7 +821,7 @@ static void redis_connect(hub *h)
     if (redisGetReply(h->sub, (void **)&r) != REDIS_OK) goto fail_ctx;   /* second confirmation */
     freeReplyObject(r);
     /* Subscribed: nothing published from now on is missed; fetch what came before. */
-    if (redis_sync(h) < 0) {
+    if (filters_sync(h) < 0 || redis_sync(h) < 0) {
         snprintf(err, sizeof err, "%s", h->cmd->errstr);
         goto fail;
     }
@@ -945,6 +1006,7 @@ void hub_free(hub *h)
     for (size_t i = 0; i < h->ninbox; i++) {
         hub_stream *s = h->inbox[i];
         close(s->fd);
+        filterset_release(selection_filters(), s->selection);
         for (size_t k = 0; k < s->nhistory; k++) hub_frame_unref(s->history[k]);
         hub_frame_unref(s->head);
         hub_frame_unref(s->reset);

@@ -60,7 +60,8 @@ typedef struct hub_stream {
     size_t nhistory;
     bus_id after;             /* last id the client has (or gets in history) */
     int history_truncated;    /* more history exists: end after it (client resumes) */
-    void *selection;          /* which tweets the client wants; NULL: all */
+    struct filterset_sel *selection;  /* which tweets the client wants (lib/filterset.h),
+                                       * NULL: all; the hub releases it */
 } hub_stream;
 
 /* Any thread: reserve a stream slot. 0 ok; -1 when the process has

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "selection.h"
 #include "sse.h"
 #include "util.h"
 
@@ -35,6 +36,11 @@ static void history_add(struct history *hs, hub_frame *f, size_t len)
     hs->bytes += len;
 }
 
+static void history_add_tweet(bus_id id, const char *json, size_t len, void *arg)
+{
+    history_add(arg, hub_frame_tweet(id, json, len), len);
+}
+
 static void history_free(struct history *hs)
 {
     for (size_t i = 0; i < hs->n; i++) hub_frame_unref(hs->f[i]);
@@ -59,9 +65,10 @@ static int entry_fields(const redisReply *e, bus_id *id, const char **json, size
     return -1;
 }
 
-/* Every entry after `after` from the Redis stream, oldest first, up to the
- * client buffer's worth (then truncated). 0 ok, -1 Redis failed. */
-static int fetch_after(http_req *req, const char *key, bus_id after, struct history *hs)
+/* Every entry after `after` from the Redis stream that sel wants (NULL:
+ * all), oldest first, up to the client buffer's worth (then truncated).
+ * hs->last is the last entry looked at. 0 ok, -1 Redis failed. */
+static int fetch_after(http_req *req, const char *key, bus_id after, filterset_sel *sel, struct history *hs)
 {
     size_t budget = (size_t)http_config(req)->client_buffer;
     bus_id cur = after;
@@ -82,6 +89,10 @@ static int fetch_after(http_req *req, const char *key, bus_id after, struct hist
             size_t len;
             if (entry_fields(r->element[i], &id, &json, &len) < 0) continue;
             cur = id;
+            if (sel && !filterset_sel_matches(sel, json, len)) {
+                hs->last = id;
+                continue;
+            }
             if (hs->bytes + len > budget || hs->n >= HISTORY_MAX_EVENTS) {
                 hs->truncated = 1;
                 break;
@@ -190,6 +201,7 @@ void stream_get(http_req *req)
     hub_frame *reset = NULL;
     hub_stream *s;
     FCGX_Request *r;
+    filterset_sel *sel = NULL;
 
     memset(&hs, 0, sizeof hs);
     if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0) return;
@@ -206,11 +218,9 @@ void stream_get(http_req *req)
         }
         have_after = 1;
     }
-    if (http_param(req, "filter") || http_param(req, "q")) {
-        http_error(req, 400, "filters_unavailable", "filters are not available yet in this build");
-        return;
-    }
+    if (selection_from_request(req, &sel) < 0) return;
     if (hub_admit(the_hub, &why) < 0) {
+        filterset_release(selection_filters(), sel);
         if (strcmp(why, "full") == 0)
             http_error_headers(req, 503, "Retry-After: 5\r\n", "too_many_streams",
                                "this responder already serves its maximum of %lld streams", cfg->max_clients);
@@ -224,7 +234,9 @@ void stream_get(http_req *req)
     bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
     hub_ring_info_get(the_hub, &ri);
     if (have_after) {
-        if (ri.whole || bus_id_cmp(after, ri.floor) >= 0) {
+        /* A filtered stream resumes from Redis: ring frames older than its
+         * selection were not matched against it. */
+        if (!sel && (ri.whole || bus_id_cmp(after, ri.floor) >= 0)) {
             /* the ring holds everything after it */
             if (ri.whole && ri.count && bus_id_cmp(after, ri.oldest) < 0)
                 goto trimmed_from_ring;
@@ -237,7 +249,7 @@ void stream_get(http_req *req)
                 reset = reset_frame(oldest);
                 goto preload;
             }
-            if (fetch_after(req, key, after, &hs) < 0) goto redis_failed;
+            if (fetch_after(req, key, after, sel, &hs) < 0) goto redis_failed;
             s->after = hs.last;
         }
         goto submit;
@@ -245,7 +257,11 @@ void stream_get(http_req *req)
         reset = reset_frame(ri.oldest);
     }
 preload:
-    if ((size_t)preload <= ri.count || ri.whole) {
+    if (sel) {
+        /* the newest N matching tweets: scan the history backwards */
+        if (selection_newest(req, key, sel, (size_t)preload, history_add_tweet, &hs, &s->after) < 0)
+            goto redis_failed;
+    } else if ((size_t)preload <= ri.count || ri.whole) {
         s->from_ring = 1;
         s->ring_preload = (size_t)preload;
     } else {
@@ -261,12 +277,14 @@ submit:
     s->history = hs.f;
     s->nhistory = hs.n;
     s->history_truncated = hs.truncated;
+    s->selection = sel;
     FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
     http_detach(req);
     hub_submit(the_hub, s);
     return;
 redis_failed:
     hub_release(the_hub);
+    filterset_release(selection_filters(), sel);
     history_free(&hs);
     hub_frame_unref(reset);
     free(s);

@@ -3,9 +3,10 @@
  * hand the connection to the hub (hub.h), which serves it from then on.
  *
  * Query: preload=N (0..preload-max, default preload), lastEventId=ID (like
- * the Last-Event-ID header, for polyfills; the header wins), filter=ID and
- * q=words (selection; answered 400 while this build has no filter matcher).
- * Bad input → 400 JSON; Redis down or max-clients reached → 503 +
+ * the Last-Event-ID header, for polyfills; the header wins), filter=ID
+ * (repeatable) and q=words (which tweets: fcgi/selection.h; a filtered
+ * stream's preload and resume come from the Redis stream, matched).
+ * Bad input → 400 JSON, unknown filter → 404; Redis down or max-clients reached → 503 +
  * Retry-After; never text/event-stream on an error. */
 #ifndef BIRDFEED_STREAM_H
 #define BIRDFEED_STREAM_H

@@ -195,12 +195,13 @@ static int delete_saved(filterset *fs, const char *id)
     return drop(fs, id, slot);
 }
 
-int filterset_notice(filterset *fs, const char *msg, size_t len, int *ended)
+int filterset_notice(filterset *fs, const char *msg, size_t len, int *ended, char ended_id[FILTER_ID_MAX])
 {
     filter_notice n;
     char err[256];
 
     *ended = -1;
+    ended_id[0] = '\0';
     if (filter_notice_parse(msg, len, &n, err, sizeof err) < 0) {
         log_warn("filters.bad_notice", "err=\"%s\"", err);
         return -1;
@@ -210,12 +211,13 @@ int filterset_notice(filterset *fs, const char *msg, size_t len, int *ended)
         put_saved(fs, &n.filter, 0);
     else
         *ended = delete_saved(fs, n.filter.id);
+    if (*ended >= 0) memcpy(ended_id, n.filter.id, FILTER_ID_MAX);
     pthread_mutex_unlock(&fs->mu);
     filter_free(&n.filter);
     return 0;
 }
 
-void filterset_sync(filterset *fs, const filter *v, size_t n, void (*ended)(int slot, void *arg), void *arg)
+void filterset_sync(filterset *fs, const filter *v, size_t n, filterset_ended_fn ended, void *arg)
 {
     pthread_mutex_lock(&fs->mu);
     unsigned gen = ++fs->sync_gen;
@@ -229,7 +231,7 @@ void filterset_sync(filterset *fs, const filter *v, size_t n, void (*ended)(int 
         char id[FILTER_ID_MAX];
         memcpy(id, e->def.id, sizeof id);
         int gone = delete_saved(fs, id);
-        if (gone >= 0 && ended) ended(gone, arg);
+        if (gone >= 0 && ended) ended(gone, id, arg);
     }
     pthread_mutex_unlock(&fs->mu);
 }

@@ -30,13 +30,18 @@ filterset *filterset_new(const filter_limits *lim);
 void filterset_free(filterset *fs);                    /* fs may be NULL */
 
 /* Apply one `control` message. When it deletes a filter some selection
- * uses, *ended is its slot (else -1). 0 ok, -1 when msg is not a notice. */
-int filterset_notice(filterset *fs, const char *msg, size_t len, int *ended);
+ * uses, *ended is its slot (else -1) and ended_id its id. 0 ok, -1 when msg
+ * is not a notice. */
+int filterset_notice(filterset *fs, const char *msg, size_t len, int *ended, char ended_id[FILTER_ID_MAX]);
+
+/* Called for a filter that was deleted while selections use its slot. */
+typedef void (*filterset_ended_fn)(int slot, const char *id, void *arg);
 
 /* Make the saved filters equal to v[0..n) (all of them, e.g. from
  * filterdb_list after a resubscribe: notices may have been missed). For each
- * filter that disappeared and is in use, ended(slot, arg) is called. */
-void filterset_sync(filterset *fs, const filter *v, size_t n, void (*ended)(int slot, void *arg), void *arg);
+ * filter that disappeared and is in use, ended() is called (with the lock
+ * held: it must not call back into fs). */
+void filterset_sync(filterset *fs, const filter *v, size_t n, filterset_ended_fn ended, void *arg);
 
 /* Match the canonical tweet json once. Returns the sorted slots it matched
  * (caller frees; NULL when none, *n = 0). Costs nothing when no selection

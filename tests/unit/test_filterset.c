@@ -11,18 +11,21 @@ static void put(filterset *fs, const char *id, long long version, const char *tr
 {
     char msg[512];
     int ended;
+    char id_out[FILTER_ID_MAX];
     snprintf(msg, sizeof msg,
              "{\"op\":\"put\",\"filter\":{\"id\":\"%s\",\"name\":\"n%s\",\"track\":[\"%s\"],\"version\":%lld,"
              "\"created_at\":\"t\",\"updated_at\":\"t\"}}", id, id, track, version);
-    if (filterset_notice(fs, msg, strlen(msg), &ended) != 0) abort();
+    if (filterset_notice(fs, msg, strlen(msg), &ended, id_out) != 0) abort();
 }
 
 static int del(filterset *fs, const char *id)
 {
     char msg[128];
     int ended;
+    char id_out[FILTER_ID_MAX];
     snprintf(msg, sizeof msg, "{\"op\":\"del\",\"id\":\"%s\"}", id);
-    if (filterset_notice(fs, msg, strlen(msg), &ended) != 0) abort();
+    if (filterset_notice(fs, msg, strlen(msg), &ended, id_out) != 0) abort();
+    if (ended >= 0 && strcmp(id_out, id) != 0) abort();
     return ended;
 }
 
@@ -111,9 +114,10 @@ static void test_delete_in_use(void)
 }
 
 static int ended_slots[8], nended;
-static void on_ended(int slot, void *arg)
+static void on_ended(int slot, const char *id, void *arg)
 {
     (void)arg;
+    if (strcmp(id, "1") != 0) abort();
     ended_slots[nended++] = slot;
 }
 
