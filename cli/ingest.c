@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,8 +329,13 @@ int cmd_ingest(int argc, char **argv)
     for (size_t i = 0; i < in.nnames; i++) {
         const char *f = nfiles > 0 ? argv[first + (int)i] : "-";
         in.names[i] = xstrdup(strcmp(f, "-") == 0 ? "stdin" : f);
-        if (strcmp(f, "-") != 0 && access(f, R_OK) < 0) {
+        struct stat st;
+        if (strcmp(f, "-") == 0) continue;
+        if (access(f, R_OK) < 0 || stat(f, &st) < 0) {
             fprintf(stderr, "birdfeed ingest: %s: %s\n", f, strerror(errno));
+            rc = EXIT_USAGE;
+        } else if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "birdfeed ingest: %s: is a directory\n", f);
             rc = EXIT_USAGE;
         }
     }

@@ -8,7 +8,7 @@
 ok "--help"
 
 # Usage errors: exit 2 with a reason, before touching Redis.
-for args in "--batch 0" "--batch x" "--rate -1" "--max-errors x" "--bogus" "--history 0" "$T/missing.ndjson"; do
+for args in "--batch 0" "--batch x" "--rate -1" "--max-errors x" "--bogus" "--history 0" "$T/missing.ndjson" "$T"; do
     # shellcheck disable=SC2086
     "$BF" ingest $args </dev/null >/dev/null 2>"$T/err"; rc=$?
     assert_eq "$rc" 2 "exit code of ingest $args"
