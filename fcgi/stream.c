@@ -6,6 +6,7 @@
 
 #include <fcgiapp.h>
 
+#include "api_filters.h"
 #include "buf.h"
 #include "log.h"
 #include "selection.h"
@@ -204,6 +205,7 @@ void stream_get(http_req *req)
     filterset_sel *sel = NULL;
 
     memset(&hs, 0, sizeof hs);
+    if (api_auth(req, 0) < 0) return;   /* auth-reads: streams need a token too */
     if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0) return;
     if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
         http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);

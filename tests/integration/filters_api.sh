@@ -208,7 +208,13 @@ req GET "$BASE_URL/api/filters"
 assert_eq "$CODE" 401 "auth-reads: list without a token"
 req GET "$BASE_URL/api/filters" -H "Authorization: Bearer $TOKEN2"
 assert_eq "$CODE" 200 "auth-reads: list with a token"
-ok "auth-reads"
+wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $TOKEN2' '$BASE_URL/api/health' | grep -q '\"redis\":\"ok\"'" || fail "health"
+req GET "$BASE_URL/stream?preload=0"
+assert_eq "$CODE" 401 "auth-reads: stream without a token"
+assert_contains "$HEADERS" "application/json" "401 on a stream is JSON, so EventSource stops"
+code=$(curl -s -m 1 -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $TOKEN2" "$BASE_URL/stream?preload=0")
+assert_eq "$code" 200 "auth-reads: stream with a token"
+ok "auth-reads: reads and streams need a token"
 
 # A world-readable tokens file is warned about; a missing one stops the start.
 chmod 644 "$T/tokens"
