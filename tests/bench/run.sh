@@ -77,8 +77,23 @@ stop_proc() {
     return 0
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# children PID: PID and its child processes, comma-separated.
+# family PID: PID and its child processes, comma-separated.
 family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
+# cpu_ms PIDS: user+system CPU time the comma-separated PIDS have used so far,
+# in ms. CPU per delivered event is what other work on a shared machine
+# disturbs least, so it goes beside every latency figure.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+    local t=0 p
+    for p in ${1//,/ }; do
+        [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+    done
+    echo $((t * 1000 / CLK_TCK))
+}
+server_pids() {   # SYS: the processes that serve the streams
+    if [ "$1" = bf ]; then echo "$(family "$BF_FCGI_PID"),$(family "$BF_NGINX_PID"),$BF_REDIS_PID"
+    else family "$NCHAN_PID"; fi
+}
 
 # Both web servers get the same global settings: worker count, fd and
 # connection limits, connections spread over the workers by the kernel.
@@ -208,9 +223,22 @@ run_load() {
         stop_proc "$lp"
         return 1
     fi
+    local pids c0 r0=0 n0=0 s0=0
+    pids=$(server_pids "$sys"); c0=$(cpu_ms "$pids")
+    if [ "$sys" = bf ]; then
+        r0=$(cpu_ms "$(family "$BF_FCGI_PID")"); n0=$(cpu_ms "$(family "$BF_NGINX_PID")"); s0=$(cpu_ms "$BF_REDIS_PID")
+    fi
     if publish "$sys" "$rate" "$count" >"$LOGS/$tag.pub" 2>&1; then PUB_OK=1; fi
     wait "$lp"
     LINE=$(grep '^conns=' "$LOGS/$tag.load")
+    CPU_US=""; CPU_SPLIT=""
+    if [ -n "$LINE" ]; then
+        local ev; ev="($(kv events "$LINE") + 0.000001)"
+        CPU_US=$(calc "($(cpu_ms "$pids") - $c0) * 1000 / $ev")
+        [ "$sys" = bf ] && CPU_SPLIT="responder $(fmt "$(calc "($(cpu_ms "$(family "$BF_FCGI_PID")") - $r0) * 1000 / $ev")" 1)" &&
+            CPU_SPLIT="$CPU_SPLIT + nginx $(fmt "$(calc "($(cpu_ms "$(family "$BF_NGINX_PID")") - $n0) * 1000 / $ev")" 1)" &&
+            CPU_SPLIT="$CPU_SPLIT + Redis $(fmt "$(calc "($(cpu_ms "$BF_REDIS_PID") - $s0) * 1000 / $ev")" 1)"
+    fi
     log "$tag: $(head -n 1 "$LOGS/$tag.load") (published at $(fmt "$PUB_RATE") msg/s)"
     [ -n "$LINE" ]
 }
@@ -222,7 +250,7 @@ passes() {   # RATE LIMIT_MS
         le "$(kv p99_ms "$LINE")" "$2" && le "$(calc "0.9 * $1")" "$PUB_RATE"
 }
 describe() {   # a figure from LINE
-    echo "$(kv delivered_pct "$LINE") % delivered, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms (p50 $(fmt "$(kv p50_ms "$LINE")" 1), max $(fmt "$(kv max_ms "$LINE")" 0)), $(kv avg_data_b "$LINE") B"
+    echo "$(kv delivered_pct "$LINE") % delivered, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms (p50 $(fmt "$(kv p50_ms "$LINE")" 1), max $(fmt "$(kv max_ms "$LINE")" 0)), $(kv avg_data_b "$LINE") B${CPU_US:+, server CPU $(fmt "$CPU_US" 1) µs/event}${CPU_SPLIT:+ ($CPU_SPLIT)}"
 }
 
 # ---------------------------------------------------------------- start
@@ -247,16 +275,17 @@ if want P1; then
     bf_fig=$BF_WHY; nc_fig=$NC_WHY; ratio="–"; met="–"; bf_p99=""; nc_p99=""
     if [ "$BF_OK" = 1 ]; then
         if run_load bf "$P1_CONNS" "$P1_RATE" "$P1_COUNT" p1-birdfeed; then
-            cmd "$LOAD_CMD"; bf_fig="$(describe) $REF"; bf_p99=$(kv p99_ms "$LINE")
+            cmd "$LOAD_CMD"; bf_fig="$(describe) $REF"; bf_p99=$(kv p99_ms "$LINE"); bf_cpu=$CPU_US
             if [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$bf_p99" 20; then met=yes; else met=no; fi
         else bf_fig="failed: see $LOGS/p1-birdfeed.*"; met=no; fi
     fi
     if [ "$NC_OK" = 1 ]; then
         if run_load nchan "$P1_CONNS" "$P1_RATE" "$P1_COUNT" p1-nchan; then
-            cmd "$LOAD_CMD"; nc_fig="$(describe) $REF"; nc_p99=$(kv p99_ms "$LINE")
+            cmd "$LOAD_CMD"; nc_fig="$(describe) $REF"; nc_p99=$(kv p99_ms "$LINE"); nc_cpu=$CPU_US
         else nc_fig="failed: see $LOGS/p1-nchan.*"; fi
     fi
-    [ -n "$bf_p99" ] && [ -n "$nc_p99" ] && ratio="$(fmt "$(calc "$nc_p99 / ($bf_p99 > 0 ? $bf_p99 : 0.001)")" 2) (p99)"
+    [ -n "$bf_p99" ] && [ -n "$nc_p99" ] &&
+        ratio="$(fmt "$(calc "$nc_p99 / ($bf_p99 > 0 ? $bf_p99 : 0.001)")" 2) (p99), $(fmt "$(calc "$nc_cpu / ($bf_cpu > 0 ? $bf_cpu : 0.001)")" 2) (CPU/event)"
     row "P1: $P1_CONNS subscribers via nginx, $P1_RATE msg/s × $P1_COUNT" "$bf_fig" "$nc_fig" "$ratio" "100 %, p99 ≤ 20 ms" "$met"
 fi
 
@@ -269,28 +298,30 @@ if want P2; then
         [ "$bf_go" = 1 ] || [ "$nc_go" = 1 ] || break
         if [ "$bf_go" = 1 ]; then
             run_load bf "$P2_CONNS" "$bf_rate" $((bf_rate * P2_SECS)) "p2-birdfeed-$bf_rate"
-            if passes "$bf_rate" 100; then bf_best=$bf_rate; bf_best_line=$LINE; bf_best_cmd=$LOAD_CMD; bf_rate=$((bf_rate * 3 / 2))
+            passes "$bf_rate" 100 || run_load bf "$P2_CONNS" "$bf_rate" $((bf_rate * P2_SECS)) "p2-birdfeed-$bf_rate-again"
+            if passes "$bf_rate" 100; then bf_best=$bf_rate; bf_best_line=$LINE; bf_best_cpu=$CPU_US; bf_best_cmd=$LOAD_CMD; bf_rate=$((bf_rate * 3 / 2))
             else bf_go=0; bf_stop="$bf_rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; fi
         fi
         if [ "$nc_go" = 1 ]; then
             run_load nchan "$P2_CONNS" "$nc_rate" $((nc_rate * P2_SECS)) "p2-nchan-$nc_rate"
-            if passes "$nc_rate" 100; then nc_best=$nc_rate; nc_best_line=$LINE; nc_best_cmd=$LOAD_CMD; nc_rate=$((nc_rate * 3 / 2))
+            passes "$nc_rate" 100 || run_load nchan "$P2_CONNS" "$nc_rate" $((nc_rate * P2_SECS)) "p2-nchan-$nc_rate-again"
+            if passes "$nc_rate" 100; then nc_best=$nc_rate; nc_best_line=$LINE; nc_best_cpu=$CPU_US; nc_best_cmd=$LOAD_CMD; nc_rate=$((nc_rate * 3 / 2))
             else nc_go=0; nc_stop="$nc_rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; fi
         fi
     done
-    p2_fig() {   # BEST BEST_LINE BEST_CMD STOP GO → FIG
-        local best=$1 line=$2 c=$3 stop=$4 go=$5
+    p2_fig() {   # BEST BEST_LINE BEST_CMD STOP GO CPU → FIG
+        local best=$1 line=$2 c=$3 stop=$4 go=$5 cpu=$6
         if [ "$best" = 0 ]; then FIG="below $P2_START msg/s (failed at $stop)"; return; fi
         cmd "$c"
-        FIG="$best msg/s = $(calc "$best * $P2_CONNS") events/s, p99 $(fmt "$(kv p99_ms "$line")" 1) ms $REF; $([ "$go" = 1 ] && echo "step limit reached" || echo "next step $stop")"
+        FIG="$best msg/s = $(calc "$best * $P2_CONNS") events/s, p99 $(fmt "$(kv p99_ms "$line")" 1) ms, server CPU $(fmt "$cpu" 1) µs/event $REF; $([ "$go" = 1 ] && echo "step limit reached" || echo "next step $stop")"
     }
-    if [ "$BF_OK" = 1 ]; then p2_fig "$bf_best" "$bf_best_line" "${bf_best_cmd:-}" "$bf_stop" "$bf_go"; bf_fig=$FIG; fi
-    if [ "$NC_OK" = 1 ]; then p2_fig "$nc_best" "$nc_best_line" "${nc_best_cmd:-}" "$nc_stop" "$nc_go"; nc_fig=$FIG; fi
+    if [ "$BF_OK" = 1 ]; then p2_fig "$bf_best" "$bf_best_line" "${bf_best_cmd:-}" "$bf_stop" "$bf_go" "${bf_best_cpu:-0}"; bf_fig=$FIG; fi
+    if [ "$NC_OK" = 1 ]; then p2_fig "$nc_best" "$nc_best_line" "${nc_best_cmd:-}" "$nc_stop" "$nc_go" "${nc_best_cpu:-0}"; nc_fig=$FIG; fi
     if [ "$BF_OK" = 1 ] && [ "$NC_OK" = 1 ] && [ "$nc_best" != 0 ]; then
         ratio="$(fmt "$(calc "$bf_best / $nc_best")" 2) (rate)"
         if le 1.5 "$(calc "$bf_best / $nc_best")"; then met=yes; else met=no; fi
     fi
-    row "P2: highest rate, $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms (steps ×1.5 from $P2_START msg/s, ${P2_SECS} s each)" \
+    row "P2: highest rate, $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms (steps ×1.5 from $P2_START msg/s, ${P2_SECS} s each, a failed step tried twice)" \
         "$bf_fig" "$nc_fig" "$ratio" "≥ 1.5 × Nchan" "$met"
 fi
 
@@ -345,6 +376,7 @@ if want P3; then
     }
     p3_run() {   # SYS URL PIDS TAG → LINE
         local ready=$LOGS/ready.$4 lp
+        CPU_US=""; CPU_SPLIT=""
         rm -f "$ready"
         "$SSELOAD" --conns "$p3_n" --ramp 2000 --expect 1 --duration $((p3_n / 2000 + 90)) --settle 1000 \
             --pid-rss "$3" --ready-file "$ready" "$2" >"$LOGS/$4.load" 2>&1 &
@@ -463,7 +495,8 @@ fi
          "Linux $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), Nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)," \
          "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $WORKERS nginx workers for both, $WORKERS responder processes."
     echo "Load average (1 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1 /proc/loadavg) — the machine is shared, so figures move with it."
-    echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
+    echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory, CPU), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
+    echo "Server CPU/event: user+system CPU of the serving processes (birdfeed: responders + nginx + Redis; Nchan: nginx) during the run ÷ events delivered."
     echo
     echo "| workload | birdfeed | Nchan | ratio | target | met? |"
     echo "|---|---|---|---|---|---|"
