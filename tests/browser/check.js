@@ -1,0 +1,172 @@
+// Headless Chromium against a running birdfeed (run by tests/integration/browser.sh).
+//
+//   node check.js URL
+//
+// Environment: BF_RESTART (a shell command that restarts the responder),
+// BF_PUBLISH (a shell command that publishes one hostile tweet), BF_XRANGE (a
+// shell command printing the stream ids between $1 and $2, one a line),
+// BF_ARTIFACTS (where screenshots go), BF_FILTER_NAME / BF_FILTER_TERMS (a
+// saved filter and the words its tweets contain), BF_SEARCH (a search word).
+// Prints "ok - …" per check; exits non-zero on the first failure.
+'use strict';
+
+const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
+const path = require('path');
+
+const url = process.argv[2];
+const artifacts = process.env.BF_ARTIFACTS || '.';
+const filterName = process.env.BF_FILTER_NAME || 'Owls and herons';
+const filterTerms = (process.env.BF_FILTER_TERMS || 'owl heron').split(/\s+/);
+const searchWord = process.env.BF_SEARCH || 'coffee';
+
+function ok(msg) { console.log('ok - browser: ' + msg); }
+function sh(cmd, args = []) { return execFileSync('bash', ['-c', cmd, 'bash', ...args], { encoding: 'utf8' }); }
+function idCmp(a, b) {
+  const [am, as] = a.split('-').map(Number), [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+async function main() {
+  // A persistent context is how playwright takes a (fresh) --user-data-dir.
+  const browser = await chromium.launchPersistentContext(process.env.BF_PROFILE || path.join(artifacts, 'profile'), {
+    executablePath: process.env.BF_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const problems = [];
+  try {
+    const page = browser.pages()[0] || await browser.newPage();
+    page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+    page.on('console', (m) => {
+      // The responder restart makes the browser log the failed reconnects: expected.
+      if (m.type() === 'error' && !/ERR_CONNECTION|502|503|Failed to load resource|EventSource/.test(m.text())) {
+        problems.push('console error: ' + m.text());
+      }
+    });
+    page.on('dialog', (d) => { problems.push('a dialog opened: ' + d.message()); d.dismiss(); });
+    // newerThan(a, b): is stream id a after b? (for waitForFunction in the page)
+    await page.addInitScript(() => {
+      window.newerThan = (a, b) => {
+        if (!a || !b) return false;
+        const [am, as] = a.split('-').map(Number), [bm, bs] = b.split('-').map(Number);
+        return am > bm || (am === bm && as > bs);
+      };
+    });
+    const bf = (fn, arg) => page.evaluate(fn, arg);
+    const until = (fn, arg, what, ms = 20000) =>
+      page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).catch(() => { throw new Error('timed out: ' + what); });
+    const check = () => { if (problems.length) throw new Error(problems.join('\n')); };
+
+    // 1. The page loads and the preload renders.
+    await page.goto(url, { waitUntil: 'load' });
+    await until(() => window.birdfeed && window.birdfeed.renderedIds().length >= 50, null, 'preload rendered');
+    const first = await bf(() => ({
+      n: window.birdfeed.renderedIds().length,
+      status: window.birdfeed.state().status,
+      text: document.querySelector('#tweets .tweet .text').textContent,
+      handle: document.querySelector('#tweets .tweet .handle').textContent,
+      title: document.title,
+    }));
+    if (first.status !== 'live') throw new Error('status after preload: ' + first.status);
+    if (!first.text.trim() || !first.handle.startsWith('@')) throw new Error('a tweet renders without text or handle');
+    if (first.n > 300) throw new Error('list not capped: ' + first.n);
+    ok(`page loads, preload renders (${first.n} tweets, capped at 300), status live`);
+    check();
+
+    // 2. Live tweets appear on top.
+    const top0 = await bf(() => window.birdfeed.renderedIds()[0]);
+    await until((t) => newerThan(window.birdfeed.renderedIds()[0], t) , top0, 'a live tweet on top');
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 2500)));
+    const live = await bf(() => ({
+      rate: Number(document.getElementById('stat-rate').textContent),
+      total: window.birdfeed.stats.total,
+      words: document.querySelectorAll('#cloud .word').length,
+      conn: document.getElementById('conn-text').textContent,
+    }));
+    if (!(live.rate > 0)) throw new Error('tweets/s shows ' + live.rate);
+    if (live.words < 5) throw new Error('word cloud has ' + live.words + ' words');
+    if (live.conn !== 'live') throw new Error('connection indicator says ' + live.conn);
+    ok(`live tweets appear (${live.total} received, ${live.rate}/s, ${live.words} words in the cloud)`);
+    await page.screenshot({ path: path.join(artifacts, 'browser.png') });
+
+    // 3. Tweet text is text: a hostile tweet shows literally and runs nothing.
+    sh(process.env.BF_PUBLISH);
+    await until(() => [...document.querySelectorAll('#tweets .text')].some((p) => p.textContent.includes('<img src=x')),
+                null, 'the hostile tweet');
+    const hostile = await bf(() => ({
+      imgs: document.querySelectorAll('#tweets img, #tweets script, #tweets b').length,
+      pwned: window.__pwned === true,
+    }));
+    if (hostile.imgs || hostile.pwned) throw new Error('tweet text reached the DOM as markup');
+    ok('tweet text is escaped (markup in a tweet shows as text, runs nothing)');
+
+    // 4. A saved filter changes the stream.
+    await page.selectOption('#filter-picker', { label: filterName });
+    await until(() => window.birdfeed.state().selection.filter !== '' && window.birdfeed.state().status === 'live',
+                null, 'filter stream live');
+    await until(() => window.birdfeed.renderedIds().length >= 3, null, 'filtered tweets', 30000);
+    const fl = await bf(() => [...document.querySelectorAll('#tweets .tweet')].map((li) => li.textContent.toLowerCase()));
+    const off = fl.filter((t) => !filterTerms.some((w) => t.includes(w)));
+    if (off.length) throw new Error(`filter "${filterName}" shows ${off.length} tweets without ${filterTerms}: ${off[0]}`);
+    ok(`switching to the filter "${filterName}" changes the stream (${fl.length} tweets, all matching)`);
+    await page.screenshot({ path: path.join(artifacts, 'browser-filter.png') });
+
+    // 5. A search changes it too.
+    await page.fill('#search', searchWord);
+    await page.press('#search', 'Enter');
+    await until((w) => window.birdfeed.state().selection.q === w && window.birdfeed.state().status === 'live',
+                searchWord, 'search stream live');
+    await until(() => window.birdfeed.renderedIds().length >= 3, null, 'search results', 30000);
+    const sl = await bf(() => [...document.querySelectorAll('#tweets .tweet')].map((li) => li.textContent.toLowerCase()));
+    const offs = sl.filter((t) => !t.includes(searchWord));
+    if (offs.length) throw new Error(`search "${searchWord}" shows ${offs.length} tweets without it: ${offs[0]}`);
+    ok(`a search for "${searchWord}" changes the stream (${sl.length} tweets, all matching)`);
+
+    // 6. Back to everything; restart the responder; the page reconnects and
+    //    continues without a gap or a duplicate.
+    await page.click('#show-all');
+    await until(() => window.birdfeed.state().selection.filter === '' && window.birdfeed.state().selection.q === '' &&
+                      window.birdfeed.state().status === 'live' && window.birdfeed.renderedIds().length >= 50,
+                null, 'all tweets again');
+    const before = await bf(() => ({ last: window.birdfeed.state().lastId, reconnects: window.birdfeed.stats.reconnects }));
+    sh(process.env.BF_RESTART);
+    await until((n) => window.birdfeed.stats.reconnects > n, before.reconnects, 'the page noticing the restart');
+    await until(() => window.birdfeed.state().status === 'live', null, 'live again after the restart', 30000);
+    await until((t) => window.birdfeed.renderedIds().filter((id) => newerThan(id, t)).length >= 40,
+                before.last, '40 tweets after the restart', 30000);
+    const after = await bf(() => ({
+      ids: window.birdfeed.renderedIds(),
+      dups: window.birdfeed.stats.duplicates,
+      reconnects: window.birdfeed.stats.reconnects,
+      conn: document.getElementById('conn-text').textContent,
+    }));
+    if (after.dups) throw new Error(after.dups + ' duplicate events reached the page');
+    if (new Set(after.ids).size !== after.ids.length) throw new Error('duplicate tweets in the list');
+    for (let i = 1; i < after.ids.length; i++) {
+      if (idCmp(after.ids[i - 1], after.ids[i]) <= 0) throw new Error('list out of order at ' + after.ids[i]);
+    }
+    if (idCmp(after.ids[after.ids.length - 1], before.last) >= 0) {
+      throw new Error('the list no longer reaches back before the restart; cannot check for a gap');
+    }
+    // Every tweet the stream holds in that range is in the list, once.
+    const oldest = after.ids[after.ids.length - 1], newest = after.ids[0];
+    const want = sh(process.env.BF_XRANGE, [oldest, newest]).split('\n').filter(Boolean);
+    const have = after.ids.slice().reverse();
+    if (want.join(' ') !== have.join(' ')) {
+      const missing = want.filter((x) => !have.includes(x));
+      throw new Error(`gap across the restart: ${missing.length} tweets missing, e.g. ${missing.slice(0, 3)}`);
+    }
+    ok(`after a responder restart the page reconnected (${after.reconnects}×) and continued: ` +
+       `${have.length} tweets across it, no gap, no duplicate`);
+    await page.screenshot({ path: path.join(artifacts, 'browser-after-restart.png') });
+    check();
+    ok('no page errors');
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => { console.error('FAIL browser: ' + e.message); process.exit(1); });

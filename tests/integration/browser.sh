@@ -1,0 +1,58 @@
+#!/bin/bash
+# The demo page in headless Chromium (Debian's chromium, driven by npm
+# playwright-core: tests/browser/check.js) against the stack make run
+# starts — Redis, birdfeed-fcgi with 2 workers, nginx with the shipped
+# config, birdfeed gen | birdfeed ingest, a saved filter — on free ports: the
+# page loads, the preload renders, live tweets appear, tweet text is escaped,
+# a filter and a search change the stream, and after a responder restart the
+# page reconnects and continues with no gap and no duplicate. Screenshots go
+# to tests/artifacts/.
+. "$(dirname "$0")/../lib.sh"
+
+CHROMIUM=${BF_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || fail "$CHROMIUM missing (deploy/install-deps.sh installs chromium)"
+if [ ! -d "$BF_ROOT/tests/browser/node_modules/playwright-core" ]; then
+    (cd "$BF_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1 \
+        || fail "npm ci in tests/browser failed: $(tail -n 5 "$T/npm.log")"
+fi
+ART=$BF_ROOT/tests/artifacts
+mkdir -p "$ART"
+
+start_redis
+printf 'browser-%s\n' "$RANDOM$RANDOM" > "$T/tokens"
+FCGI_ARGS=(--workers 2 --tokens-file "$T/tokens" --heartbeat-ms 2000 --retry-ms 1000)
+start_fcgi "${FCGI_ARGS[@]}"
+start_nginx
+wait_until 10 curl -fsS -o /dev/null "$BASE_URL/api/health" || fail "health never answered"
+
+"$BF" filters add --name "Owls and herons" --track owl --track heron >/dev/null || fail "filters add"
+"$BF" gen --count 600 --seed 11 | "$BF" ingest 2>>"$T/ingest.log" || fail "seed ingest"
+mkfifo "$T/feed"
+"$BF" ingest <"$T/feed" 2>>"$T/ingest.log" &
+bf_track $!
+"$BF" gen --rate 20 --count 0 --seed 12 >"$T/feed" &
+bf_track $!
+
+# What check.js runs: restart the responder on the same port (SIGTERM, then
+# a new process), publish a hostile tweet, list stream ids in a range.
+cat > "$T/restart.sh" <<SH
+kill -TERM $FCGI_PID
+for _ in \$(seq 1 100); do kill -0 $FCGI_PID 2>/dev/null || break; sleep 0.05; done
+sleep 0.5
+"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT ${FCGI_ARGS[*]} >>"$T/fcgi.log" 2>&1 </dev/null &
+echo \$! > "$T/fcgi2.pid"
+for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && exit 0; sleep 0.05; done
+exit 1
+SH
+hostile='{"id":"999000001","text":"<img src=x onerror=window.__pwned=true> <b>bold</b> & \"quotes\"","user":{"screen_name":"mallory","name":"<script>window.__pwned=true</script>"},"created_at":"2024-05-01T00:00:00Z"}'
+export BF_RESTART="bash $T/restart.sh"
+export BF_PUBLISH="printf '%s\n' '$hostile' | '$BF' ingest 2>>'$T/ingest.log'"
+export BF_XRANGE="redis-cli -p $REDIS_PORT XRANGE '${BIRDFEED_PREFIX}tweets' \"\$1\" \"\$2\" | grep -E '^[0-9]+-[0-9]+\$'"
+export BF_ARTIFACTS=$ART BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
+
+timeout 170 node "$BF_ROOT/tests/browser/check.js" "$BASE_URL/" 2>&1 | tee "$T/check.log"
+rc=${PIPESTATUS[0]}
+[ -s "$T/fcgi2.pid" ] && bf_track "$(cat "$T/fcgi2.pid")"
+[ "$rc" -eq 0 ] || fail "browser check failed (exit $rc); screenshots in $ART"
+grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+ok "screenshots: $ART/browser.png, browser-filter.png, browser-after-restart.png"
