@@ -218,8 +218,8 @@
     pending.length = 0;
     el.list.textContent = '';
     stats.rendered = 0;
-    let oldest = '';
-    try { oldest = (JSON.parse(ev.data) || {}).oldest || ''; } catch (e) { oldest = ''; }
+    // data: the oldest id the history still holds.
+    const oldest = parseId(String(ev.data).trim()) ? String(ev.data).trim() : '';
     showNotice('Some tweets were missed while disconnected and are no longer in the history' +
                (oldest ? ' (oldest kept: ' + oldest + ')' : '') + '; showing the latest ones.');
   }
