@@ -5,7 +5,7 @@
 // Environment: BF_RESTART (a shell command that restarts the responder),
 // BF_PUBLISH (a shell command that publishes one hostile tweet), BF_XRANGE (a
 // shell command printing the stream ids between $1 and $2, one a line),
-// BF_ARTIFACTS (where screenshots go), BF_FILTER_NAME / BF_FILTER_TERMS (a
+// BF_ARTIFACTS (where screenshots go), BF_TOKEN (a bearer token), BF_FILTER_NAME / BF_FILTER_TERMS (a
 // saved filter and the words its tweets contain), BF_SEARCH (a search word).
 // Prints "ok - …" per check; exits non-zero on the first failure.
 'use strict';
@@ -125,7 +125,27 @@ async function main() {
     if (offs.length) throw new Error(`search "${searchWord}" shows ${offs.length} tweets without it: ${offs[0]}`);
     ok(`a search for "${searchWord}" changes the stream (${sl.length} tweets, all matching)`);
 
-    // 6. Back to everything; restart the responder; the page reconnects and
+    // 6. The filter form: create a filter with the token (the page then
+    //    shows it), delete it with its button; its stream ends with
+    //    event: filter-deleted and the page falls back to all tweets.
+    await page.click('#manage summary');
+    await page.fill('#token', process.env.BF_TOKEN || '');
+    await page.fill('#f-name', 'Sparrows');
+    await page.fill('#f-track', 'sparrow\n#sparrow');
+    await page.click('#filter-form button[type=submit]');
+    await until(() => /Created/.test(document.getElementById('form-msg').textContent) &&
+                      window.birdfeed.state().selection.filter !== '' && window.birdfeed.state().status === 'live',
+                null, 'the new filter created and shown');
+    const stored = await bf(() => sessionStorage.getItem('birdfeed.token'));
+    if (stored !== process.env.BF_TOKEN) throw new Error('token not kept in sessionStorage');
+    if (page.url().includes(process.env.BF_TOKEN)) throw new Error('token in the URL');
+    await page.click('#filter-list li:has-text("Sparrows") button.danger');
+    await until(() => window.birdfeed.state().selection.filter === '' &&
+                      /was deleted/.test(document.getElementById('notice').textContent),
+                null, 'filter-deleted handled');
+    ok('the filter form creates a filter with the token and deletes it; event: filter-deleted returns to all tweets');
+
+    // 7. Back to everything; restart the responder; the page reconnects and
     //    continues without a gap or a duplicate.
     await page.click('#show-all');
     await until(() => window.birdfeed.state().selection.filter === '' && window.birdfeed.state().selection.q === '' &&

@@ -48,6 +48,8 @@ hostile='{"id":"999000001","text":"<img src=x onerror=window.__pwned=true> <b>bo
 export BF_RESTART="bash $T/restart.sh"
 export BF_PUBLISH="printf '%s\n' '$hostile' | '$BF' ingest 2>>'$T/ingest.log'"
 export BF_XRANGE="redis-cli -p $REDIS_PORT XRANGE '${BIRDFEED_PREFIX}tweets' \"\$1\" \"\$2\" | grep -E '^[0-9]+-[0-9]+\$'"
+export BF_TOKEN
+BF_TOKEN=$(cat "$T/tokens")
 export BF_ARTIFACTS=$ART BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
 
 timeout 170 node "$BF_ROOT/tests/browser/check.js" "$BASE_URL/" 2>&1 | tee "$T/check.log"
