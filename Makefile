@@ -115,15 +115,22 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_CC ?= clang
 FUZZ_SRC := $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c),$(wildcard tests/fuzz/fuzz_*.c))
-fuzz:
-	@set -e; mkdir -p build-fuzz; for src in $(FUZZ_SRC); do \
-	    name=$$(basename $$src .c); corpus=$${name#fuzz_}; dict=tests/fuzz/$$corpus.dict; \
-	    echo "fuzz: building $$name"; \
-	    $(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
-	        -o build-fuzz/$$name $$src $(LIB_SRC) $(LDLIBS); \
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS := -std=c11 -g -O1 -pthread -MMD -MP
+# The library is archived so each target links only what it uses.
+build-fuzz/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build-fuzz/libbirdfeed.a: $(LIB_SRC:lib/%.c=build-fuzz/lib/%.o)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libbirdfeed.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libbirdfeed.a $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@set -e; for bin in $(FUZZ_BIN); do \
+	    name=$$(basename $$bin); corpus=$${name#fuzz_}; dict=tests/fuzz/$$corpus.dict; \
 	    mkdir -p build-fuzz/corpus/$$corpus; \
 	    echo "fuzz: running $$name for $(FUZZ_SECONDS) s"; \
-	    build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+	    $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
 	        $$([ -f $$dict ] && echo -dict=$$dict) build-fuzz/corpus/$$corpus tests/fuzz/corpus/$$corpus; \
 	done
 
@@ -133,7 +140,7 @@ fuzz-smoke:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find build build-san build-fuzz -name '*.d' 2>/dev/null)
 
 # archive: the sql/ migrations, embedded into libbirdfeed.a (see lib/store.h).
 SQL_SRC := $(sort $(wildcard sql/sqlite/*.sql)) $(sort $(wildcard sql/postgres/*.sql))
