@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "jdoc.h"
 #include "token.h"
 #include "util.h"
 
@@ -14,7 +13,7 @@ typedef struct term {
     uint32_t len;             /* bytes of key, sign byte included */
     uint32_t seen;            /* tweet generation that last met this term */
     uint64_t hash;
-    uint32_t *post;           /* phrase ids */
+    uint32_t *post;           /* ids of the phrases anchored at this term */
     uint32_t npost, cappost;
 } term;
 
@@ -22,8 +21,7 @@ typedef struct phrase {
     uint32_t slot;            /* UINT32_MAX: free */
     uint32_t nterms;
     uint32_t *terms;          /* indices into the term table */
-    uint32_t stamp;           /* tweet generation of hits */
-    uint32_t hits;
+    uint32_t anchor;          /* the term it is indexed under: its rarest */
 } phrase;
 
 typedef struct slot {
@@ -46,6 +44,11 @@ static char tomb_marker;
 struct matcher {
     term *terms;
     uint32_t nterms, capterms;          /* capterms: power of two */
+    /* One bit per hash of every term ever interned (16 bits per table slot):
+     * most words of a tweet are in no filter, and this small bitset (which
+     * stays in cache) turns them away before the big table is touched. */
+    uint64_t *bloom;
+    uint32_t bloom_mask;                /* bits - 1 */
     phrase *phrases;
     uint32_t nphrases, capphrases;
     uint32_t *freephr;
@@ -59,6 +62,9 @@ struct matcher {
     uint32_t capkeys, usedkeys;         /* usedkeys counts tombstones too */
     uint32_t gen;
     /* per-tweet state */
+    jdoc *doc;                /* the tweet, parsed (reused) */
+    uint32_t *seen;           /* indexed terms the tweet holds */
+    uint32_t nseen, capseen;
     match_result *res;
     const char *lang;
     size_t langlen;
@@ -81,8 +87,11 @@ matcher *match_new(void)
     matcher *m = xcalloc(1, sizeof *m);
     m->capterms = 1024;
     m->terms = xcalloc(m->capterms, sizeof *m->terms);
+    m->bloom_mask = m->capterms * 16 - 1;
+    m->bloom = xcalloc((m->bloom_mask + 1) / 64, sizeof *m->bloom);
     m->capkeys = 64;
     m->keys = xcalloc(m->capkeys, sizeof *m->keys);
+    m->doc = jdoc_new();
     return m;
 }
 
@@ -103,6 +112,7 @@ void match_free(matcher *m)
         free(m->terms[i].post);
     }
     free(m->terms);
+    free(m->bloom);
     for (uint32_t i = 0; i < m->nphrases; i++) free(m->phrases[i].terms);
     free(m->phrases);
     free(m->freephr);
@@ -110,6 +120,8 @@ void match_free(matcher *m)
     free(m->slots);
     free(m->freeslot);
     free(m->keys);              /* its keys are the slots' */
+    jdoc_free(m->doc);
+    free(m->seen);
     free(m);
 }
 
@@ -125,6 +137,18 @@ static term *term_find(const matcher *m, const char *key, size_t len, uint64_t h
     }
 }
 
+static void bloom_set(matcher *m, uint64_t h)
+{
+    uint32_t b = (uint32_t)(h >> 40) & m->bloom_mask;
+    m->bloom[b / 64] |= 1ULL << (b % 64);
+}
+
+static int bloom_has(const matcher *m, uint64_t h)
+{
+    uint32_t b = (uint32_t)(h >> 40) & m->bloom_mask;
+    return (int)((m->bloom[b / 64] >> (b % 64)) & 1);
+}
+
 static void term_grow(matcher *m)
 {
     term *old = m->terms;
@@ -134,16 +158,23 @@ static void term_grow(matcher *m)
     uint32_t mask = m->capterms - 1;
     /* Phrases hold term indices: remember where each term moved. */
     uint32_t *moved = xmalloc(oldcap * sizeof *moved);
+    free(m->bloom);
+    m->bloom_mask = m->capterms * 16 - 1;
+    m->bloom = xcalloc((m->bloom_mask + 1) / 64, sizeof *m->bloom);
     for (uint32_t i = 0; i < oldcap; i++) {
         if (old[i].key == NULL) continue;
+        bloom_set(m, old[i].hash);
         uint32_t j = (uint32_t)old[i].hash & mask;
         while (m->terms[j].key) j = (j + 1) & mask;
         m->terms[j] = old[i];
         moved[i] = j;
     }
-    for (uint32_t p = 0; p < m->nphrases; p++)
+    for (uint32_t p = 0; p < m->nphrases; p++) {
+        if (m->phrases[p].nterms == 0) continue;
         for (uint32_t k = 0; k < m->phrases[p].nterms; k++)
             m->phrases[p].terms[k] = moved[m->phrases[p].terms[k]];
+        m->phrases[p].anchor = moved[m->phrases[p].anchor];
+    }
     free(moved);
     free(old);
 }
@@ -163,6 +194,7 @@ static uint32_t term_intern(matcher *m, const char *key, size_t len)
     t->key[len] = '\0';
     t->len = (uint32_t)len;
     t->hash = h;
+    bloom_set(m, h);
     m->nterms++;
     return i;
 }
@@ -243,7 +275,7 @@ static uint32_t phrase_alloc(matcher *m)
 static void phrase_release(matcher *m, uint32_t ph)
 {
     phrase *p = &m->phrases[ph];
-    for (uint32_t k = 0; k < p->nterms; k++) post_remove(&m->terms[p->terms[k]], ph);
+    if (p->nterms) post_remove(&m->terms[p->anchor], ph);
     free(p->terms);
     memset(p, 0, sizeof *p);
     p->slot = UINT32_MAX;
@@ -296,7 +328,12 @@ static void compile_phrase(matcher *m, uint32_t sl, const char *text)
     p->slot = sl;
     p->nterms = c.n;
     p->terms = c.terms;
-    for (uint32_t k = 0; k < c.n; k++) post_add(&m->terms[c.terms[k]], ph);
+    /* Index the phrase under its rarest term only: a tweet then looks at
+     * few phrases, and checks their other terms against what it holds. */
+    p->anchor = c.terms[0];
+    for (uint32_t k = 1; k < c.n; k++)
+        if (m->terms[c.terms[k]].npost < m->terms[p->anchor].npost) p->anchor = c.terms[k];
+    post_add(&m->terms[p->anchor], ph);
     slot *s = &m->slots[sl];
     s->phrases = xrealloc(s->phrases, (s->nphrases + 1) * sizeof *s->phrases);
     s->phrases[s->nphrases++] = ph;
@@ -407,30 +444,46 @@ static int lang_fits(const matcher *m, const slot *s)
     return 0;
 }
 
-/* One token of the tweet, key = sign byte + folded word. */
+/* One token of the tweet, key = sign byte + folded word: remember it when
+ * some phrase uses it. */
 static void hit(matcher *m, const char *key, size_t len)
 {
-    term *t = term_find(m, key, len, hash_bytes(key, len, HASH_SEED));
+    uint64_t h = hash_bytes(key, len, HASH_SEED);
+    if (!bloom_has(m, h)) return;
+    term *t = term_find(m, key, len, h);
     if (t == NULL || t->seen == m->gen) return;
     t->seen = m->gen;
-    for (uint32_t i = 0; i < t->npost; i++) {
-        phrase *p = &m->phrases[t->post[i]];
-        if (p->stamp != m->gen) {
-            p->stamp = m->gen;
-            p->hits = 0;
+    if (t->npost == 0) return;
+    if (m->nseen == m->capseen) {
+        m->capseen = m->capseen ? m->capseen * 2 : 64;
+        m->seen = xrealloc(m->seen, m->capseen * sizeof *m->seen);
+    }
+    m->seen[m->nseen++] = (uint32_t)(t - m->terms);
+}
+
+/* After the tweet is tokenised: every phrase anchored at a term it holds
+ * matches when all its other terms are held too. */
+static void resolve(matcher *m)
+{
+    match_result *res = m->res;
+    for (uint32_t s = 0; s < m->nseen; s++) {
+        const term *t = &m->terms[m->seen[s]];
+        for (uint32_t i = 0; i < t->npost; i++) {
+            const phrase *p = &m->phrases[t->post[i]];
+            uint32_t k = 0;
+            while (k < p->nterms && m->terms[p->terms[k]].seen == m->gen) k++;
+            if (k < p->nterms) continue;
+            uint32_t sl = p->slot;
+            uint64_t bit = 1ULL << (sl % 64);
+            if (res->bits[sl / 64] & bit) continue;
+            if (!lang_fits(m, &m->slots[sl])) continue;
+            res->bits[sl / 64] |= bit;
+            if (res->n == res->cap) {
+                res->cap = res->cap ? res->cap * 2 : 16;
+                res->slots = xrealloc(res->slots, res->cap * sizeof *res->slots);
+            }
+            res->slots[res->n++] = sl;
         }
-        if (++p->hits != p->nterms) continue;
-        uint32_t sl = p->slot;
-        match_result *res = m->res;
-        uint64_t bit = 1ULL << (sl % 64);
-        if (res->bits[sl / 64] & bit) continue;
-        if (!lang_fits(m, &m->slots[sl])) continue;
-        res->bits[sl / 64] |= bit;
-        if (res->n == res->cap) {
-            res->cap = res->cap ? res->cap * 2 : 16;
-            res->slots = xrealloc(res->slots, res->cap * sizeof *res->slots);
-        }
-        res->slots[res->n++] = sl;
     }
 }
 
@@ -440,7 +493,7 @@ static void hit_word(matcher *m, const char *tok, size_t len, char sign)
     char *k = m->scratch;
     char *heap = NULL;
     if (len + 1 > sizeof m->scratch) k = heap = xmalloc(len + 1);
-    memcpy(k + 1, tok, len);
+    if (tok != k + 1) memcpy(k + 1, tok, len);
     k[0] = 0;
     hit(m, k, len + 1);
     if (sign) {
@@ -455,67 +508,63 @@ static void text_token(const char *tok, size_t len, char sign, void *arg)
     hit_word(arg, tok, len, sign);
 }
 
-/* A hashtag, mention or screen name: one word, folded, matched bare and
- * with its sign. */
-static void hit_entity(matcher *m, json_object *o, char sign)
+/* A hashtag, mention or screen name (string node): one word, folded,
+ * matched bare and with its sign. */
+static void hit_entity(matcher *m, int node, char sign)
 {
-    if (!json_object_is_type(o, json_type_string)) return;
-    size_t len = (size_t)json_object_get_string_len(o);
-    const char *s = json_object_get_string(o);
+    size_t len;
+    const char *s = jdoc_kind(m->doc, node) == JDOC_STRING ? jdoc_str(m->doc, node, &len) : NULL;
+    if (s == NULL) return;
     if (len && (s[0] == '#' || s[0] == '@')) {
         s++;
         len--;
     }
     if (len == 0) return;
-    char *f = xmalloc(len);
+    char *f = len <= sizeof m->scratch - 1 ? m->scratch + 1 : xmalloc(len + 1);
     token_fold(s, len, f);
+    /* hit_word copies the word after a sign byte: fold straight there. */
     hit_word(m, f, len, sign);
-    free(f);
+    if (f != m->scratch + 1) free(f);
+}
+
+static void hit_entities(matcher *m, int arr, char sign)
+{
+    if (jdoc_kind(m->doc, arr) != JDOC_ARRAY) return;
+    for (int e = jdoc_child(m->doc, arr); e >= 0; e = jdoc_next(m->doc, e)) hit_entity(m, e, sign);
 }
 
 int match_tweet(matcher *m, const char *json, size_t len, match_result *res)
 {
-    json_tokener *tok = json_tokener_new_ex(16);
-    json_object *o = NULL, *v, *u;
-    char lang[16];
-    int rc = -1;
+    char lang[16], err[128];
+    const char *s;
+    size_t n;
 
     result_reset(res, m->nslots);
-    if (len > (size_t)INT32_MAX) goto fail;
-    o = json_tokener_parse_ex(tok, json, (int)len);
-    if (o == NULL || !json_object_is_type(o, json_type_object)) goto fail;
+    if (jdoc_parse(m->doc, json, len, 16, err, sizeof err) < 0 || jdoc_kind(m->doc, 0) != JDOC_OBJECT) return -1;
     m->res = res;
     if (++m->gen == 0) {
         /* Generation wrapped: forget every stamp so none looks current. */
         for (uint32_t i = 0; i < m->capterms; i++) m->terms[i].seen = 0;
-        for (uint32_t i = 0; i < m->nphrases; i++) m->phrases[i].stamp = 0;
         m->gen = 1;
     }
     m->lang = "";
     m->langlen = 0;
-    if (json_object_object_get_ex(o, "lang", &v) && json_object_is_type(v, json_type_string) &&
-        (size_t)json_object_get_string_len(v) < sizeof lang) {
-        m->langlen = (size_t)json_object_get_string_len(v);
-        token_fold(json_object_get_string(v), m->langlen, lang);
-        lang[m->langlen] = '\0';
+    int v = jdoc_get(m->doc, 0, "lang");
+    if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n)) && n < sizeof lang) {
+        token_fold(s, n, lang);
+        lang[n] = '\0';
         m->lang = lang;
+        m->langlen = n;
     }
-    if (json_object_object_get_ex(o, "text", &v) && json_object_is_type(v, json_type_string))
-        token_scan(json_object_get_string(v), (size_t)json_object_get_string_len(v), text_token, m);
-    if (json_object_object_get_ex(o, "hashtags", &v) && json_object_is_type(v, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(v); i++)
-            hit_entity(m, json_object_array_get_idx(v, i), '#');
-    if (json_object_object_get_ex(o, "mentions", &v) && json_object_is_type(v, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(v); i++)
-            hit_entity(m, json_object_array_get_idx(v, i), '@');
-    if (json_object_object_get_ex(o, "user", &u) && json_object_object_get_ex(u, "screen_name", &v))
-        hit_entity(m, v, '@');
-    rc = 0;
-fail:
+    v = jdoc_get(m->doc, 0, "text");
+    if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n))) token_scan(s, n, text_token, m);
+    hit_entities(m, jdoc_get(m->doc, 0, "hashtags"), '#');
+    hit_entities(m, jdoc_get(m->doc, 0, "mentions"), '@');
+    hit_entity(m, jdoc_get(m->doc, jdoc_get(m->doc, 0, "user"), "screen_name"), '@');
+    resolve(m);
+    m->nseen = 0;
     m->res = NULL;
-    json_object_put(o);
-    json_tokener_free(tok);
-    return rc;
+    return 0;
 }
 
 void match_result_free(match_result *res)

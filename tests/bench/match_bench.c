@@ -6,10 +6,13 @@
  * Filters draw 1–4 phrases of 1–3 terms from a 20 000-word vocabulary
  * (skewed towards frequent words, about a third of terms are hashtags or
  * mentions); tweets are ~600-byte canonical JSON with ~25 words of text drawn
- * from the same skewed vocabulary, two hashtags and a mention. */
+ * from the same skewed vocabulary, two hashtags and a mention. The figure
+ * is CPU time per tweet (the matcher's own cost, which a busy shared machine
+ * does not inflate); wall-clock time is printed too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "filter.h"
@@ -33,6 +36,15 @@ static uint32_t word(void)
 {
     double u = (double)(rnd() % 1000000) / 1000000.0;
     return (uint32_t)(u * u * u * VOCAB);
+}
+
+/* CPU time of this process in µs: the matcher's own cost, whatever else
+ * the machine runs meanwhile. */
+static uint64_t cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void append_word(buf *b, uint32_t w)
@@ -118,7 +130,7 @@ int main(int argc, char **argv)
     match_result res = MATCH_RESULT_INIT;
     size_t matched = 0;
     for (int i = 0; i < POOL; i++) match_tweet(m, tweets[i], lens[i], &res);   /* warm up */
-    uint64_t t2 = now_us();
+    uint64_t t2 = now_us(), c2 = cpu_us();
     for (long i = 0; i < ntweets; i++) {
         if (match_tweet(m, tweets[i % POOL], lens[i % POOL], &res) != 0) {
             fprintf(stderr, "match_bench: tweet rejected\n");
@@ -126,12 +138,14 @@ int main(int argc, char **argv)
         }
         matched += res.n;
     }
-    uint64_t t3 = now_us();
+    uint64_t t3 = now_us(), c3 = cpu_us();
 
     printf("match_bench: %ld filters compiled in %.1f ms; %ld tweets (avg %zu B) matched, "
            "avg %.2f filters per tweet\n",
            nfilters, (double)(t1 - t0) / 1000.0, ntweets, total / POOL, (double)matched / (double)ntweets);
-    printf("match_bench: %.2f us/tweet (P6 target <= 20 us)\n", (double)(t3 - t2) / (double)ntweets);
+    printf("match_bench: wall clock %.2f us/tweet (includes time other processes took the CPU)\n",
+           (double)(t3 - t2) / (double)ntweets);
+    printf("match_bench: %.2f us/tweet of CPU time (P6 target <= 20 us)\n", (double)(c3 - c2) / (double)ntweets);
 
     for (int i = 0; i < POOL; i++) free(tweets[i]);
     match_result_free(&res);
