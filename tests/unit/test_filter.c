@@ -3,7 +3,9 @@
 
 #include "buf.h"
 #include "config.h"
+#include "auth.h"
 #include "filter.h"
+#include "match.h"
 #include "token.h"
 #include "test.h"
 
@@ -237,6 +239,70 @@ static void test_tokens(void)
     buf_free(&b);
 }
 
+/* Mutated and random inputs never crash a parser (run under the sanitizer
+ * build this also catches reads out of bounds and leaks). */
+static void test_hostile_input(void)
+{
+    static const char *const seeds[] = {
+        "{\"name\":\"Rust\",\"track\":[\"rust lang\",\"#go\"],\"lang\":[\"en\"]}",
+        "{\"op\":\"put\",\"filter\":{\"id\":\"3\",\"name\":\"n\",\"track\":[\"a\"],\"version\":1,"
+        "\"created_at\":\"t\",\"updated_at\":\"t\"}}",
+        "{\"id\":\"1\",\"text\":\"Über #tag @m 🔥\",\"user\":{\"screen_name\":\"a\"},\"hashtags\":[\"x\"],"
+        "\"mentions\":[\"y\"],\"lang\":\"en\"}",
+    };
+    static const char alphabet[] = "{}[]\":,\\ #@abc019\x00\xc3\xa9\xff\xf0\x9f\x94\xa5\n";
+    uint64_t rng = 42;
+    matcher *m = match_new();
+    filter f;
+    match_result r = MATCH_RESULT_INIT;
+    char err[256];
+    char in[512];
+    int accepted = 0, refused = 0;
+
+    ASSERT_EQ(filter_parse(seeds[0], strlen(seeds[0]), &LIM, &f, err, sizeof err), 0);
+    match_put(m, "1", &f);
+    filter_free(&f);
+    for (int iter = 0; iter < 20000; iter++) {
+        const char *seed = seeds[iter % 3];
+        size_t n = strlen(seed);
+        memcpy(in, seed, n);
+        for (int k = 0; k < 1 + iter % 4; k++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            size_t pos = (size_t)(rng % (n + 1));
+            char c = alphabet[(rng >> 20) % (sizeof alphabet - 1)];
+            switch ((rng >> 40) % 3) {
+            case 0: if (pos < n) in[pos] = c; break;                        /* replace */
+            case 1: if (n < sizeof in - 1) { memmove(in + pos + 1, in + pos, n - pos); in[pos] = c; n++; } break;
+            default: if (pos < n) { memmove(in + pos, in + pos + 1, n - pos - 1); n--; } break;
+            }
+        }
+        if (filter_parse(in, n, &LIM, &f, err, sizeof err) == 0) {
+            filter_free(&f);
+            accepted++;
+        } else {
+            ASSERT(err[0] != '\0');      /* a refusal always says why */
+            refused++;
+        }
+        if (filter_load(in, n, &f, err, sizeof err) == 0) filter_free(&f);
+        filter_notice n2;
+        if (filter_notice_parse(in, n, &n2, err, sizeof err) == 0) filter_free(&n2.filter);
+        if (filter_from_query(in, n, &LIM, &f, err, sizeof err) == 0) filter_free(&f);
+        match_tweet(m, in, n, &r);
+        char **toks;
+        size_t nt;
+        if (auth_parse(in, n, &toks, &nt, err, sizeof err) == 0) {
+            for (size_t i = 0; i < nt; i++) free(toks[i]);
+            free(toks);
+        }
+    }
+    ASSERT(accepted > 100);
+    ASSERT(refused > 100);
+    match_result_free(&r);
+    match_free(m);
+}
+
 int main(void)
 {
     RUN(test_parse_normalises);
@@ -249,5 +315,6 @@ int main(void)
     RUN(test_load_checks_meta);
     RUN(test_name_key);
     RUN(test_tokens);
+    RUN(test_hostile_input);
     return test_summary();
 }
