@@ -116,10 +116,7 @@ static int if_match(http_req *req, long long *version)
         http_error(req, 400, "bad_request", "If-Match: give one ETag (as returned by GET), not a list");
         return -1;
     }
-    if (n >= 2 && h[0] == 'W' && h[1] == '/') {
-        h += 2;
-        n -= 2;
-    }
+    /* If-Match compares strongly: a weak tag (W/"3") never matches. */
     if (n < 3 || h[0] != '"' || h[n - 1] != '"' || n - 2 >= sizeof tmp) goto no_match;
     memcpy(tmp, h + 1, n - 2);
     tmp[n - 2] = '\0';
