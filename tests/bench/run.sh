@@ -360,13 +360,13 @@ fi
 
 # ---------------------------------------------------------------- P3 (fresh stacks)
 if want P3; then
-    bf_fig=$BF_WHY; nc_fig=$NC_WHY; met="–"; ratio="–"; bf_per=""; nc_per=""
+    ratio="–"; bf_per=""; nc_per=""
     # Per process: sseload 1 fd a subscriber; nginx 2 (birdfeed: client + FastCGI)
     # or 1 (Nchan), spread over $WORKERS workers; a responder process 1, over $WORKERS.
     p3_n=$P3_WANT
     lim=$((FDMAX - 100)); [ "$lim" -lt "$p3_n" ] && p3_n=$lim
     lim=$(( (FDMAX - 1000) * WORKERS / 2 * 9 / 10 )); [ "$lim" -lt "$p3_n" ] && p3_n=$lim
-    P3_NOTE="$p3_n subscribers (fd limit $FDMAX per process: sseload 1 fd per stream, nginx 2 per birdfeed stream and 1 per Nchan stream over $WORKERS workers, responder 1 per stream over $WORKERS processes)"
+    P3_NOTE="P3 used $p3_n subscribers, the most the file descriptor limits allow up to the $P3_WANT wanted (limit $FDMAX per process: sseload 1 fd per stream, nginx 2 per birdfeed stream and 1 per Nchan stream over $WORKERS workers, responder 1 per stream over $WORKERS processes)"
     # group_delta LINE PIDS: bytes per connected subscriber that PIDS grew by.
     group_delta() {
         local line=$1 pids=",$2," sum=0 entry pid before idle
@@ -392,18 +392,21 @@ if want P3; then
         [ -n "$LINE" ] && [ "$(kv plateau "$LINE")" = 1 ]
     }
     p3_cmd="sseload --conns $p3_n --ramp 2000 --expect 1 --settle 1000 --pid-rss PIDS --ready-file F URL; one message published at the plateau"
+    bf_mem=$BF_WHY; bf_bc=$BF_WHY; nc_mem=$NC_WHY; nc_bc=$NC_WHY; met_mem="–"; met_bc="–"; ratio_bc="–"
     if [ "$BF_OK" = 1 ]; then
         bf_down
         if bf_up; then
             resp=$(family "$BF_FCGI_PID"); ngx=$(family "$BF_NGINX_PID")
             if p3_run bf "http://127.0.0.1:$BF_NGINX_PORT/stream?preload=0" "$resp,$ngx" p3-birdfeed; then
                 bf_per=$(group_delta "$LINE" "$resp"); bf_ngx=$(group_delta "$LINE" "$ngx")
-                cmd "$p3_cmd"
-                bf_fig="responder $(fmt "$bf_per" 0) B + nginx $(fmt "$bf_ngx" 0) B per subscriber; broadcast: $(kv connected "$LINE") connected, $(describe) $REF"
-                if le "$bf_per" 4096 && [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$(kv p99_ms "$LINE")" 250; then met=yes; else met=no; fi
                 bf_tot=$(calc "$bf_per + $bf_ngx")
-            else bf_fig="failed: $(head -n 1 "$LOGS/p3-birdfeed.load" 2>/dev/null)"; met=no; fi
-        else bf_fig=$BF_WHY; met=no; fi
+                cmd "$p3_cmd"
+                bf_mem="responder $(fmt "$bf_per" 0) B + nginx $(fmt "$bf_ngx" 0) B = $(fmt "$bf_tot" 0) B per subscriber, $(kv connected "$LINE") connected $REF"
+                bf_bc="$(describe) $REF"; bf_bc_p99=$(kv p99_ms "$LINE")
+                if le "$bf_per" 4096; then met_mem=yes; else met_mem=no; fi
+                if [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$bf_bc_p99" 250; then met_bc=yes; else met_bc=no; fi
+            else bf_mem="failed: $(head -n 1 "$LOGS/p3-birdfeed.load" 2>/dev/null)"; bf_bc=$bf_mem; met_mem=no; met_bc=no; fi
+        else bf_mem=$BF_WHY; bf_bc=$BF_WHY; met_mem=no; met_bc=no; fi
         bf_down
     fi
     if [ "$NC_OK" = 1 ]; then
@@ -413,13 +416,16 @@ if want P3; then
             if p3_run nchan "http://127.0.0.1:$NCHAN_PORT/sub" "$ngx" p3-nchan; then
                 nc_per=$(group_delta "$LINE" "$ngx")
                 cmd "$p3_cmd"
-                nc_fig="nginx+Nchan $(fmt "$nc_per" 0) B per subscriber; broadcast: $(kv connected "$LINE") connected, $(describe) $REF"
-            else nc_fig="failed: $(head -n 1 "$LOGS/p3-nchan.load" 2>/dev/null)"; fi
+                nc_mem="nginx+Nchan $(fmt "$nc_per" 0) B per subscriber, $(kv connected "$LINE") connected $REF"
+                nc_bc="$(describe) $REF"; nc_bc_p99=$(kv p99_ms "$LINE")
+            else nc_mem="failed: $(head -n 1 "$LOGS/p3-nchan.load" 2>/dev/null)"; nc_bc=$nc_mem; fi
         fi
         nchan_down
     fi
     [ -n "$bf_per" ] && [ -n "$nc_per" ] && ratio="$(fmt "$(calc "$nc_per / ($bf_tot > 0 ? $bf_tot : 1)")" 2) (memory, responder+nginx)"
-    row "P3: $P3_NOTE, idle, then one broadcast" "$bf_fig" "$nc_fig" "$ratio" "responder ≤ 4 KiB/subscriber, broadcast p99 ≤ 250 ms" "$met"
+    [ -n "${bf_bc_p99:-}" ] && [ -n "${nc_bc_p99:-}" ] && ratio_bc="$(fmt "$(calc "$nc_bc_p99 / ($bf_bc_p99 > 0 ? $bf_bc_p99 : 0.001)")" 2) (p99)"
+    row "P3a: memory per idle subscriber, $p3_n subscribers (*)" "$bf_mem" "$nc_mem" "$ratio" "responder ≤ 4 KiB/subscriber" "$met_mem"
+    row "P3b: one broadcast to the $p3_n idle subscribers" "$bf_bc" "$nc_bc" "$ratio_bc" "p99 ≤ 250 ms" "$met_bc"
 fi
 bf_down; nchan_down
 
@@ -504,6 +510,7 @@ fi
     echo "|---|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}" | sort -s -t: -k1,1 | while IFS= read -r r; do echo "| ${r//|/ | } |"; done
     echo
+    [ -n "${P3_NOTE:-}" ] && echo "(*) $P3_NOTE." && echo
     echo "Commands (sseload and nchanpub are build/tests/bench/*; URLs on loopback ports chosen per run):"
     for i in "${!CMDS[@]}"; do echo "- [$((i + 1))] \`${CMDS[$i]}\`"; done
 } | tee "$BIRDFEED_BUILD/bench-table.md"
