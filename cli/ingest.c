@@ -228,7 +228,17 @@ static int ingest_fd(struct ingest *in, int fd, size_t file, lines *lr)
 {
     lines_item it;
     lines_init(lr, (size_t)in->cfg.max_line, READ_CHUNK);
-    while (!in->stop_reading && !interrupted) {
+    while (!in->stop_reading) {
+        if (interrupted) {
+            /* Stop at once; say where, so the rest can be ingested later. */
+            clear_progress(in);
+            fprintf(stderr, "birdfeed ingest: interrupted: %s ingested up to line %llu", in->names[file], lr->lineno);
+            if (lr->end > lr->start || lr->skipping)
+                fprintf(stderr, "; %zu bytes read after it were not ingested", lr->end - lr->start);
+            fputc('\n', stderr);
+            if (lr->skipping) dead_letter(in, "", 0, 1);
+            break;
+        }
         enum lines_kind k = lines_next(lr, &it);
         if (k == LINES_END) break;
         if (k == LINES_LINE) {
@@ -287,7 +297,8 @@ int cmd_ingest(int argc, char **argv)
             "--history entries) and announced on <prefix>live, in one atomic step, pipelined.\n"
             "Rejected lines are reported as FILE:LINE: reason. A tweet read from a slow pipe is\n"
             "published at once. Progress goes to stderr when it is a terminal, and one summary\n"
-            "line at the end. Ctrl-C or SIGTERM publishes what was read, prints the summary, exits.\n\n"
+            "line at the end. Ctrl-C or SIGTERM stops reading, publishes what was taken in, says\n"
+            "where it stopped, prints the summary and exits.\n\n"
             "If Redis goes away, ingest reconnects with backoff and, for tweets whose replies were\n"
             "lost, looks them up in the stream before sending them again: every line read is\n"
             "either published once or reported.\n\n"

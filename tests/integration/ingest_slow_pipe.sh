@@ -36,6 +36,23 @@ assert_eq "$rc" 0 "exit code after SIGTERM"
 assert_contains "$(cat "$T/term.err")" "ingested 3, rejected 0" "summary after SIGTERM"
 ok "SIGTERM: summary printed, exit $rc"
 
+# SIGTERM with half a line read: ingest says where it stopped.
+rcli DEL bft:tweets >/dev/null
+"$BF" ingest <"$T/pipe" 2>"$T/half.err" &
+ing=$!; bf_track $ing
+exec 7>"$T/pipe"
+sed -n 1p "$T/three.ndjson" >&7
+sed -n 2p "$T/three.ndjson" | head -c 50 >&7
+wait_until 10 sh -c "[ \"\$(redis-cli -p $REDIS_PORT XLEN bft:tweets)\" = 1 ]" || fail "first line not published"
+sleep 0.2
+kill -TERM $ing
+wait $ing; rc=$?
+exec 7>&-
+assert_eq "$rc" 0 "exit code after SIGTERM mid-line"
+grep -q '^birdfeed ingest: interrupted: stdin ingested up to line 1; 50 bytes read after it were not ingested' "$T/half.err" ||
+    fail "where ingest stopped: $(cat "$T/half.err")"
+ok "SIGTERM mid-line: ingest says where it stopped and what it did not ingest"
+
 # SIGINT during --rate pacing: what was read goes out, nothing more.
 rcli DEL bft:tweets >/dev/null
 "$BF" gen --count 1000 --seed 6 >"$T/many.ndjson"
