@@ -408,6 +408,20 @@ static int is_separator(uint32_t cp)
     return 0;
 }
 
+/* Scripts written without spaces between words (Chinese, Japanese kana and
+ * kanji): each character is a word of its own, so a search for 今日 finds
+ * text that holds 今 and 日 on both engines alike. */
+static int is_unspaced(uint32_t cp)
+{
+    static const uint32_t ranges[][2] = {
+        {0x3040, 0x30FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0xFF66, 0xFF9F},
+        {0x20000, 0x3FFFF},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1]) return 1;
+    return 0;
+}
+
 size_t store_words(buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -425,6 +439,7 @@ size_t store_words(buf *out, const char *s, size_t n)
         } else {
             word = !is_separator(cp);
         }
+        if (word && cp >= 0x80 && is_unspaced(cp)) in_word = 0;   /* a word by itself */
         if (word) {
             if (!in_word) {
                 if (out->len > 0 && out->data[out->len - 1] != ' ') buf_appendc(out, ' ');
@@ -433,6 +448,7 @@ size_t store_words(buf *out, const char *s, size_t n)
             }
             if (cp >= 'A' && cp <= 'Z') buf_appendc(out, (char)(cp - 'A' + 'a'));
             else buf_append(out, p + i, len);
+            if (cp >= 0x80 && is_unspaced(cp)) in_word = 0;
         } else {
             in_word = 0;
         }

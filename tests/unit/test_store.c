@@ -1,0 +1,233 @@
+/* Unit tests for lib/store: words, row parsing, query checks, the embedded
+ * migrations, and the SQLite engine end to end (a file in a temp dir). The
+ * PostgreSQL engine is exercised by the integration tests against a real
+ * server. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "test.h"
+
+static char *words(const char *s)
+{
+    static char out[512];
+    buf b = BUF_INIT;
+    store_words(&b, s, strlen(s));
+    snprintf(out, sizeof out, "%s", b.data ? b.data : "");
+    buf_free(&b);
+    return out;
+}
+
+static void test_words(void)
+{
+    ASSERT_STREQ(words("Hello, World!"), "hello world");
+    ASSERT_STREQ(words("#Alpha @bob_99 rust-lang x.y"), "alpha bob 99 rust lang x y");
+    ASSERT_STREQ(words("'; DROP TABLE tweets;--"), "drop table tweets");
+    ASSERT_STREQ(words("\"*NEAR(a b):^"), "near a b");
+    ASSERT_STREQ(words("Café naïve STRASSE"), "café naïve strasse");
+    ASSERT_STREQ(words("ok\xe2\x80\xa6" "go \xf0\x9f\x90\xa6" "bird"), "ok go bird");   /* … and an emoji separate */
+    ASSERT_STREQ(words("привет мир"), "привет мир");
+    ASSERT_STREQ(words("今日は晴れ go"), "今 日 は 晴 れ go");
+    ASSERT_STREQ(words("a\xff\xfe" "b"), "a b");                           /* invalid bytes separate */
+    ASSERT_STREQ(words("\xc3"), "");                                        /* truncated sequence */
+    ASSERT_STREQ(words("   "), "");
+    buf b = BUF_INIT;
+    ASSERT_EQ(store_words(&b, "one two", 7), 2);
+    ASSERT_EQ(store_words(&b, "three", 5), 1);                              /* appends with a space */
+    ASSERT_STREQ(b.data, "one two three");
+    buf_free(&b);
+}
+
+static void test_row_parse(void)
+{
+    store_row r;
+    char err[256];
+    const char *json = "{\"id\":\"77\",\"text\":\"Hi #There\",\"user\":{\"screen_name\":\"Ann\"},"
+                       "\"created_at\":\"2026-01-01T00:00:00Z\",\"lang\":\"en\",\"hashtags\":[\"There\"],"
+                       "\"mentions\":[\"bob\"],\"urls\":[],\"retweet_count\":0}";
+    ASSERT_EQ(store_row_parse(&r, "1700000000000-5", json, strlen(json), err, sizeof err), 0);
+    ASSERT_STREQ(r.id, "1700000000000-5");
+    ASSERT_EQ(r.sid.seq, 5);
+    ASSERT_STREQ(r.tweet_id, "77");
+    ASSERT_STREQ(r.author, "Ann");
+    ASSERT_STREQ(r.lang, "en");
+    ASSERT_STREQ(r.created_at, "2026-01-01T00:00:00Z");
+    ASSERT_STREQ(r.words.data, "hi there there bob ann");
+    ASSERT(r.json == json);
+    store_row_free(&r);
+
+    ASSERT_EQ(store_row_parse(&r, "1-1", "{\"id\":\"1\"}", 10, err, sizeof err), -1);
+    ASSERT_STREQ(err, "no text");
+    ASSERT_EQ(store_row_parse(&r, "1-1", "{\"text\":\"x\"}", 12, err, sizeof err), -1);
+    ASSERT_STREQ(err, "no id");
+    ASSERT_EQ(store_row_parse(&r, "1-1", "[1]", 3, err, sizeof err), -1);
+    ASSERT_STREQ(err, "not a JSON object");
+    ASSERT_EQ(store_row_parse(&r, "1-1", "{\"id\":", 6, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "not JSON");
+    ASSERT_EQ(store_row_parse(&r, "1-1", "{\"id\":\"1\",\"text\":\"\xff\"}", 20, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "invalid UTF-8 at byte 18");
+    ASSERT_EQ(store_row_parse(&r, "x", "{}", 2, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "stream id");
+    ASSERT_EQ(store_row_parse(&r, "18446744073709551615-0", "{}", 2, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "63 bits");
+    ASSERT_EQ(store_row_parse(&r, "5", "{\"id\":5,\"text\":\"n\"}", 19, err, sizeof err), 0);
+    ASSERT_STREQ(r.id, "5-0");                 /* "<ms>" alone is seq 0 */
+    ASSERT_STREQ(r.tweet_id, "5");             /* a numeric id is accepted */
+    ASSERT(r.author == NULL && r.lang == NULL);
+    store_row_free(&r);
+    store_row_free(NULL);
+}
+
+static void test_query_check(void)
+{
+    char err[256];
+    store_query q = {.limit = 20};
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
+    q.limit = 0;
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "limit");
+    q.limit = STORE_LIMIT_MAX + 1;
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
+    q.limit = STORE_LIMIT_MAX;
+    q.q = "\"*:";
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "no words");
+    q.q = "";
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
+    const char *none[] = {"#", "!!"};
+    q.phrases = none;
+    q.nphrases = 2;
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "filter");
+    const char *some[] = {"#", "rust lang"};
+    q.phrases = some;
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
+}
+
+static void test_migrations_embedded(void)
+{
+    int sqlite = 0, pg = 0;
+    for (size_t i = 0; i < store_migrations_count; i++) {
+        const store_migration *m = &store_migrations[i];
+        ASSERT(m->sql[0] != '\0');
+        if (strcmp(m->engine, "sqlite") == 0) sqlite++;
+        else if (strcmp(m->engine, "postgres") == 0) pg++;
+        else TEST_FAIL("unknown engine %s", m->engine);
+    }
+    ASSERT(sqlite >= 2);
+    ASSERT_EQ(sqlite, pg);
+}
+
+static void insert(store *s, const char *id, const char *json, size_t *inserted)
+{
+    store_row r;
+    char err[256];
+    if (store_row_parse(&r, id, json, strlen(json), err, sizeof err) < 0) TEST_FAIL("parse: %s", err);
+    int rc = store_insert(s, &r, 1, inserted, err, sizeof err);
+    store_row_free(&r);
+    if (rc < 0) TEST_FAIL("insert: %s", err);
+}
+
+static void test_sqlite_end_to_end(void)
+{
+    char dir[] = "/tmp/birdfeed-store-XXXXXX", url[128], path[96], err[512];
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/a.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+
+    ASSERT(store_open("mysql://x", err, sizeof err) == NULL);
+    ASSERT_CONTAINS(err, "sqlite: or postgres://");
+    ASSERT(store_open("sqlite:", err, sizeof err) == NULL);
+    ASSERT(store_open(NULL, err, sizeof err) == NULL);
+    ASSERT_CONTAINS(err, "no archive configured");
+
+    store *s = store_open(url, err, sizeof err);
+    ASSERT(s != NULL);
+    ASSERT_STREQ(store_engine(s), "sqlite");
+    int v = -1, applied = -1;
+    ASSERT_EQ(store_version(s, &v, err, sizeof err), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(store_check(s, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "run 'birdfeed migrate'");
+    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
+    ASSERT_EQ(applied, store_latest_version(s));
+    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
+    ASSERT_EQ(applied, 0);
+    ASSERT_EQ(store_check(s, err, sizeof err), 0);
+    ASSERT_EQ(store_ping(s, err, sizeof err), 0);
+
+    size_t ins = 0;
+    char json[256], id[32];
+    for (int i = 1; i <= 25; i++) {
+        snprintf(json, sizeof json, "{\"id\":\"%d\",\"text\":\"tweet %s %s\",\"user\":{\"screen_name\":\"u%d\"},\"lang\":\"%s\"}",
+                 i, i % 2 ? "odd" : "even", i % 5 ? "" : "five", i, i % 3 ? "en" : "de");
+        snprintf(id, sizeof id, "1000-%d", i);
+        insert(s, id, json, &ins);
+        ASSERT_EQ(ins, 1);
+    }
+    insert(s, "1000-3", "{\"id\":\"x\",\"text\":\"replaced?\"}", &ins);
+    ASSERT_EQ(ins, 0);                                        /* the stream id is already there */
+
+    store_result res;
+    store_query q = {.q = "ODD", .limit = 5};
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 5);
+    ASSERT_STREQ(res.ids[0], "1000-25");
+    ASSERT_STREQ(res.ids[4], "1000-17");
+    ASSERT(res.has_next);
+    ASSERT_STREQ(res.next, "1000-17");
+    buf out = BUF_INIT;
+    store_result_json(&res, &out);
+    ASSERT_CONTAINS(out.data, "{\"tweets\":[{\"id\":\"25\"");
+    ASSERT_CONTAINS(out.data, "],\"next\":\"1000-17\"}");
+    buf_free(&out);
+    ASSERT(bus_id_parse(res.next, strlen(res.next), &q.before) == 0);
+    q.has_before = 1;
+    store_result_free(&res);
+    q.limit = 100;
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 8);                                      /* 15, 13, …, 1 */
+    ASSERT(!res.has_next);
+    store_result_free(&res);
+
+    /* A filter: any phrase, then the language; q narrows it. */
+    const char *phrases[] = {"five odd", "#", "u4"}, *langs[] = {"en"};
+    store_query f = {.phrases = phrases, .nphrases = 3, .langs = langs, .nlangs = 1, .limit = 100};
+    ASSERT_EQ(store_search(s, &f, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 3);                  /* 25 and 5 (five odd, en), 4 (u4); 15 is "de" */
+    ASSERT_STREQ(res.ids[0], "1000-25");
+    ASSERT_STREQ(res.ids[1], "1000-5");
+    ASSERT_STREQ(res.ids[2], "1000-4");
+    store_result_free(&res);
+    f.q = "u4";
+    ASSERT_EQ(store_search(s, &f, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 1);
+    ASSERT_STREQ(res.ids[0], "1000-4");
+    store_result_free(&res);
+
+    store_query bad = {.q = "'\"*", .limit = 10};
+    ASSERT_EQ(store_search(s, &bad, &res, err, sizeof err), -1);
+    ASSERT_EQ(res.n, 0);
+    store_result_free(&res);
+    store_close(s);
+    store_close(NULL);
+
+    unlink(path);
+    snprintf(path, sizeof path, "%s/a.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/a.db-shm", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    RUN(test_words);
+    RUN(test_row_parse);
+    RUN(test_query_check);
+    RUN(test_migrations_embedded);
+    RUN(test_sqlite_end_to_end);
+    return test_summary();
+}
