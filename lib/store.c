@@ -24,6 +24,13 @@ struct store {
 #define SQLITE_BUSY_MS 5000
 #define PG_ROWS_PER_INSERT 500   /* 10 parameters a row, well under libpq's 65 535 */
 #define PG_MIGRATE_LOCK 7250514  /* pg_advisory_xact_lock key serialising migrations */
+/* SQLite's row id is the stream id folded into one integer, ms * 2^20 + seq,
+ * so that rowid order is stream order. Entries with a larger seq (a million
+ * entries in one millisecond) or a ms beyond 2^43 (year 2248) are refused on
+ * both engines alike. */
+#define SEQ_BITS 20
+#define SEQ_LIMIT (UINT64_C(1) << SEQ_BITS)
+#define MS_LIMIT (UINT64_C(1) << 43)
 
 static const char *const engine_names[] = {"sqlite", "postgres"};
 
@@ -179,7 +186,7 @@ static store *open_sqlite(const char *path, char *err, size_t errlen)
     /* WAL: readers (search) never block the archiver. synchronous=FULL: a
      * committed batch survives a power cut, since the stream entries are
      * acknowledged right after the commit. */
-    if (sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) < 0) goto fail;
+    if (sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;", err, errlen) < 0) goto fail;
     return s;
 fail:
     store_close(s);
@@ -505,8 +512,12 @@ int store_row_parse(store_row *row, const char *id, const char *json, size_t jso
     size_t bad;
 
     memset(row, 0, sizeof *row);
-    if (bus_id_parse(id, strlen(id), &row->sid) < 0 || row->sid.ms > INT64_MAX || row->sid.seq > INT64_MAX) {
-        set_err(err, errlen, "stream id '%.60s' is not <ms>-<seq> within 63 bits", id);
+    if (bus_id_parse(id, strlen(id), &row->sid) < 0) {
+        set_err(err, errlen, "stream id '%.60s' is not <ms>-<seq>", id);
+        goto fail;
+    }
+    if (row->sid.ms >= MS_LIMIT || row->sid.seq >= SEQ_LIMIT) {
+        set_err(err, errlen, "stream id '%.60s' is out of the archive's range (ms < 2^43, seq < 2^20)", id);
         goto fail;
     }
     bus_id_format(row->sid, row->id);
@@ -588,8 +599,8 @@ static int sq_insert(store *s, const store_row *rows, size_t n, size_t *inserted
 {
     if (s->insert == NULL &&
         sqlite3_prepare_v3(s->db,
-                           "INSERT INTO tweets (" INSERT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                           " ON CONFLICT (ms, seq) DO NOTHING",
+                           "INSERT INTO tweets (rid, " INSERT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                           " ON CONFLICT (rid) DO NOTHING",
                            -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK) {
         set_err(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
         return -1;
@@ -599,16 +610,17 @@ static int sq_insert(store *s, const store_row *rows, size_t n, size_t *inserted
         const store_row *r = &rows[i];
         sqlite3_stmt *st = s->insert;
         sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)r->sid.ms);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)r->sid.seq);
-        sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, r->tweet_id, -1, SQLITE_STATIC);
-        sq_bind_opt(st, 5, r->author);
-        sq_bind_opt(st, 6, r->lang);
-        sq_bind_opt(st, 7, r->created_at);
-        sqlite3_bind_text(st, 8, r->text, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, r->words.data, (int)r->words.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 10, r->json, (int)r->json_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)((r->sid.ms << SEQ_BITS) | r->sid.seq));
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)r->sid.ms);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->sid.seq);
+        sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->tweet_id, -1, SQLITE_STATIC);
+        sq_bind_opt(st, 6, r->author);
+        sq_bind_opt(st, 7, r->lang);
+        sq_bind_opt(st, 8, r->created_at);
+        sqlite3_bind_text(st, 9, r->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, r->words.data, (int)r->words.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 11, r->json, (int)r->json_len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             set_err(err, errlen, "sqlite: storing %s: %s", r->id, sqlite3_errmsg(s->db));
             sqlite3_reset(st);
@@ -734,10 +746,6 @@ int store_query_check(const store_query *q, char *err, size_t errlen)
         set_err(err, errlen, "the filter has no words to search for");
         goto done;
     }
-    if (q->has_before && (q->before.ms > INT64_MAX || q->before.seq > INT64_MAX)) {
-        set_err(err, errlen, "before is not a stream id within 63 bits");
-        goto done;
-    }
     rc = 0;
 done:
     buf_free(&w);
@@ -782,18 +790,23 @@ static void fts5_match(const store_query *q, buf *out)
     buf_appendc(out, ')');
 }
 
-/* Parameters for a query being built; texts are owned. */
+/* Parameters for a query being built; texts are owned. Numbers are kept
+ * as decimal text too (libpq wants text) and flagged, so SQLite binds them as
+ * integers. */
 typedef struct params {
     char **v;
+    int *is_int;
     size_t n, cap;
 } params;
 
-static size_t param_add(params *p, char *owned)
+static size_t param_add(params *p, char *owned, int is_int)
 {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 16;
         p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+        p->is_int = xrealloc(p->is_int, p->cap * sizeof *p->is_int);
     }
+    p->is_int[p->n] = is_int;
     p->v[p->n++] = owned;
     return p->n;
 }
@@ -802,6 +815,7 @@ static void params_free(params *p)
 {
     for (size_t i = 0; i < p->n; i++) free(p->v[i]);
     free(p->v);
+    free(p->is_int);
 }
 
 static char *words_of(const char *s)
@@ -825,16 +839,44 @@ static char *fmt_u64(uint64_t v)
 static void build_search(const store *s, const store_query *q, buf *sql, params *p)
 {
     int pg = s->engine == ENGINE_POSTGRES;
-#define PH(owned) (pg ? buf_printf(sql, "$%zu", param_add(p, (owned))) : (void)(param_add(p, (owned)), buf_appendc(sql, '?')))
-    buf_appends(sql, "SELECT id, json FROM tweets WHERE TRUE");
-    if (!pg && ((q->q && *q->q) || q->nphrases)) {
-        buf m = BUF_INIT;
-        fts5_match(q, &m);
-        buf_appends(sql, " AND rid IN (SELECT rowid FROM tweets_fts WHERE tweets_fts MATCH ");
-        PH(buf_detach(&m, NULL));
-        buf_appendc(sql, ')');
+#define PH_(owned, num) (pg ? buf_printf(sql, "$%zu", param_add(p, (owned), (num))) \
+                            : (void)(param_add(p, (owned), (num)), buf_appendc(sql, '?')))
+#define PH(owned) PH_(owned, 0)
+#define PH_NUM(v) PH_(fmt_u64(v), 1)
+    int fts = (q->q && *q->q) || q->nphrases;
+    if (!pg) {
+        /* Newest first is a backwards scan of rid (stream order), inside the
+         * full-text index when there are words: it stops after limit + 1. */
+        const char *rid = fts ? "tweets_fts.rowid" : "t.rid";
+        buf_appends(sql, fts ? "SELECT t.id, t.json FROM tweets_fts JOIN tweets t ON t.rid = tweets_fts.rowid"
+                               " WHERE tweets_fts MATCH "
+                             : "SELECT t.id, t.json FROM tweets t WHERE TRUE");
+        if (fts) {
+            buf m = BUF_INIT;
+            fts5_match(q, &m);
+            PH(buf_detach(&m, NULL));
+        }
+        if (q->nlangs) {
+            buf_appends(sql, " AND t.lang IN (");
+            for (size_t i = 0; i < q->nlangs; i++) {
+                if (i) buf_appends(sql, ", ");
+                PH(xstrdup(q->langs[i]));
+            }
+            buf_appendc(sql, ')');
+        }
+        /* rid < ms * 2^20 + min(seq, 2^20) is exactly (ms, seq) < before,
+         * as stored seqs are below 2^20. */
+        if (q->has_before && q->before.ms < MS_LIMIT) {
+            uint64_t seq = q->before.seq < SEQ_LIMIT ? q->before.seq : SEQ_LIMIT;
+            buf_printf(sql, " AND %s < ", rid);
+            PH_NUM((q->before.ms << SEQ_BITS) + seq);
+        }
+        buf_printf(sql, " ORDER BY %s DESC LIMIT ", rid);
+        PH_NUM((uint64_t)q->limit + 1);
+        return;
     }
-    if (pg && ((q->q && *q->q) || q->nphrases)) {
+    buf_appends(sql, "SELECT id, json FROM tweets WHERE TRUE");
+    if (fts) {
         buf_appends(sql, " AND tsv @@ (");
         if (q->q && *q->q) {
             buf_appends(sql, "plainto_tsquery('simple', ");
@@ -863,18 +905,19 @@ static void build_search(const store *s, const store_query *q, buf *sql, params 
         }
         buf_appendc(sql, ')');
     }
-    if (q->has_before) {
+    if (q->has_before && q->before.ms < MS_LIMIT) {   /* a later before bounds nothing */
         buf_appends(sql, " AND (ms, seq) < (");
-        PH(fmt_u64(q->before.ms));
-        buf_appends(sql, pg ? "::bigint, " : ", ");
-        PH(fmt_u64(q->before.seq));
-        buf_appends(sql, pg ? "::bigint)" : ")");
+        PH_NUM(q->before.ms);
+        buf_appends(sql, "::bigint, ");
+        PH_NUM(q->before.seq < SEQ_LIMIT ? q->before.seq : SEQ_LIMIT);
+        buf_appends(sql, "::bigint)");
     }
     buf_appends(sql, " ORDER BY ms DESC, seq DESC LIMIT ");
-    char *lim = fmt_u64((uint64_t)q->limit + 1);   /* one more tells whether a next page exists */
-    PH(lim);
-    if (pg) buf_appends(sql, "::bigint");
+    PH_NUM((uint64_t)q->limit + 1);   /* one more tells whether a next page exists */
+    buf_appends(sql, "::bigint");
+#undef PH_NUM
 #undef PH
+#undef PH_
 }
 
 static void result_add(store_result *res, size_t *cap, const char *id, const char *json)
@@ -905,7 +948,10 @@ int store_search(store *s, const store_query *q, store_result *res, char *err, s
             set_err(err, errlen, "sqlite: %s", sqlite3_errmsg(s->db));
             goto done;
         }
-        for (size_t i = 0; i < p.n; i++) sqlite3_bind_text(st, (int)i + 1, p.v[i], -1, SQLITE_STATIC);
+        for (size_t i = 0; i < p.n; i++) {
+            if (p.is_int[i]) sqlite3_bind_int64(st, (int)i + 1, strtoll(p.v[i], NULL, 10));
+            else sqlite3_bind_text(st, (int)i + 1, p.v[i], -1, SQLITE_STATIC);
+        }
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (rows++ == (size_t)q->limit) {

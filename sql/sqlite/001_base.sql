@@ -1,6 +1,8 @@
 -- birdfeed archive, SQLite: the base schema.
 -- One row per Redis stream entry. The stream id "<ms>-<seq>" is kept as two
--- integers (so it sorts as the stream does) and as text. `words` is the
+-- integers, as text, and folded into the row id rid = ms * 2^20 + seq, so rows
+-- and the full-text index both sort as the stream does (newest first is a
+-- backwards rowid scan, even inside a full-text match). `words` is the
 -- searchable text birdfeed derives from the tweet (text, hashtags, mentions,
 -- author), already split into lower-case words, so both engines tokenise it
 -- the same way.
@@ -11,7 +13,7 @@ CREATE TABLE schema_version (
 );
 
 CREATE TABLE tweets (
-    rid        INTEGER PRIMARY KEY,          -- stable row id, the FTS rowid
+    rid        INTEGER PRIMARY KEY,          -- ms * 1048576 + seq: stream order; the FTS rowid
     ms         INTEGER NOT NULL,             -- stream id, milliseconds part
     seq        INTEGER NOT NULL,             -- stream id, sequence part
     id         TEXT NOT NULL,                -- stream id as text ("<ms>-<seq>")
@@ -21,8 +23,7 @@ CREATE TABLE tweets (
     created_at TEXT,                         -- ISO 8601 UTC
     text       TEXT NOT NULL,
     words      TEXT NOT NULL,
-    json       TEXT NOT NULL,                -- the canonical tweet
-    UNIQUE (ms, seq)
+    json       TEXT NOT NULL                 -- the canonical tweet
 );
 
 CREATE VIRTUAL TABLE tweets_fts USING fts5(

@@ -56,8 +56,10 @@ for engine in sqlite postgres; do
         assert_contains "$out" "run 'birdfeed migrate'" "$engine: says what to do"
         # A row written at this version survives the upgrade and is searchable after it.
         json=${TWEET/VERSION/$from}
-        sql "$db" "INSERT INTO tweets (ms, seq, id, tweet_id, author, lang, created_at, text, words, json)
-                   VALUES (1000, 0, '1000-0', '42', 'keeper', 'en', '2026-01-01T00:00:00Z',
+        # (SQLite's rid is the stream id folded: ms * 2^20 + seq.)
+        [ $engine = sqlite ] && rid="rid, " rv="$((1000 << 20)), " || rid="" rv=""
+        sql "$db" "INSERT INTO tweets (${rid}ms, seq, id, tweet_id, author, lang, created_at, text, words, json)
+                   VALUES (${rv}1000, 0, '1000-0', '42', 'keeper', 'en', '2026-01-01T00:00:00Z',
                            'Old row from version $from', 'old row from version $from keeper', '$json')" \
             || fail "$engine: insert at version $from"
         out=$("$BF" migrate --db "$db") || fail "$engine: migrate from $from"

@@ -13,7 +13,7 @@ SQ="sqlite:$T/archive.db"
 
 N=100000
 fill_tweets $N 5
-"$BF" archive --once --db "$PG_URL" --group pg --batch 1000 2>"$T/pg.log" || fail "archive into postgres: $(tail -3 "$T/pg.log")"
+"$BF" archive --once --db "$PG_URL" --group pg --batch 2000 2>"$T/pg.log" || fail "archive into postgres: $(tail -3 "$T/pg.log")"
 assert_eq "$(pg_sql 'SELECT count(*) FROM tweets')" "$N" "rows archived"
 assert_eq "$(pg_sql 'SELECT count(DISTINCT tweet_id) FROM tweets')" "$N" "distinct tweets"
 assert_contains "$(grep 'event=archive.stop' "$T/pg.log")" "archived=$N duplicates=0 lost=0 rejected=0" "summary"
@@ -27,7 +27,7 @@ assert_eq "$(pg_sql "SELECT count(*) FROM tweets WHERE tsv @@ plainto_tsquery('s
     "$(pg_sql "SELECT count(*) FROM tweets WHERE ' ' || words || ' ' LIKE '% alpha %'")" "tsvector agrees with the rows"
 ok "$N tweets archived into PostgreSQL, spot checks byte for byte"
 
-"$BF" archive --once --db "$SQ" --group sq --batch 1000 2>"$T/sq.log" || fail "archive into sqlite"
+"$BF" archive --once --db "$SQ" --group sq --batch 2000 2>"$T/sq.log" || fail "archive into sqlite"
 assert_eq "$(sqlite3 "$T/archive.db" 'SELECT count(*) FROM tweets')" "$N" "sqlite rows"
 
 # The same queries on both engines: identical answers, page by page.
@@ -96,12 +96,12 @@ ok "${#inject[@]} injection-shaped queries are inert on both engines"
 # languages, Japanese without spaces, Cyrillic, accents): words picked from
 # the tweets themselves find the same tweets on both engines.
 export BIRDFEED_PREFIX="ml:"
-"$BF" gen --canonical --count 20000 --seed 9 | "$BF" ingest 2>"$T/ingest.log" || fail "gen | ingest: $(tail -2 "$T/ingest.log")"
+"$BF" gen --canonical --count 5000 --seed 9 | "$BF" ingest 2>"$T/ingest.log" || fail "gen | ingest: $(tail -2 "$T/ingest.log")"
 "$BF" archive --once --db "$PG_URL" --group pg 2>/dev/null || fail "archive ml into postgres"
 "$BF" archive --once --db "$SQ" --group sq 2>/dev/null || fail "archive ml into sqlite"
-assert_eq "$(pg_sql 'SELECT count(*) FROM tweets')" $((N + 20000)) "postgres rows"
-assert_eq "$(sqlite3 "$T/archive.db" 'SELECT count(*) FROM tweets')" $((N + 20000)) "sqlite rows"
-rcli --raw XRANGE ml:tweets - + COUNT 20000 | awk 'NR % 3 == 0' | python3 -c '
+assert_eq "$(pg_sql 'SELECT count(*) FROM tweets')" $((N + 5000)) "postgres rows"
+assert_eq "$(sqlite3 "$T/archive.db" 'SELECT count(*) FROM tweets')" $((N + 5000)) "sqlite rows"
+rcli --raw XRANGE ml:tweets - + COUNT 5000 | awk 'NR % 3 == 0' | python3 -c '
 import json, random, sys
 rnd = random.Random(4)
 tweets = [json.loads(l) for l in sys.stdin if l.startswith("{")]

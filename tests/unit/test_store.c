@@ -71,7 +71,11 @@ static void test_row_parse(void)
     ASSERT_EQ(store_row_parse(&r, "x", "{}", 2, err, sizeof err), -1);
     ASSERT_CONTAINS(err, "stream id");
     ASSERT_EQ(store_row_parse(&r, "18446744073709551615-0", "{}", 2, err, sizeof err), -1);
-    ASSERT_CONTAINS(err, "63 bits");
+    ASSERT_CONTAINS(err, "out of the archive's range");
+    ASSERT_EQ(store_row_parse(&r, "1-1048576", "{}", 2, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "seq < 2^20");
+    ASSERT_EQ(store_row_parse(&r, "8796093022207-1048575", "{\"id\":1,\"text\":\"\"}", 20, err, sizeof err), 0);
+    store_row_free(&r);
     ASSERT_EQ(store_row_parse(&r, "5", "{\"id\":5,\"text\":\"n\"}", 19, err, sizeof err), 0);
     ASSERT_STREQ(r.id, "5-0");                 /* "<ms>" alone is seq 0 */
     ASSERT_STREQ(r.tweet_id, "5");             /* a numeric id is accepted */
@@ -205,6 +209,25 @@ static void test_sqlite_end_to_end(void)
     ASSERT_EQ(store_search(s, &f, &res, err, sizeof err), 0);
     ASSERT_EQ(res.n, 1);
     ASSERT_STREQ(res.ids[0], "1000-4");
+    store_result_free(&res);
+
+    /* before beyond anything stored bounds nothing; a huge seq is clamped. */
+    store_query all = {.limit = 100, .has_before = 1, .before = {UINT64_MAX, UINT64_MAX}};
+    ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 25);
+    store_result_free(&res);
+    all.before.ms = 1000;
+    ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 25);
+    store_result_free(&res);
+    all.before.seq = 25;
+    ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 24);
+    ASSERT_STREQ(res.ids[0], "1000-24");
+    store_result_free(&res);
+    all.before.ms = 999;
+    ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 0);
     store_result_free(&res);
 
     store_query bad = {.q = "'\"*", .limit = 10};
