@@ -63,12 +63,12 @@ struct archiver {
     uint64_t last_report_ms, last_log_ms;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reopen_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP) reopen_requested = 1;
+    else stop_requested = 1;
 }
 
 static int on_option(int val, const char *arg, void *ctx)
@@ -414,6 +414,10 @@ static int run(struct archiver *a)
     snprintf(batch, sizeof batch, "%lld", a->opt->batch);
     snprintf(block, sizeof block, "%lld", a->opt->block_ms);
     while (!stop_requested) {
+        if (reopen_requested) {      /* SIGHUP: logrotate moved the log file */
+            reopen_requested = 0;
+            log_reopen();
+        }
         if (a->redis == NULL || a->db == NULL) {
             if (connect_all(a, &fatal, err, sizeof err) < 0) {
                 log_error("archive.unavailable", "error=\"%s\" retry_ms=%lld", err, fatal ? 0 : backoff);
@@ -504,7 +508,8 @@ int cmd_archive(int argc, char **argv)
             "a crash anywhere loses nothing and duplicates nothing. Progress and lag go to the log\n"
             "and to the Redis hash <prefix>archive:<group>. Entries trimmed from the stream before\n"
             "they were archived are logged as errors (archive.overtaken) with their number.\n"
-            "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch.\n"
+            "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch;\n"
+            "SIGHUP reopens the log file.\n"
             "Exit: 0 ok; with --once, 1 when entries were lost or rejected; 3 when Redis or the\n"
             "database cannot be reached (--once) or the schema is not current.",
         .options_help = "  --group NAME               consumer group (default archive)\n"
@@ -542,6 +547,7 @@ int cmd_archive(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     a.cfg = &cfg;

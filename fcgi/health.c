@@ -2,24 +2,36 @@
 
 #include <string.h>
 
+#include "api_tweets.h"
 #include "buf.h"
 
 void health_get(http_req *req)
 {
     redisReply *rep = http_redis_command(req, "PING");
     buf body = BUF_INIT;
+    char db_err[512];
     int ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
     const char *why = ok ? NULL : rep ? (rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected PING reply")
                                       : http_redis_error(req);
+    /* The archive counts only when one is configured (1: none). */
+    int db = api_tweets_db_check(req, db_err, sizeof db_err);
 
-    if (ok) {
-        buf_appends(&body, "{\"status\":\"ok\",\"redis\":\"ok\"}");
+    if (ok && db >= 0) {
+        buf_appends(&body, "{\"status\":\"ok\",\"redis\":\"ok\",\"archive\":");
+        buf_appends(&body, db == 0 ? "\"ok\"}" : "\"not configured\"}");
         http_reply_json(req, 200, body.data, NULL);
     } else {
+        const char *code = ok ? "archive_unavailable" : "redis_unavailable", *msg = ok ? db_err : why;
         buf_appends(&body, "{\"status\":\"unavailable\",\"redis\":");
-        buf_append_json_str(&body, why, strlen(why));
-        buf_appends(&body, ",\"error\":{\"code\":\"redis_unavailable\",\"message\":");
-        buf_append_json_str(&body, why, strlen(why));
+        if (ok) buf_appends(&body, "\"ok\"");
+        else buf_append_json_str(&body, why, strlen(why));
+        buf_appends(&body, ",\"archive\":");
+        if (db < 0) buf_append_json_str(&body, db_err, strlen(db_err));
+        else buf_appends(&body, db == 0 ? "\"ok\"" : "\"not configured\"");
+        buf_appends(&body, ",\"error\":{\"code\":");
+        buf_append_json_str(&body, code, strlen(code));
+        buf_appends(&body, ",\"message\":");
+        buf_append_json_str(&body, msg, strlen(msg));
         buf_appends(&body, "}}");
         http_reply_json(req, 503, body.data, "Retry-After: 2\r\n");
     }

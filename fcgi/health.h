@@ -1,5 +1,6 @@
-/* health — GET /api/health: 200 when Redis answers PING, 503 naming the part
- * that failed otherwise. */
+/* health — GET /api/health: 200 when Redis answers PING and the archive (when
+ * one is configured) answers too; 503 naming the part that failed otherwise.
+ * The body says "archive":"ok" | "not configured" | the reason it failed. */
 #ifndef BIRDFEED_HEALTH_H
 #define BIRDFEED_HEALTH_H
 

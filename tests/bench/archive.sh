@@ -27,15 +27,18 @@ assert_eq "$(rcli XLEN "${BIRDFEED_PREFIX}tweets")" "$N" "stream length"
 
 # archive_run ENGINE URL GROUP: time `birdfeed archive --once` over the whole stream.
 archive_run() {
-    local t0 t1 rows
+    local t0 t1 rows cpu
     echo "\$ birdfeed archive --once --db $2 --group $3 --batch $BATCH"
     t0=$(date +%s%N)
-    "$BF" archive --once --db "$2" --group "$3" --batch "$BATCH" 2>"$T/$1.log" || fail "$1: $(tail -2 "$T/$1.log")"
+    local TIMEFORMAT='%U %S'     # bash's time: the archiver's user and system CPU
+    { time "$BF" archive --once --db "$2" --group "$3" --batch "$BATCH" 2>"$T/$1.log"; } 2>"$T/$1.cpu" \
+        || fail "$1: $(tail -2 "$T/$1.log")"
     t1=$(date +%s%N)
     rows=$(sed -n 's/.*event=archive.stop archived=\([0-9]*\).*/\1/p' "$T/$1.log")
     assert_eq "$rows" "$N" "$1 rows archived"
-    awk -v n="$N" -v ns=$((t1 - t0)) -v e="$1" -v b="$BATCH" \
-        'BEGIN { printf "archive %-9s %7d tweets in %6.2f s = %7.0f tweets/s (batch %d, durable commits)\n", e, n, ns / 1e9, n / (ns / 1e9), b }'
+    cpu=$(awk '{ print $1 + $2 }' "$T/$1.cpu")
+    awk -v n="$N" -v ns=$((t1 - t0)) -v e="$1" -v b="$BATCH" -v cpu="$cpu" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+        'BEGIN { printf "archive %-9s %7d tweets in %6.2f s = %7.0f tweets/s wall (batch %d, durable commits; archiver CPU %.2f s = %.0f tweets per CPU-s; load %s)\n", e, n, ns / 1e9, n / (ns / 1e9), b, cpu, n / (cpu > 0 ? cpu : 0.01), load }'
 }
 archive_run sqlite "$SQ" bench_sq
 archive_run postgres "$PG_URL" bench_pg

@@ -25,6 +25,9 @@ assert_eq "$(cat "$T/body")" "$("$BF" search --db "$SQ" --limit 5 --json)" "same
 assert_eq "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["tweets"]), d["next"] == None)' "$T/body")" \
     "5 False" "five tweets and a next id"
 ok "GET /api/tweets?limit=5: 200, the newest five and a next id"
+code=$(get "$SQ_BASE/api/health")
+assert_eq "$code" 200 "health with an archive"
+assert_contains "$(cat "$T/body")" '"redis":"ok","archive":"ok"' "health names the archive"
 
 # Walk every page of a query; the ids form one newest-first sequence.
 want=$("$BF" search --db "$SQ" -q "alpha bravo" --limit 500 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tweets"]))')
@@ -103,15 +106,21 @@ code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "no archive"
 assert_contains "$(cat "$T/body")" '"code":"archive_unavailable"' "503 code"
 assert_contains "$(cat "$T/body")" "no archive is configured" "503 says why"
+code=$(get "$BASE_URL/api/health")
+assert_eq "$code" 200 "health without an archive"
+assert_contains "$(cat "$T/body")" '"archive":"not configured"' "health says none is configured"
 start_fcgi --db "postgres://postgres@127.0.0.1:1/nope?connect_timeout=2"
 start_nginx
 code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "unreachable archive"
 assert_contains "$(cat "$T/head")" "Retry-After" "Retry-After"
+code=$(get "$BASE_URL/api/health")
+assert_eq "$code" 503 "health with an unreachable archive"
+assert_contains "$(cat "$T/body")" '"code":"archive_unavailable"' "health names the archive as the failed part"
 start_fcgi --db "sqlite:$T/stale.db"
 start_nginx
 "$BF" migrate --db "sqlite:$T/stale.db" --to 1 >/dev/null
 code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "stale schema"
 assert_contains "$(cat "$T/body")" "birdfeed migrate" "503 says to migrate"
-ok "503 without an archive, with an unreachable one, with a stale schema"
+ok "503 without an archive, with an unreachable one, with a stale schema; /api/health reports the archive"
