@@ -124,7 +124,7 @@ while len(langs) < 7 or rnd.random() < 0.9:
     i = rnd.randrange(len(w))
     print(" ".join(w[i:i + rnd.randint(1, 2)]).upper() if rnd.random() < 0.2 else " ".join(w[i:i + rnd.randint(1, 2)]))
     langs.add(t.get("lang"))
-' | head -n 60 >"$T/ml.queries"
+' | head -n 30 >"$T/ml.queries"
 nq=0; nonempty=0
 while IFS= read -r q; do
     a=$("$BF" search --db "$PG_URL" -q "$q" --limit 200 --json 2>&1); ra=$?
