@@ -18,6 +18,7 @@
   const RETRY_MAX_MS = 15000;
   const TOKEN_KEY = 'birdfeed.token';
   const PRELOAD_BURST_MS = 1000;   // arrivals this soon after opening count as preload
+  const FRESH_MAX = 3;             // highlight new tweets only when a frame brings this few
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -237,7 +238,12 @@
     frameQueued = false;
     if (!pending.length) return;
     const frag = document.createDocumentFragment();
-    for (let i = pending.length - 1; i >= 0; i--) frag.appendChild(renderTweet(pending[i]));
+    const fresh = pending.length <= FRESH_MAX;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const li = renderTweet(pending[i]);
+      if (fresh) li.classList.add('fresh');
+      frag.appendChild(li);
+    }
     stats.rendered += pending.length;
     pending.length = 0;
     el.list.prepend(frag);
@@ -280,6 +286,12 @@
     }
   }
 
+  // Formatters made once: toLocale*String() builds a new one on every call,
+  // which shows up at hundreds of tweets a second.
+  const TIME_FMT = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const FULL_FMT = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'medium' });
+  const NUM_FMT = new Intl.NumberFormat();
+
   function renderTweet(t) {
     const user = (t.user && typeof t.user === 'object') ? t.user : {};
     const screen = String(user.screen_name || 'unknown');
@@ -305,8 +317,8 @@
     const when = new Date(t.created_at);
     if (!isNaN(when)) {
       time.dateTime = when.toISOString();
-      time.textContent = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-      time.title = when.toLocaleString();
+      time.textContent = TIME_FMT.format(when);
+      time.title = FULL_FMT.format(when);
     }
     head.appendChild(time);
     body.appendChild(head);
@@ -317,8 +329,8 @@
     body.appendChild(p);
 
     const meta = [];
-    if (typeof user.followers_count === 'number') meta.push(user.followers_count.toLocaleString() + ' followers');
-    if (typeof t.retweet_count === 'number' && t.retweet_count > 0) meta.push(t.retweet_count.toLocaleString() + ' retweets');
+    if (typeof user.followers_count === 'number') meta.push(NUM_FMT.format(user.followers_count) + ' followers');
+    if (typeof t.retweet_count === 'number' && t.retweet_count > 0) meta.push(NUM_FMT.format(t.retweet_count) + ' retweets');
     if (meta.length) body.appendChild(span('meta', meta.join(' · ')));
     li.appendChild(body);
     return li;
@@ -395,13 +407,23 @@
     let sum = 0;
     for (let i = 1; i <= rateWindow; i++) sum += stats.perSecond[(stats.second - i + SPARK_SECONDS) % SPARK_SECONDS];
     el.rate.textContent = (sum / rateWindow).toFixed(sum / rateWindow < 10 ? 1 : 0);
-    el.total.textContent = stats.total.toLocaleString();
+    el.total.textContent = NUM_FMT.format(stats.total);
     el.reconnects.textContent = String(stats.reconnects);
     drawSpark();
     stats.second = (stats.second + 1) % SPARK_SECONDS;
     stats.perSecond[stats.second] = 0;
     decayWords();
     drawCloud();
+  }
+
+  // The theme's accent colour, read once per colour scheme (reading computed
+  // style every second would force a style recalculation each time).
+  let accent = '';
+  const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
+  darkQuery.addEventListener('change', () => { accent = ''; });
+  function accentColor() {
+    if (!accent) accent = getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#1d9bf0';
+    return accent;
   }
 
   function drawSpark() {
@@ -417,7 +439,7 @@
       const y = h - 2 - (v / max) * (h - 6);
       if (i) g.lineTo(x, y); else g.moveTo(x, y);
     });
-    g.strokeStyle = getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#1d9bf0';
+    g.strokeStyle = accentColor();
     g.lineWidth = 2;
     g.stroke();
   }
