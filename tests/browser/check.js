@@ -79,7 +79,9 @@ async function main() {
     // 2. Live tweets appear on top.
     const top0 = await bf(() => window.birdfeed.renderedIds()[0]);
     await until((t) => newerThan(window.birdfeed.renderedIds()[0], t) , top0, 'a live tweet on top');
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 2500)));
+    await until(() => Number(document.getElementById('stat-rate').textContent) > 0 &&
+                      document.querySelectorAll('#cloud .word').length >= 5,
+                null, 'tweets/s and the word cloud filled in');
     const live = await bf(() => ({
       rate: Number(document.getElementById('stat-rate').textContent),
       total: window.birdfeed.stats.total,
