@@ -25,7 +25,7 @@
 #include "store.h"
 #include "util.h"
 
-enum { OPT_GROUP = 1, OPT_CONSUMER, OPT_BATCH, OPT_ONCE, OPT_BLOCK };
+enum { OPT_GROUP = 1, OPT_CONSUMER, OPT_BATCH, OPT_ONCE, OPT_BLOCK, OPT_CLAIM };
 
 #define BATCH_MAX 10000
 #define REPORT_EVERY_MS 1000      /* state hash refresh */
@@ -36,6 +36,7 @@ struct archive_opts {
     const char *consumer;
     long long batch;
     long long block_ms;
+    long long claim_idle_ms;
     int once;
 };
 
@@ -94,6 +95,12 @@ static int on_option(int val, const char *arg, void *ctx)
     case OPT_BLOCK:
         if (parse_ll(arg, 10, 60000, &o->block_ms, &why) < 0) {
             fprintf(stderr, "birdfeed archive: --block-ms %s: %s (10 to 60000)\n", arg, why);
+            return -1;
+        }
+        return 0;
+    case OPT_CLAIM:
+        if (parse_ll(arg, 0, 86400000, &o->claim_idle_ms, &why) < 0) {
+            fprintf(stderr, "birdfeed archive: --claim-idle-ms %s: %s (0 to 86400000)\n", arg, why);
             return -1;
         }
         return 0;
@@ -208,6 +215,52 @@ static int ensure_group(struct archiver *a, char *err, size_t errlen)
     freeReplyObject(r);
     if (created)
         log_info("archive.group_created", "stream=%s group=%s entries=%lld", a->key, a->opt->group, si.length);
+    return 0;
+}
+
+/* Take over the entries another consumer of the group was given and has not
+ * acknowledged for --claim-idle-ms (an archiver that died for good, or ran
+ * under another name): they become this consumer's pending entries and are
+ * archived next. Those already trimmed from the stream are counted as lost. */
+static int claim_abandoned(struct archiver *a, char *err, size_t errlen)
+{
+    char cursor[BUS_ID_MAX] = "0-0", idle[24], count[24];
+    size_t claimed = 0, lost = 0;
+    snprintf(idle, sizeof idle, "%lld", a->opt->claim_idle_ms);
+    snprintf(count, sizeof count, "%lld", a->opt->batch);
+    for (int round = 0; round < 100000; round++) {
+        redisReply *r = redisCommand(a->redis, "XAUTOCLAIM %s %s %s %s %s COUNT %s JUSTID", a->key, a->opt->group,
+                                     a->opt->consumer, idle, cursor, count);
+        if (r == NULL) {
+            snprintf(err, errlen, "redis: %s", a->redis->errstr);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {   /* Redis before 6.2: nothing to take over with */
+            log_warn("archive.claim_unavailable", "error=\"%s\"", r->str);
+            freeReplyObject(r);
+            return 0;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(r);
+            snprintf(err, errlen, "redis: XAUTOCLAIM: unexpected reply");
+            return -1;
+        }
+        claimed += r->element[1]->elements;
+        if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_ARRAY) lost += r->element[2]->elements;
+        strlcpy_safe(cursor, r->element[0]->str, sizeof cursor);
+        freeReplyObject(r);
+        if (strcmp(cursor, "0-0") == 0) break;
+    }
+    if (claimed)
+        log_warn("archive.claimed", "entries=%zu group=%s consumer=%s idle_ms=%lld msg=%s", claimed, a->opt->group,
+                 a->opt->consumer, a->opt->claim_idle_ms,
+                 "\"took over entries another consumer received and never acknowledged\"");
+    if (lost) {
+        a->lost += lost;
+        log_error("archive.overtaken", "lost=%zu stream=%s group=%s msg=%s", lost, a->key, a->opt->group,
+                  "\"entries pending for another consumer were trimmed from the stream before they were archived\"");
+    }
     return 0;
 }
 
@@ -386,7 +439,8 @@ static int connect_all(struct archiver *a, int *fatal, char *err, size_t errlen)
             return -1;
         }
     }
-    return ensure_group(a, err, errlen);
+    if (ensure_group(a, err, errlen) < 0) return -1;
+    return claim_abandoned(a, err, errlen);
 }
 
 static void disconnect_all(struct archiver *a)
@@ -491,23 +545,25 @@ int cmd_archive(int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"block-ms", required_argument, NULL, OPT_BLOCK},
         {"once", no_argument, NULL, OPT_ONCE},
+        {"claim-idle-ms", required_argument, NULL, OPT_CLAIM},
         {0, 0, 0, 0},
     };
     char host[128];
     if (gethostname(host, sizeof host) < 0 || host[0] == '\0') strlcpy_safe(host, "archiver", sizeof host);
     host[sizeof host - 1] = '\0';
-    struct archive_opts o = {"archive", host, 500, 1000, 0};
+    struct archive_opts o = {"archive", host, 500, 1000, 60000, 0};
     const cli_spec spec = {
         .name = "archive",
-        .synopsis = "[--db URL] [--group NAME] [--consumer NAME] [--batch N] [--once]",
+        .synopsis = "[--db URL] [--group NAME] [--consumer NAME] [--batch N] [--claim-idle-ms N] [--once]",
         .description =
             "Copy the tweets stream from Redis into the SQL archive (--db / BIRDFEED_DB), as a\n"
             "service. Reads with a consumer group (created when absent, from the oldest entry\n"
-            "still held): first this consumer's unacknowledged entries, then new ones. Each batch\n"
-            "is one transaction, acknowledged after the commit, stored idempotently by stream id:\n"
-            "a crash anywhere loses nothing and duplicates nothing. Progress and lag go to the log\n"
-            "and to the Redis hash <prefix>archive:<group>. Entries trimmed from the stream before\n"
-            "they were archived are logged as errors (archive.overtaken) with their number.\n"
+            "still held): first this consumer's unacknowledged entries and those other consumers\n"
+            "abandoned, then new ones. Each batch is one transaction, acknowledged after the\n"
+            "commit, stored idempotently by stream id: a crash anywhere loses nothing and\n"
+            "duplicates nothing. Progress and lag go to the log and to the Redis hash\n"
+            "<prefix>archive:<group>. Entries trimmed from the stream before they were archived\n"
+            "are logged as errors (archive.overtaken) with their number.\n"
             "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch;\n"
             "SIGHUP reopens the log file.\n"
             "Exit: 0 ok; with --once, 1 when entries were lost or rejected; 3 when Redis or the\n"
@@ -518,6 +574,8 @@ int cmd_archive(int argc, char **argv)
                         "                             the host name)\n"
                         "  --batch N                  entries per transaction (default 500, at most 10000)\n"
                         "  --block-ms N               wait this long for new entries per read (default 1000)\n"
+                        "  --claim-idle-ms N          on start and reconnect, take over entries another consumer of\n"
+                        "                             the group left unacknowledged this long (default 60000)\n"
                         "  --once                     archive what the stream holds now, then exit\n",
         .shortopts = "",
         .longopts = longopts,

@@ -117,3 +117,23 @@ assert_contains "$(cat "$T/bad.log")" "no field t" "reason for the missing field
 assert_eq "$(sqlite3 "$T/archive.db" "SELECT text FROM tweets WHERE tweet_id = '8'")" "fine tweet" "good entry stored"
 assert_eq "$(rcli XPENDING trim:tweets g | head -n1)" 0 "rejected entries acknowledged"
 ok "malformed entries rejected with reasons; the archiver goes on"
+
+# An archiver that died for good under another name: its unacknowledged
+# entries are taken over once idle long enough (--claim-idle-ms), and the one
+# trimmed meanwhile is counted as lost.
+export BIRDFEED_PREFIX="claim:"
+"$BF" migrate --db "sqlite:$T/claim.db" >/dev/null
+fill_tweets 100 4
+rcli XGROUP CREATE claim:tweets archive 0 >/dev/null
+rcli XREADGROUP GROUP archive ghost COUNT 30 STREAMS claim:tweets '>' >/dev/null
+rcli XDEL claim:tweets "$(rcli --raw XRANGE claim:tweets - + COUNT 1 | head -n1)" >/dev/null
+"$BF" archive --once --db "sqlite:$T/claim.db" --consumer live 2>"$T/claim1.log"; rc=$?
+assert_eq "$rc" 1 "exit 1: one entry was lost"
+assert_contains "$(cat "$T/claim1.log")" "event=archive.overtaken lost=1" "the trimmed pending entry counted"
+assert_eq "$(sqlite3 "$T/claim.db" 'SELECT count(*) FROM tweets')" 70 "a recent consumer's entries are left to it"
+assert_eq "$(rcli XPENDING claim:tweets archive | head -n1)" 29 "still pending for the ghost"
+"$BF" archive --once --db "sqlite:$T/claim.db" --consumer live --claim-idle-ms 0 2>"$T/claim2.log" || fail "take over"
+assert_eq "$(sqlite3 "$T/claim.db" 'SELECT count(*) FROM tweets')" 99 "abandoned entries archived"
+assert_contains "$(cat "$T/claim2.log")" "event=archive.claimed entries=29" "take-over logged"
+assert_eq "$(rcli XPENDING claim:tweets archive | head -n1)" 0 "nothing pending"
+ok "entries abandoned by another consumer are taken over; the trimmed one is reported lost"
