@@ -150,3 +150,7 @@ $(BUILD)/gen/sql_migrations.c: $(SQL_SRC) sql/embed.sh
 $(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 $(LIBA): $(BUILD)/gen/sql_migrations.o
+build-fuzz/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+build-fuzz/libbirdfeed.a: build-fuzz/gen/sql_migrations.o
