@@ -1,9 +1,27 @@
 #include "health.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "api_tweets.h"
 #include "buf.h"
+#include "hub.h"
+#include "worker.h"
+
+/* ,"responder":{…}: this process's streams and hub counters. */
+static void append_responder(buf *b)
+{
+    hub *h = worker_hub();
+    hub_stats st;
+    if (h == NULL) return;
+    hub_stats_get(h, &st);
+    buf_printf(b,
+               ",\"responder\":{\"pid\":%d,\"streams\":%zu,\"redis_subscribed\":%s,\"streams_opened\":%llu,"
+               "\"events_queued\":%llu,\"bytes_written\":%llu,\"slow_cutoffs\":%llu,\"heartbeats\":%llu,"
+               "\"redis_connects\":%llu,\"ring_frames\":%llu}",
+               (int)getpid(), hub_streams(h), st.redis_up ? "true" : "false", st.streams_opened, st.events_queued,
+               st.bytes_written, st.slow_cutoffs, st.heartbeats, st.redis_connects, st.ring_frames);
+}
 
 void health_get(http_req *req)
 {
@@ -18,7 +36,9 @@ void health_get(http_req *req)
 
     if (ok && db >= 0) {
         buf_appends(&body, "{\"status\":\"ok\",\"redis\":\"ok\",\"archive\":");
-        buf_appends(&body, db == 0 ? "\"ok\"}" : "\"not configured\"}");
+        buf_appends(&body, db == 0 ? "\"ok\"" : "\"not configured\"");
+        append_responder(&body);
+        buf_appendc(&body, '}');
         http_reply_json(req, 200, body.data, NULL);
     } else {
         const char *code = ok ? "archive_unavailable" : "redis_unavailable", *msg = ok ? db_err : why;
@@ -28,6 +48,7 @@ void health_get(http_req *req)
         buf_appends(&body, ",\"archive\":");
         if (db < 0) buf_append_json_str(&body, db_err, strlen(db_err));
         else buf_appends(&body, db == 0 ? "\"ok\"" : "\"not configured\"");
+        append_responder(&body);
         buf_appends(&body, ",\"error\":{\"code\":");
         buf_append_json_str(&body, code, strlen(code));
         buf_appends(&body, ",\"message\":");

@@ -92,7 +92,10 @@ struct hub {
     uint64_t backoff_ms;
     char key_tweets[256], key_live[256], key_control[256];
     int stopping;
+    hub_stats stats;                       /* written here with relaxed atomics */
 };
+
+#define STAT_ADD(h, field, n) __atomic_add_fetch(&(h)->stats.field, (n), __ATOMIC_RELAXED)
 
 static int tag_wake, tag_sub;
 
@@ -411,6 +414,7 @@ static void flush(hub *h, client *c)
             return;
         }
         wrote = 1;
+        STAT_ADD(h, bytes_written, (unsigned long long)w);
         advance(c, (size_t)w);
         if ((size_t)w < total) {
             set_want_out(h, c, 1);
@@ -447,7 +451,9 @@ static void offer(hub *h, client *c, hub_frame *f)
     if (c->dead || !c->live || c->ending || c->end_after_drain) return;
     if (bus_id_cmp(f->id, c->last) <= 0 || !client_wants(c, f)) return;
     enqueue(c, f);
+    STAT_ADD(h, events_queued, 1);
     if ((long long)c->owed > h->cfg->client_buffer) {
+        STAT_ADD(h, slow_cutoffs, 1);
         log_info("stream.slow_client", "fd=%d owed=%zu limit=%lld", c->fd, c->owed, h->cfg->client_buffer);
         client_kill(h, c, "over_client_buffer");
         return;
@@ -537,6 +543,12 @@ static void add_stream(hub *h, hub_stream *s)
         } else {
             c->end_after_drain = 1;      /* events were lost meanwhile: the client resumes */
         }
+    }
+    STAT_ADD(h, streams_opened, 1);
+    {
+        unsigned long long tweets = 0;
+        for (uint32_t i = c->qhead; i < c->qlen; i++) tweets += c->q[i]->is_tweet;
+        STAT_ADD(h, events_queued, tweets);
     }
     log_debug("stream.open", "fd=%d queued=%zu live=%d", c->fd, c->owed, c->live);
     flush(h, c);
@@ -840,6 +852,7 @@ static void redis_connect(hub *h)
         goto fail;
     }
     h->backoff_ms = 0;
+    STAT_ADD(h, redis_connects, 1);
     publish_info(h);
     __atomic_store_n(&h->redis_up, 1, __ATOMIC_RELEASE);
     log_info("hub.redis_up", "streams=%zu ring=%zu", h->nclients, h->ring_count);
@@ -891,6 +904,7 @@ static void heartbeats(hub *h, uint64_t now)
     while (h->head && h->head->last_write_ms + hb <= now) {
         client *c = h->head;
         if (c->owed == 0 && !c->want_out) {
+            STAT_ADD(h, heartbeats, 1);
             enqueue(c, ping_frame());
             flush(h, c);
         }
@@ -1025,3 +1039,19 @@ void hub_free(hub *h)
 }
 
 int hub_wake_fd(const hub *h) { return h->wake; }
+
+void hub_stats_get(hub *h, hub_stats *out)
+{
+#define STAT_GET(field) out->field = __atomic_load_n(&h->stats.field, __ATOMIC_RELAXED)
+    STAT_GET(streams_opened);
+    STAT_GET(events_queued);
+    STAT_GET(bytes_written);
+    STAT_GET(slow_cutoffs);
+    STAT_GET(heartbeats);
+    STAT_GET(redis_connects);
+#undef STAT_GET
+    pthread_mutex_lock(&h->mu);
+    out->ring_frames = h->info.count;
+    pthread_mutex_unlock(&h->mu);
+    out->redis_up = __atomic_load_n(&h->redis_up, __ATOMIC_ACQUIRE);
+}

@@ -88,4 +88,18 @@ void hub_ring_info_get(hub *h, hub_ring_info *out);
 /* Any thread: streams open now (for metrics and tests). */
 size_t hub_streams(hub *h);
 
+/* Counters since the hub started, for /api/metrics. Any thread; each value
+ * is read atomically (the set is not one snapshot). */
+typedef struct hub_stats {
+    unsigned long long streams_opened;     /* streams handed to the hub */
+    unsigned long long events_queued;      /* tweet events queued to clients (preload and live) */
+    unsigned long long bytes_written;      /* bytes written to stream connections */
+    unsigned long long slow_cutoffs;       /* clients dropped over client-buffer */
+    unsigned long long heartbeats;         /* ": ping" comments sent */
+    unsigned long long redis_connects;     /* successful (re)subscriptions */
+    unsigned long long ring_frames;        /* frames in the ring now */
+    int redis_up;                          /* 1 while subscribed */
+} hub_stats;
+void hub_stats_get(hub *h, hub_stats *out);
+
 #endif

@@ -22,6 +22,7 @@
 static volatile sig_atomic_t w_stop, w_reload;
 static int w_wake = -1;
 static int a_stop;   /* acceptors: stop accepting (atomic) */
+static hub *w_hub;
 
 struct acceptor {
     pthread_t th;
@@ -51,6 +52,8 @@ static void reload(void)
 }
 
 static void on_usr1(int sig) { (void)sig; }
+
+hub *worker_hub(void) { return w_hub; }
 
 static void *acceptor_main(void *arg)
 {
@@ -111,6 +114,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     sigaction(SIGUSR1, &sa, NULL);
     hub *h = hub_new(cfg);
     stream_set_hub(h);
+    w_hub = h;
     w_wake = hub_wake_fd(h);
 
     for (int i = 0; i < n_acceptors; i++) {
@@ -139,6 +143,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     w_wake = -1;
     hub_shutdown(h, spent < 1500 ? 1500 - spent : 0);
     stream_set_hub(NULL);
+    w_hub = NULL;
     hub_free(h);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);

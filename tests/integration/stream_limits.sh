@@ -52,6 +52,9 @@ wait_until 30 grep -q "^id: $last" "$T/a" || fail "reading stream did not get th
 assert_eq "$(sse_ids "$T/a" | sort -u | wc -l)" 8000 "reading stream got all 8000 events once"
 assert_eq "$(sse_ids "$T/a" | wc -l)" 8000 "no duplicates"
 grep -q 'event=stream.slow_client' "$T/fcgi.log" || fail "slow client not cut off"
+health=$(curl -s "$BASE_URL/api/health")
+assert_contains "$health" '"slow_cutoffs":1,' "health counts the cut-off"
+assert_contains "$health" '"streams":1,' "health counts the open stream"
 ok "a client that stops reading is cut off at its cap; the other got all 8000 events"
 
 # SIGTERM with open streams: each gets a clean end, the process is gone within 2 s.
