@@ -127,6 +127,16 @@ async function main() {
     if (offs.length) throw new Error(`search "${searchWord}" shows ${offs.length} tweets without it: ${offs[0]}`);
     ok(`a search for "${searchWord}" changes the stream (${sl.length} tweets, all matching)`);
 
+    // 5b. A search the responder refuses (400 JSON) stops with its reason
+    //     instead of retrying forever.
+    await page.fill('#search', 'x'.repeat(70));
+    await page.press('#search', 'Enter');
+    await until(() => window.birdfeed.state().status === 'stopped' &&
+                      /longer than/.test(document.getElementById('notice').textContent),
+                null, 'a refused search shown as final');
+    const refused = await bf(() => document.getElementById('notice').textContent);
+    ok(`a refused search stops with the server's reason ("${refused}")`);
+
     // 6. The filter form: create a filter with the token (the page then
     //    shows it), delete it with its button; its stream ends with
     //    event: filter-deleted and the page falls back to all tweets.
