@@ -51,6 +51,16 @@ last=$(rcli XREVRANGE "${BIRDFEED_PREFIX}tweets" + - COUNT 1 | head -1)
 wait_until 30 grep -q "^id: $last" "$T/a" || fail "reading stream did not get the last event"
 assert_eq "$(sse_ids "$T/a" | sort -u | wc -l)" 8000 "reading stream got all 8000 events once"
 assert_eq "$(sse_ids "$T/a" | wc -l)" 8000 "no duplicates"
+python3 - "$T/a" <<'PY' || fail "event data damaged in transit (records split across partial writes)"
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("data: "):
+        t = json.loads(line[6:])
+        assert t["text"].endswith(" " + "x" * 6000), t["id"]
+        n += 1
+assert n == 8000, n
+PY
 grep -q 'event=stream.slow_client' "$T/fcgi.log" || fail "slow client not cut off"
 health=$(curl -s "$BASE_URL/api/health")
 assert_contains "$health" '"slow_cutoffs":1,' "health counts the cut-off"
