@@ -61,6 +61,27 @@ code=$(curl -s -o "$T/b" -w '%{http_code}' "http://127.0.0.1:$nginx_port_root/ap
 assert_eq "$code" 200 "health after redis is back"
 ok "health 503 while redis is down, 200 again after"
 
+# The other two ways to get the listen socket: a unix socket path, and fd 0
+# from spawn-fcgi (the FastCGI convention).
+tcp_pid=$FCGI_PID
+FCGI_UNIX=1 start_fcgi
+start_nginx
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/api/health")
+assert_eq "$code" 200 "health over a unix socket (--listen PATH)"
+stop_fcgi
+[ -e "$FCGI_SOCK" ] && fail "socket file left behind after exit"
+sp_port=$(free_port)
+spawn-fcgi -n -a 127.0.0.1 -p "$sp_port" -- "$BF_FCGI" >>"$T/fcgi.log" 2>&1 &
+sp_pid=$!; bf_track "$sp_pid"
+wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$sp_port" || fail "spawn-fcgi"
+FCGI_ADDR=127.0.0.1:$sp_port
+start_nginx
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/api/health")
+assert_eq "$code" 200 "health with the socket on fd 0 (spawn-fcgi)"
+stop_fcgi "$sp_pid"
+ok "listen socket: unix path (removed at exit) and fd 0 from spawn-fcgi"
+FCGI_PID=$tcp_pid
+
 kill -TERM "$FCGI_PID"
 for _ in $(seq 1 40); do kill -0 "$FCGI_PID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$FCGI_PID" 2>/dev/null && fail "birdfeed-fcgi still running 2 s after SIGTERM"
