@@ -72,7 +72,7 @@ cleanup() {
     say "stopped everything (state kept in $RUN)"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
+trap 'exit 0' INT      # Ctrl-C is how make run is meant to end
 trap 'exit 143' TERM
 
 # port_free PORT: nobody listens on 127.0.0.1:PORT.
