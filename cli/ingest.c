@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "bus.h"
 #include "cli.h"
 #include "lines.h"
 #include "log.h"
 #include "pub.h"
+#include "statpub.h"
 #include "tweet.h"
 #include "util.h"
 
@@ -39,6 +41,7 @@ struct ingest {
     struct opts o;
     config cfg;
     pub *pub;
+    statpub *stats;        /* figures for GET /api/metrics */
     FILE *dead;
     char **names;          /* display names of the inputs ("stdin" for -) */
     size_t nnames;
@@ -106,9 +109,21 @@ static void show_progress(struct ingest *in, int force)
             secs > 0 ? (double)in->ingested / secs : 0.0);
 }
 
+/* This process's totals for GET /api/metrics (fcgi/metrics.c reads these
+ * fields from <prefix>metrics:ingest:<host>:<pid>). */
+static void report_stats(struct ingest *in)
+{
+    unsigned long reconnects = 0, recovered = 0;
+    if (in->stats == NULL) return;
+    if (in->pub) pub_stats(in->pub, &reconnects, &recovered);
+    unsigned long long v[] = {in->ingested, in->rejected, reconnects};
+    statpub_set(in->stats, v);
+}
+
 static void note_reject(struct ingest *in)
 {
     in->rejected++;
+    report_stats(in);
     if (in->o.max_errors >= 0 && in->rejected > (unsigned long long)in->o.max_errors && !in->stop_reading) {
         clear_progress(in);
         fprintf(stderr, "birdfeed ingest: stopping: more than %lld lines rejected (--max-errors)\n", in->o.max_errors);
@@ -159,6 +174,7 @@ static void collect(struct ingest *in, size_t keep)
         in->unreachable = 1;
         in->stop_reading = 1;
     }
+    report_stats(in);
     show_progress(in, 0);
 }
 
@@ -384,6 +400,10 @@ int cmd_ingest(int argc, char **argv)
             rc = EXIT_UNREACHABLE;
             goto out;
         }
+        static const char *const stat_fields[] = {"ingested", "rejected", "reconnects"};
+        char key[512];
+        statpub_key(key, sizeof key, in.cfg.prefix, BUS_KEY_METRICS_INGEST);
+        in.stats = statpub_start(in.cfg.redis_url, key, stat_fields, ARRAY_LEN(stat_fields), NULL, NULL);
     }
 
     in.progress = isatty(2);
@@ -428,6 +448,7 @@ out:
         fprintf(stderr, "birdfeed ingest: --dead-letter %s: %s\n", in.o.dead, strerror(errno));
         if (rc == 0) rc = EXIT_PARTIAL;
     }
+    statpub_stop(in.stats);
     pub_free(in.pub);
     for (size_t i = 0; in.names && i < in.nnames; i++) free(in.names[i]);
     free(in.names);

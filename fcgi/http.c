@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct http_ctx {
@@ -186,6 +187,7 @@ void http_reply(http_req *req, int status, const char *ctype, const char *extra_
         return;
     }
     req->replied = 1;
+    metrics_http_status(status);
     if (!req->body_read) http_drain_body(req);
     buf_printf(&h, "Status: %d %s\r\n", status, http_status_text(status));
     if (ctype) buf_printf(&h, "Content-Type: %s\r\n", ctype);

@@ -7,6 +7,7 @@
 #include "api_tweets.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "stream.h"
 #include "util.h"
 
@@ -20,6 +21,7 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/stream", stream_get},
     {"GET", "/api/health", health_get},
+    {"GET", "/api/metrics", metrics_get},
     {"GET", "/api/filters", api_filters_list},
     {"POST", "/api/filters", api_filters_create},
     {"GET", "/api/filters/{id}", api_filters_get},

@@ -9,6 +9,7 @@
 #include "api_filters.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "selection.h"
 #include "sse.h"
 #include "util.h"
@@ -223,6 +224,7 @@ void stream_get(http_req *req)
     if (selection_from_request(req, &sel) < 0) return;
     if (hub_admit(the_hub, &why) < 0) {
         filterset_release(selection_filters(), sel);
+        metrics_count(strcmp(why, "full") == 0 ? METRICS_STREAMS_REFUSED_FULL : METRICS_STREAMS_REFUSED_REDIS, 1);
         if (strcmp(why, "full") == 0)
             http_error_headers(req, 503, "Retry-After: 5\r\n", "too_many_streams",
                                "this responder already serves its maximum of %lld streams", cfg->max_clients);
@@ -285,6 +287,7 @@ submit:
     hub_submit(the_hub, s);
     return;
 redis_failed:
+    metrics_count(METRICS_STREAMS_REFUSED_REDIS, 1);
     hub_release(the_hub);
     filterset_release(selection_filters(), sel);
     history_free(&hs);

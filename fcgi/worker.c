@@ -15,6 +15,7 @@
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "stream.h"
 #include "util.h"
@@ -116,6 +117,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     stream_set_hub(h);
     w_hub = h;
     w_wake = hub_wake_fd(h);
+    metrics_start(cfg, h);
 
     for (int i = 0; i < n_acceptors; i++) {
         as[i].listen_fd = listen_fd;
@@ -139,6 +141,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     /* SIGTERM: stop accepting, then end every stream; all within 2 s. */
     uint64_t t0 = now_us();
     stop_acceptors(as, started);
+    metrics_stop();
     int spent = (int)((now_us() - t0) / 1000);
     w_wake = -1;
     hub_shutdown(h, spent < 1500 ? 1500 - spent : 0);

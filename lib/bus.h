@@ -6,6 +6,8 @@
  *   filters      hash, filter id → filter JSON
  *   filters:seq  string, id counter
  *   control      pub/sub, filter created/changed/deleted notices
+ *   metrics:proc:<host>:<pid>, metrics:ingest:<host>:<pid>
+ *                hash, one process's figures (expire unless refreshed)
  */
 #ifndef BIRDFEED_BUS_H
 #define BIRDFEED_BUS_H
@@ -20,6 +22,10 @@
 #define BUS_KEY_FILTERS  "filters"
 #define BUS_KEY_SEQ      "filters:seq"
 #define BUS_KEY_CONTROL  "control"
+/* Per-process figures for GET /api/metrics (lib/statpub.h), hashes named
+ * <prefix><kind><hostname>:<pid>, expiring unless refreshed. */
+#define BUS_KEY_METRICS_PROC   "metrics:proc:"     /* responder processes */
+#define BUS_KEY_METRICS_INGEST "metrics:ingest:"   /* birdfeed ingest processes */
 
 /* A parsed Redis URL: redis://[[user]:password@]host[:port][/db] or
  * unix:/path[?db=N] (also unix:///path). */

@@ -236,6 +236,16 @@ void filterset_sync(filterset *fs, const filter *v, size_t n, filterset_ended_fn
     pthread_mutex_unlock(&fs->mu);
 }
 
+size_t filterset_count(filterset *fs)
+{
+    size_t n;
+    if (fs == NULL) return 0;
+    pthread_mutex_lock(&fs->mu);
+    n = match_count(fs->m);
+    pthread_mutex_unlock(&fs->mu);
+    return n;
+}
+
 uint32_t *filterset_match(filterset *fs, const char *json, size_t len, size_t *n)
 {
     uint32_t *out = NULL;

@@ -43,6 +43,10 @@ typedef void (*filterset_ended_fn)(int slot, const char *id, void *arg);
  * held: it must not call back into fs). */
 void filterset_sync(filterset *fs, const filter *v, size_t n, filterset_ended_fn ended, void *arg);
 
+/* Filters in the matcher now: saved ones and the ad-hoc ?q= filters of
+ * live selections. Any thread; fs may be NULL (0). */
+size_t filterset_count(filterset *fs);
+
 /* Match the canonical tweet json once. Returns the sorted slots it matched
  * (caller frees; NULL when none, *n = 0). Costs nothing when no selection
  * exists. */

@@ -1,0 +1,187 @@
+#include "statpub.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "bus.h"
+#include "log.h"
+#include "util.h"
+
+#define TIMEOUT_MS 1000
+
+struct statpub {
+    pthread_t th;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    char *url, *key;
+    char **fields;
+    unsigned long long *values;   /* under mu */
+    size_t n;
+    int interval_ms, ttl_ms;
+    statpub_gather_fn gather;
+    void *arg;
+    redisContext *c;              /* the thread's, then statpub_stop's */
+    int failing;
+};
+
+char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind)
+{
+    char host[128];   /* HOST_NAME_MAX is 64 */
+    if (gethostname(host, sizeof host) < 0 || host[0] == '\0') snprintf(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+    snprintf(out, outlen, "%s%s%s:%d", prefix, kind, host, (int)getpid());
+    return out;
+}
+
+/* One HSET of every field plus PEXPIRE, pipelined. 0 ok, -1 (reason in err). */
+static int publish(statpub *sp, char *err, size_t errlen)
+{
+    unsigned long long *v = xcalloc(sp->n, sizeof *v);
+    const char **argv = xcalloc(2 + 2 * sp->n, sizeof *argv);
+    size_t *argl = xcalloc(2 + 2 * sp->n, sizeof *argl);
+    char (*nums)[24] = xcalloc(sp->n, sizeof *nums);
+    char ttl[24];
+    int argc = 0, rc = -1;
+    redisReply *r;
+
+    if (sp->c == NULL && (sp->c = bus_connect(sp->url, TIMEOUT_MS, err, errlen)) == NULL) goto fail;
+    if (sp->gather) {
+        sp->gather(sp->arg, v);
+    } else {
+        pthread_mutex_lock(&sp->mu);
+        memcpy(v, sp->values, sp->n * sizeof *v);
+        pthread_mutex_unlock(&sp->mu);
+    }
+    argv[argc++] = "HSET";
+    argv[argc++] = sp->key;
+    for (size_t i = 0; i < sp->n; i++) {
+        snprintf(nums[i], sizeof nums[i], "%llu", v[i]);
+        argv[argc++] = sp->fields[i];
+        argv[argc++] = nums[i];
+    }
+    for (int i = 0; i < argc; i++) argl[i] = strlen(argv[i]);
+    snprintf(ttl, sizeof ttl, "%d", sp->ttl_ms);
+    redisAppendCommandArgv(sp->c, argc, argv, argl);
+    redisAppendCommand(sp->c, "PEXPIRE %s %s", sp->key, ttl);
+    rc = 0;
+    for (int i = 0; i < 2; i++) {
+        if (redisGetReply(sp->c, (void **)&r) != REDIS_OK) {
+            snprintf(err, errlen, "Redis: %s", sp->c->errstr);
+            redisFree(sp->c);
+            sp->c = NULL;
+            rc = -1;
+            break;
+        }
+        if (r->type == REDIS_REPLY_ERROR && rc == 0) {
+            snprintf(err, errlen, "Redis: %s", r->str);
+            rc = -1;
+        }
+        freeReplyObject(r);
+    }
+fail:
+    free(v);
+    free(argv);
+    free(argl);
+    free(nums);
+    return rc;
+}
+
+static void *statpub_main(void *arg)
+{
+    statpub *sp = arg;
+    pthread_mutex_lock(&sp->mu);
+    while (!sp->stop) {
+        char err[256];
+        struct timespec until;
+        pthread_mutex_unlock(&sp->mu);
+        if (publish(sp, err, sizeof err) < 0) {
+            if (!sp->failing) log_warn("statpub.failed", "key=%s err=\"%s\"", sp->key, err);
+            sp->failing = 1;
+        } else if (sp->failing) {
+            log_info("statpub.resumed", "key=%s", sp->key);
+            sp->failing = 0;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += sp->interval_ms / 1000;
+        until.tv_nsec += (long)(sp->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&sp->mu);
+        while (!sp->stop && pthread_cond_timedwait(&sp->cv, &sp->mu, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return NULL;
+}
+
+statpub *statpub_start(const char *redis_url, const char *key, const char *const *fields, size_t n,
+                       statpub_gather_fn gather, void *arg)
+{
+    statpub *sp = xcalloc(1, sizeof *sp);
+    pthread_condattr_t ca;
+    int rc;
+
+    sp->url = xstrdup(redis_url);
+    sp->key = xstrdup(key);
+    sp->n = n;
+    sp->fields = xcalloc(n ? n : 1, sizeof *sp->fields);
+    for (size_t i = 0; i < n; i++) sp->fields[i] = xstrdup(fields[i]);
+    sp->values = xcalloc(n ? n : 1, sizeof *sp->values);
+    sp->interval_ms = STATPUB_INTERVAL_MS;
+    sp->ttl_ms = STATPUB_TTL_MS;
+    sp->gather = gather;
+    sp->arg = arg;
+    pthread_mutex_init(&sp->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sp->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    rc = pthread_create(&sp->th, NULL, statpub_main, sp);
+    if (rc != 0) log_error("statpub.thread_failed", "key=%s err=\"%s\"", key, strerror(rc));
+    else sp->running = 1;
+    return sp;
+}
+
+void statpub_set(statpub *sp, const unsigned long long *values)
+{
+    if (sp == NULL) return;
+    pthread_mutex_lock(&sp->mu);
+    memcpy(sp->values, values, sp->n * sizeof *values);
+    pthread_mutex_unlock(&sp->mu);
+}
+
+void statpub_stop(statpub *sp)
+{
+    if (sp == NULL) return;
+    if (sp->running) {
+        pthread_mutex_lock(&sp->mu);
+        sp->stop = 1;
+        pthread_cond_signal(&sp->cv);
+        pthread_mutex_unlock(&sp->mu);
+        pthread_join(sp->th, NULL);
+    }
+    if (sp->c) {   /* gone at once rather than after the expiry */
+        redisReply *r = redisCommand(sp->c, "DEL %s", sp->key);
+        if (r) freeReplyObject(r);
+        redisFree(sp->c);
+    }
+    for (size_t i = 0; i < sp->n; i++) free(sp->fields[i]);
+    free(sp->fields);
+    free(sp->values);
+    free(sp->url);
+    free(sp->key);
+    pthread_cond_destroy(&sp->cv);
+    pthread_mutex_destroy(&sp->mu);
+    free(sp);
+}
