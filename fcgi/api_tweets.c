@@ -166,7 +166,16 @@ void api_tweets_get(http_req *req)
                            err);
         goto done;
     }
-    if (store_search(s, &sq, &res, err, sizeof err) < 0) {
+    int rc = store_search(s, &sq, &res, err, sizeof err);
+    if (rc < 0) {
+        /* A kept connection may have died with its server (a restart, a
+         * failover): reconnect and try once more before answering 503. */
+        log_warn("api_tweets.search_failed", "error=\"%s\" retry=1", err);
+        thread_store_drop();
+        s = thread_store(cfg, err, sizeof err);
+        if (s) rc = store_search(s, &sq, &res, err, sizeof err);
+    }
+    if (rc < 0) {
         log_error("api_tweets.search_failed", "error=\"%s\"", err);
         thread_store_drop();
         http_error_headers(req, 503, "Retry-After: 2\r\n", "archive_unavailable", "the archive failed to answer: %s",

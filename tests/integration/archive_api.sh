@@ -99,6 +99,18 @@ for qs in "limit=20" "q=alpha&limit=30" "q=caf%C3%A9+stra%C3%9Fe" "filter=1&limi
 done
 ok "the API answers the same from PostgreSQL and SQLite"
 
+# PostgreSQL restarts under the responder: its kept connections are replaced
+# on the next request, which still answers 200.
+want=$(curl -s "$BASE_URL/api/tweets?limit=3")
+bf_as_pg "$PG_BIN/pg_ctl" -D "$T/pg/data" -m fast -w -l "$T/pg/restart.log" restart >/dev/null || fail "pg_ctl restart"
+bf_track "$(head -n 1 "$T/pg/data/postmaster.pid")"
+for i in 1 2 3 4 5 6; do       # more requests than acceptor threads: every kept connection is hit
+    code=$(get "$BASE_URL/api/tweets?limit=3")
+    assert_eq "$code" 200 "request $i after the restart"
+    assert_eq "$(cat "$T/body")" "$want" "same answer after the restart"
+done
+ok "PostgreSQL restarted: requests reconnect and answer 200"
+
 # No archive configured, or one that cannot be reached: 503 with a reason.
 start_fcgi
 start_nginx
