@@ -102,6 +102,7 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	cp -R sql deploy $(DESTDIR)$(SHAREDIR)/
+	install -m 0644 README.md $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/birdfeed $(DESTDIR)$(BINDIR)/birdfeed-fcgi
