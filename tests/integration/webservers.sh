@@ -46,6 +46,12 @@ check_server() {
     wait_until 10 curl -fsS -o /dev/null "$base/api/health" || fail "$name: /api/health never answered 200"
     assert_contains "$(curl -fsS "$base/api/health")" '"redis":"ok"' "$name: health body"
 
+    # /api/metrics — Prometheus text.
+    local mh
+    mh=$(curl -fsS -D- -o "$out/metrics" "$base/api/metrics") || fail "$name: GET /api/metrics"
+    assert_contains "$mh" "text/plain" "$name: metrics content type"
+    grep -q '^birdfeed_streams_open ' "$out/metrics" || fail "$name: metrics body: $(head -c 300 "$out/metrics")"
+
     # /stream — live events one at a time, uncompressed even when gzip is offered.
     curl -sN --compressed -D "$out/live.h" "$base/stream?preload=0" >"$out/live" 2>/dev/null &
     local cpid=$! id ids=""
@@ -92,7 +98,7 @@ check_server() {
     assert_eq "$code" 401 "$name: POST without a token"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$base/api/filters/$fid")
     assert_eq "$code" 204 "$name: DELETE"
-    ok "$name: REST API answers (health, filters with bodies, 401, 204)"
+    ok "$name: REST API answers (health, metrics, filters with bodies, 401, 204)"
 }
 
 check_server nginx "$BASE_URL"
