@@ -318,6 +318,8 @@ int cmd_ingest(int argc, char **argv)
             "If Redis goes away, ingest reconnects with backoff and, for tweets whose replies were\n"
             "lost, looks them up in the stream before sending them again: every line read is\n"
             "either published once or reported.\n\n"
+            "While it runs, its totals (ingested, rejected, reconnects) are written every 2 s to\n"
+            "the Redis hash <prefix>metrics:ingest:<host>:<pid>, for GET /api/metrics.\n\n"
             "Exit status: 0 all ingested, 1 some lines rejected, 2 usage error,\n"
             "3 Redis unreachable (after --retries attempts) or unusable.",
         .options_help =

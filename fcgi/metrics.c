@@ -20,6 +20,7 @@
 
 #define SCAN_COUNT 1000
 #define SCAN_KEYS_MAX 100000       /* processes looked at, at most */
+#define KEY_ARCHIVE "archive:"     /* birdfeed archive's progress: <prefix>archive:<group> */
 
 /* ---- the process's counters ------------------------------------------------ */
 
@@ -301,6 +302,15 @@ static void declare_deployment(prom *p)
             "Stream entries a consumer group (birdfeed archive) has not read yet.");
     declare(p, "birdfeed_archive_pending_entries", PROM_GAUGE,
             "Stream entries a consumer group has read but not acknowledged (not yet committed to SQL).");
+    declare(p, "birdfeed_archive_archived_total", PROM_COUNTER,
+            "Tweets a birdfeed archive stored since it started, by consumer group.");
+    declare(p, "birdfeed_archive_lost_total", PROM_COUNTER,
+            "Stream entries trimmed away before the archive stored them, since it started, by consumer group.");
+    declare(p, "birdfeed_archive_rejected_total", PROM_COUNTER,
+            "Stream entries the archive could not store (not a tweet), since it started, by consumer group.");
+    declare(p, "birdfeed_archive_report_age_seconds", PROM_GAUGE,
+            "Seconds since a birdfeed archive last wrote its progress (every second while it runs), by consumer "
+            "group.");
     declare(p, "birdfeed_filters_saved", PROM_GAUGE, "Saved filters in Redis.");
     declare(p, "birdfeed_ingest_processes", PROM_GAUGE, "birdfeed ingest processes running now.");
 }
@@ -308,9 +318,46 @@ static void declare_deployment(prom *p)
 /* Commands after the HGETALLs, in the order they are sent. */
 enum { Q_TIME, Q_XINFO_STREAM, Q_XINFO_GROUPS, Q_HLEN, Q_COUNT };
 
+/* Redis's clock (TIME) in ms, or -1. */
+static double redis_now_ms(const redisReply *t)
+{
+    if (t->type != REDIS_REPLY_ARRAY || t->elements != 2 || t->element[0]->type != REDIS_REPLY_STRING ||
+        t->element[1]->type != REDIS_REPLY_STRING)
+        return -1;
+    return strtod(t->element[0]->str, NULL) * 1000.0 + strtod(t->element[1]->str, NULL) / 1000.0;
+}
+
+/* One archiver's progress hash (<prefix>archive:<group>, cli/archive.c). */
+static void fold_archive(prom *p, const redisReply *r, const char *group, double now_ms)
+{
+    static const struct {
+        const char *field, *name;
+    } counts[] = {
+        {"archived", "birdfeed_archive_archived_total"},
+        {"lost", "birdfeed_archive_lost_total"},
+        {"rejected", "birdfeed_archive_rejected_total"},
+    };
+    if (r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        long long n;
+        const char *why;
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+            parse_ll(v->str, 0, LLONG_MAX, &n, &why) < 0)
+            continue;
+        for (size_t k = 0; k < ARRAY_LEN(counts); k++)
+            if (strcmp(f->str, counts[k].field) == 0) sample(p, counts[k].name, "group", group, (double)n, 0);
+        if (strcmp(f->str, "updated_ms") == 0 && now_ms >= 0) {
+            double age = floor(now_ms - (double)n) / 1000.0;
+            sample(p, "birdfeed_archive_report_age_seconds", "group", group, age > 0 ? age : 0, 0);
+        }
+    }
+}
+
 static void fold_deployment(prom *p, redisReply **q)
 {
-    const redisReply *t = q[Q_TIME], *st = q[Q_XINFO_STREAM], *groups = q[Q_XINFO_GROUPS];
+    const redisReply *st = q[Q_XINFO_STREAM], *groups = q[Q_XINFO_GROUPS];
+    double now_ms = redis_now_ms(q[Q_TIME]);
     long long n;
 
     if (st->type == REDIS_REPLY_ARRAY) {
@@ -320,9 +367,7 @@ static void fold_deployment(prom *p, redisReply **q)
         if (info_int(st, "entries-added", &n) == 0)
             sample(p, "birdfeed_stream_entries_added_total", NULL, NULL, (double)n, 0);
         if (last && last->type == REDIS_REPLY_STRING && bus_id_parse(last->str, last->len, &id) == 0 &&
-            (id.ms || id.seq) && t->type == REDIS_REPLY_ARRAY && t->elements == 2 &&
-            t->element[0]->type == REDIS_REPLY_STRING && t->element[1]->type == REDIS_REPLY_STRING) {
-            double now_ms = strtod(t->element[0]->str, NULL) * 1000.0 + strtod(t->element[1]->str, NULL) / 1000.0;
+            (id.ms || id.seq) && now_ms >= 0) {
             double age = floor(now_ms - (double)id.ms) / 1000.0;   /* ms resolution, as the ids */
             sample(p, "birdfeed_stream_newest_age_seconds", NULL, NULL, age > 0 ? age : 0, 0);
         }
@@ -345,7 +390,7 @@ static void fold_deployment(prom *p, redisReply **q)
 void metrics_get(http_req *req)
 {
     const config *cfg = http_config(req);
-    struct keys procs = {0}, ingests = {0};
+    struct keys procs = {0}, ingests = {0}, archives = {0};
     buf pat = BUF_INIT, body = BUF_INIT;
     char k_tweets[256], k_filters[256];
     redisReply **rep = NULL;
@@ -359,6 +404,9 @@ void metrics_get(http_req *req)
     buf_reset(&pat);
     key_pattern(&pat, cfg->prefix, BUS_KEY_METRICS_INGEST);
     if (scan_keys(req, pat.data, &ingests, why, sizeof why) < 0) goto redis_failed;
+    buf_reset(&pat);
+    key_pattern(&pat, cfg->prefix, KEY_ARCHIVE);
+    if (scan_keys(req, pat.data, &archives, why, sizeof why) < 0) goto redis_failed;
     if ((c = http_redis(req)) == NULL) {
         snprintf(why, sizeof why, "%s", http_redis_error(req));
         goto redis_failed;
@@ -369,12 +417,14 @@ void metrics_get(http_req *req)
     bus_key(k_filters, sizeof k_filters, cfg->prefix, BUS_KEY_FILTERS);
     for (size_t i = 0; i < procs.n; i++) redisAppendCommand(c, "HGETALL %s", procs.k[i]);
     for (size_t i = 0; i < ingests.n; i++) redisAppendCommand(c, "HGETALL %s", ingests.k[i]);
+    for (size_t i = 0; i < archives.n; i++) redisAppendCommand(c, "HGETALL %s", archives.k[i]);
     redisAppendCommand(c, "TIME");
     redisAppendCommand(c, "XINFO STREAM %s", k_tweets);
     redisAppendCommand(c, "XINFO GROUPS %s", k_tweets);
     redisAppendCommand(c, "HLEN %s", k_filters);
-    rep = xcalloc(procs.n + ingests.n + Q_COUNT, sizeof *rep);
-    for (nrep = 0; nrep < procs.n + ingests.n + Q_COUNT; nrep++)
+    size_t nhash = procs.n + ingests.n + archives.n;
+    rep = xcalloc(nhash + Q_COUNT, sizeof *rep);
+    for (nrep = 0; nrep < nhash + Q_COUNT; nrep++)
         if (redisGetReply(c, (void **)&rep[nrep]) != REDIS_OK) {
             snprintf(why, sizeof why, "Redis: %s", c->errstr);
             goto redis_failed;
@@ -388,7 +438,11 @@ void metrics_get(http_req *req)
         ningest += (size_t)fold_hash(p, rep[procs.n + i], ingest_defs, ARRAY_LEN(ingest_defs), ingests.k[i]);
     sample(p, "birdfeed_responder_processes", NULL, NULL, (double)nproc, 0);
     sample(p, "birdfeed_ingest_processes", NULL, NULL, (double)ningest, 0);
-    fold_deployment(p, rep + procs.n + ingests.n);
+    fold_deployment(p, rep + nhash);
+    size_t plen = strlen(cfg->prefix) + strlen(KEY_ARCHIVE);
+    for (size_t i = 0; i < archives.n; i++)
+        if (strlen(archives.k[i]) > plen)
+            fold_archive(p, rep[procs.n + ingests.n + i], archives.k[i] + plen, redis_now_ms(rep[nhash + Q_TIME]));
 
     prom_write(p, &body);
     http_reply(req, 200, PROM_CONTENT_TYPE, "Cache-Control: no-store\r\n", body.data, body.len);
@@ -401,6 +455,7 @@ done:
     free(rep);
     keys_free(&procs);
     keys_free(&ingests);
+    keys_free(&archives);
     buf_free(&pat);
     buf_free(&body);
     prom_free(p);

@@ -140,13 +140,20 @@ wait_until 10 bash -c "[ \$(curl -s '$BASE_URL/api/metrics' | awk '\$1 == \"bird
 assert_ge "$(metric 'birdfeed_http_responses_total{code="2xx"}')" 2 "2xx answers counted"
 ok "saved filters, matcher size and REST answers by status class"
 
-# Archive lag: a consumer group that has read nothing lags by the whole stream.
+# Archive lag: a consumer group that has read nothing lags by the whole
+# stream; birdfeed archive's own group catches up and reports its progress.
 rcli XGROUP CREATE "${BIRDFEED_PREFIX}tweets" archive 0 >/dev/null
 assert_eq "$(metric 'birdfeed_archive_lag_entries{group="archive"}')" "$N" "archive lag"
 rcli XREADGROUP GROUP archive a1 COUNT 2 STREAMS "${BIRDFEED_PREFIX}tweets" '>' >/dev/null
 assert_eq "$(metric 'birdfeed_archive_lag_entries{group="archive"}')" $((N - 2)) "archive lag after reading 2"
 assert_eq "$(metric 'birdfeed_archive_pending_entries{group="archive"}')" 2 "read, not acknowledged"
-ok "archive lag and pending per consumer group"
+"$BF" migrate --db "sqlite:$T/archive.db" >/dev/null 2>&1 || fail "migrate"
+"$BF" archive --once --db "sqlite:$T/archive.db" --group arch2 2>"$T/archive.err" || fail "archive: $(cat "$T/archive.err")"
+assert_eq "$(metric 'birdfeed_archive_lag_entries{group="arch2"}')" 0 "archived group's lag"
+assert_eq "$(metric 'birdfeed_archive_archived_total{group="arch2"}')" "$N" "archived"
+assert_eq "$(metric 'birdfeed_archive_lost_total{group="arch2"}')" 0 "nothing lost"
+metric 'birdfeed_archive_report_age_seconds{group="arch2"}' >/dev/null || fail "archive report age"
+ok "archive lag and pending per consumer group; birdfeed archive's progress"
 
 # A running birdfeed ingest publishes its totals; they go when it ends.
 (cat "$T/tweets.ndjson"; echo '{"not":"a tweet"}'; sleep 6) | "$BF" ingest >/dev/null 2>&1 &
