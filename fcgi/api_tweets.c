@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_filters.h"
 #include "buf.h"
 #include "bus.h"
 #include "filter.h"
@@ -102,6 +103,8 @@ void api_tweets_get(http_req *req)
     const query *qs = http_query(req);
     const char *unknown = query_unknown_key(qs, allowed);
     const char *q = http_param(req, "q"), *fid = http_param(req, "filter");
+
+    if (api_auth(req, 0) < 0) return;   /* auth-reads: the archive is a read too */
     const char *before = http_param(req, "before"), *limit = http_param(req, "limit");
     char err[512];
     store_query sq = {.q = q, .limit = STORE_LIMIT_DEFAULT};

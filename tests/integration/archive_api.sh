@@ -111,6 +111,17 @@ for i in 1 2 3 4 5 6; do       # more requests than acceptor threads: every kept
 done
 ok "PostgreSQL restarted: requests reconnect and answer 200"
 
+# auth-reads: searching the archive is a read, so it needs a token too.
+echo "archive-reader-token" > "$T/tokens"; chmod 600 "$T/tokens"
+start_fcgi --db "$SQ" --tokens-file "$T/tokens" --auth-reads 1
+start_nginx
+code=$(get "$BASE_URL/api/tweets?limit=1")
+assert_eq "$code" 401 "auth-reads: search without a token"
+assert_contains "$(cat "$T/head")" "WWW-Authenticate: Bearer" "401 asks for a bearer token"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer archive-reader-token" "$BASE_URL/api/tweets?limit=1")
+assert_eq "$code" 200 "auth-reads: search with a token"
+ok "auth-reads: /api/tweets needs a token"
+
 # No archive configured, or one that cannot be reached: 503 with a reason.
 start_fcgi
 start_nginx
