@@ -4,7 +4,7 @@
 # Prometheus text exposition; deployment figures come from Redis (stream,
 # ingest lag, consumer-group lag, saved filters, running ingest processes); a
 # slow client cut off shows up; a killed worker's figures drop out after
-# their expiry; Redis down gives 503 + Retry-After.
+# their expiry; Redis down gives 503 + Retry-After, and its return is counted.
 . "$(dirname "$0")/../lib.sh"
 start_redis
 echo "s3cret-token" >"$T/tokens"
@@ -211,14 +211,25 @@ wait_until 15 metric_is birdfeed_slow_clients_total 1 || fail "slow clients: $(m
 wait_until 10 metric_is birdfeed_streams_open 0 || fail "slow client's stream closed"
 ok "a slow client cut off over --client-buffer is counted"
 
-# Redis down: 503 JSON with Retry-After, like /api/health.
+# Redis down: 503 JSON with Retry-After, like /api/health; a stream asked for
+# meanwhile is refused. Once Redis is back, both subscriptions are made again
+# and the figures (kept in the processes) are published anew.
 kill_redis
+wait_until 10 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$BASE_URL/api/health') = 503 ]" || fail "health sees Redis down"
 code=$(curl -s -o "$T/down" -D "$T/hdown" -w '%{http_code}' "$BASE_URL/api/metrics")
 assert_eq "$code" 503 "metrics with Redis down"
 assert_contains "$(cat "$T/hdown")" "Retry-After:" "Retry-After"
 assert_contains "$(cat "$T/hdown")" "application/json" "JSON error"
 assert_contains "$(cat "$T/down")" '"code":"redis_unavailable"' "error code"
+code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$BASE_URL/stream?preload=0")
+assert_eq "$code" 503 "stream with Redis down"
 ok "Redis down: 503 + Retry-After"
+restart_redis
+wait_until 20 metric_is birdfeed_redis_subscribed_processes 2 || fail "subscribed again: $(metric birdfeed_redis_subscribed_processes)"
+assert_eq "$(metric birdfeed_redis_reconnects_total)" 2 "one reconnect per process"
+assert_eq "$(metric 'birdfeed_streams_refused_total{reason="redis"}')" 1 "stream refused while Redis was down"
+assert_eq "$(metric birdfeed_responder_processes)" 2 "both processes publish again"
+ok "Redis back: reconnects and the refused stream counted, figures published again"
 
 stop_fcgi
 ok "responders stop cleanly"
