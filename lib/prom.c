@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "util.h"
 
 struct sample {
@@ -104,14 +105,23 @@ int prom_declare(prom *p, const char *name, enum prom_type type, const char *hel
     return 0;
 }
 
-/* Append s escaped: backslash and newline always, '"' too in label values. */
+/* Append s escaped: backslash and newline always, '"' too in label values;
+ * a byte that does not start a valid UTF-8 sequence becomes U+FFFD. */
 static void append_escaped(buf *b, const char *s, int quote)
 {
-    for (; *s; s++) {
-        if (*s == '\\') buf_appends(b, "\\\\");
-        else if (*s == '\n') buf_appends(b, "\\n");
-        else if (quote && *s == '"') buf_appends(b, "\\\"");
-        else buf_appendc(b, *s);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (k == 0) {
+            buf_appends(b, "\xef\xbf\xbd");
+            i++;
+            continue;
+        }
+        if (s[i] == '\\') buf_appends(b, "\\\\");
+        else if (s[i] == '\n') buf_appends(b, "\\n");
+        else if (quote && s[i] == '"') buf_appends(b, "\\\"");
+        else buf_append(b, s + i, k);
+        i += k;
     }
 }
 

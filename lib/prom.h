@@ -32,7 +32,7 @@ int prom_declare(prom *p, const char *name, enum prom_type type, const char *hel
 
 /* Add v to the sample name{labels}, starting from 0. labels is NULL or a
  * NULL-terminated list of name, value pairs ("code", "2xx", NULL); values are
- * any UTF-8 text. 0 ok; -1 when the family was not declared or a label name
+ * any text (bytes that are not UTF-8 are written as U+FFFD). 0 ok; -1 when the family was not declared or a label name
  * is invalid or has no value (err says which). */
 int prom_add(prom *p, const char *name, const char *const *labels, double v, char *err, size_t errlen);
 /* Like prom_add, but the sample keeps the largest value given. */

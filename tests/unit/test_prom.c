@@ -127,6 +127,23 @@ static void test_escaping(void)
     prom_free(p);
 }
 
+static void test_not_utf8(void)
+{
+    prom *p = prom_new();
+    buf out = BUF_INIT;
+    char err[128];
+    const char *l[] = {"group", "a\xff\xc3(b", NULL};
+    ASSERT_EQ(prom_declare(p, "g", PROM_GAUGE, "h\x80i", err, sizeof err), 0);
+    ASSERT_EQ(prom_add(p, "g", l, 2, err, sizeof err), 0);
+    prom_write(p, &out);
+    ASSERT_STREQ(out.data,
+                 "# HELP g h\xef\xbf\xbdi\n"
+                 "# TYPE g gauge\n"
+                 "g{group=\"a\xef\xbf\xbd\xef\xbf\xbd(b\"} 2\n");
+    buf_free(&out);
+    prom_free(p);
+}
+
 int main(void)
 {
     RUN(test_names);
@@ -134,5 +151,6 @@ int main(void)
     RUN(test_declare_rules);
     RUN(test_exposition);
     RUN(test_escaping);
+    RUN(test_not_utf8);
     return test_summary();
 }
