@@ -288,31 +288,37 @@ static int info_int(const redisReply *r, const char *name, long long *out)
     return 0;
 }
 
+/* Figures of the deployment itself, read from Redis. */
+static const struct {
+    const char *name;
+    enum prom_type type;
+    const char *help;
+} deployment_defs[] = {
+    {"birdfeed_responder_processes", PROM_GAUGE,
+     "Responder processes whose figures are included (each publishes every 2 s; a silent one drops out after 6 s)."},
+    {"birdfeed_stream_entries", PROM_GAUGE, "Tweets in the Redis stream (the history)."},
+    {"birdfeed_stream_entries_added_total", PROM_COUNTER, "Tweets ever added to the Redis stream (Redis 7 or later)."},
+    {"birdfeed_stream_newest_age_seconds", PROM_GAUGE,
+     "Seconds since the newest stream entry's id was made: how long since the last tweet was ingested."},
+    {"birdfeed_archive_lag_entries", PROM_GAUGE, "Stream entries a consumer group (birdfeed archive) has not read yet."},
+    {"birdfeed_archive_pending_entries", PROM_GAUGE,
+     "Stream entries a consumer group has read but not acknowledged (not yet committed to SQL)."},
+    {"birdfeed_archive_archived_total", PROM_COUNTER,
+     "Tweets a birdfeed archive stored since it started, by consumer group."},
+    {"birdfeed_archive_lost_total", PROM_COUNTER,
+     "Stream entries trimmed away before the archive stored them, since it started, by consumer group."},
+    {"birdfeed_archive_rejected_total", PROM_COUNTER,
+     "Stream entries the archive could not store (not a tweet), since it started, by consumer group."},
+    {"birdfeed_archive_report_age_seconds", PROM_GAUGE,
+     "Seconds since a birdfeed archive last wrote its progress (every second while it runs), by consumer group."},
+    {"birdfeed_filters_saved", PROM_GAUGE, "Saved filters in Redis."},
+    {"birdfeed_ingest_processes", PROM_GAUGE, "birdfeed ingest processes running now."},
+};
+
 static void declare_deployment(prom *p)
 {
-    declare(p, "birdfeed_responder_processes", PROM_GAUGE,
-            "Responder processes whose figures are included (each publishes every 2 s; a silent one drops out "
-            "after 6 s).");
-    declare(p, "birdfeed_stream_entries", PROM_GAUGE, "Tweets in the Redis stream (the history).");
-    declare(p, "birdfeed_stream_entries_added_total", PROM_COUNTER,
-            "Tweets ever added to the Redis stream (Redis 7 or later).");
-    declare(p, "birdfeed_stream_newest_age_seconds", PROM_GAUGE,
-            "Seconds since the newest stream entry's id was made: how long since the last tweet was ingested.");
-    declare(p, "birdfeed_archive_lag_entries", PROM_GAUGE,
-            "Stream entries a consumer group (birdfeed archive) has not read yet.");
-    declare(p, "birdfeed_archive_pending_entries", PROM_GAUGE,
-            "Stream entries a consumer group has read but not acknowledged (not yet committed to SQL).");
-    declare(p, "birdfeed_archive_archived_total", PROM_COUNTER,
-            "Tweets a birdfeed archive stored since it started, by consumer group.");
-    declare(p, "birdfeed_archive_lost_total", PROM_COUNTER,
-            "Stream entries trimmed away before the archive stored them, since it started, by consumer group.");
-    declare(p, "birdfeed_archive_rejected_total", PROM_COUNTER,
-            "Stream entries the archive could not store (not a tweet), since it started, by consumer group.");
-    declare(p, "birdfeed_archive_report_age_seconds", PROM_GAUGE,
-            "Seconds since a birdfeed archive last wrote its progress (every second while it runs), by consumer "
-            "group.");
-    declare(p, "birdfeed_filters_saved", PROM_GAUGE, "Saved filters in Redis.");
-    declare(p, "birdfeed_ingest_processes", PROM_GAUGE, "birdfeed ingest processes running now.");
+    for (size_t i = 0; i < ARRAY_LEN(deployment_defs); i++)
+        declare(p, deployment_defs[i].name, deployment_defs[i].type, deployment_defs[i].help);
 }
 
 /* Commands after the HGETALLs, in the order they are sent. */
