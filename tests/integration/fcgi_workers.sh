@@ -9,9 +9,21 @@ wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 2 ]" || fail "two workers
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health"
 ok "master with 2 workers"
 
-for k in 1 2 3 4; do curl -sN "$BASE_URL/stream?preload=0" >"$T/s$k" & done
-wait_until 10 bash -c "for k in 1 2 3 4; do grep -q '^retry:' $T/s\$k || exit 1; done" || fail "streams open"
-victim=$(pgrep -P "$FCGI_PID" | head -1)
+# Open streams until both workers hold some (the kernel picks which worker
+# accepts), so killing one always leaves streams on the other.
+streams=0
+held_by() { ss -Htnp state established "( sport = :$FCGI_PORT )" | grep -c "pid=$1,"; }
+workers=$(pgrep -P "$FCGI_PID" | tr '\n' ' ')
+w1=${workers%% *}; w2=$(echo $workers | cut -d' ' -f2)
+while [ "$streams" -lt 40 ]; do
+    streams=$((streams + 1))
+    curl -sN "$BASE_URL/stream?preload=0" >"$T/s$streams" &
+    wait_until 10 grep -q '^retry:' "$T/s$streams" || fail "stream $streams did not open"
+    [ "$streams" -ge 4 ] && [ "$(held_by "$w1")" -ge 1 ] && [ "$(held_by "$w2")" -ge 1 ] && break
+done
+victim=$w1
+survivor_streams=$(held_by "$w2")
+assert_ge "$survivor_streams" 1 "streams held by the worker that stays"
 kill -KILL "$victim"
 wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 2 ] && ! pgrep -P $FCGI_PID | grep -qx $victim" \
     || fail "killed worker not restarted"
@@ -19,8 +31,8 @@ grep -q 'event=master.worker_died' "$T/fcgi-file.log" || fail "death not logged"
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health after restart"
 publish_tweet "5000-1" '{"id":"1","text":"after a worker died"}'
 got=0
-for k in 1 2 3 4; do wait_until 3 grep -q '^id: 5000-1' "$T/s$k" && got=$((got + 1)); done
-assert_ge "$got" 1 "streams of the surviving worker still receive"
+for k in $(seq 1 "$streams"); do wait_until 3 grep -q '^id: 5000-1' "$T/s$k" && got=$((got + 1)); done
+assert_eq "$got" "$survivor_streams" "every stream of the surviving worker receives, the killed one's ended"
 ok "a killed worker is restarted; the other's streams go on"
 
 mv "$T/fcgi-file.log" "$T/fcgi-file.log.1"
