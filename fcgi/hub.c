@@ -637,24 +637,6 @@ static void sub_down(hub *h, const char *why)
     log_warn("hub.redis_down", "err=\"%s\" retry_in_ms=%llu", why, (unsigned long long)h->backoff_ms);
 }
 
-/* The entry [id, [field, value…]]: its id and its `t` field. */
-static int entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len)
-{
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY)
-        return -1;
-    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
-    const redisReply *f = e->element[1];
-    for (size_t i = 0; i + 1 < f->elements; i += 2)
-        if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i]->len == 1 && f->element[i]->str[0] == 't' &&
-            f->element[i + 1]->type == REDIS_REPLY_STRING) {
-            *json = f->element[i + 1]->str;
-            *len = f->element[i + 1]->len;
-            return 0;
-        }
-    return -1;
-}
-
 /* The stream's max-deleted-entry-id (Redis ≥ 7), 0-0 when unknown. */
 static int max_deleted(hub *h, bus_id *out)
 {
@@ -684,7 +666,7 @@ static int redis_sync(hub *h)
                 bus_id id;
                 const char *json;
                 size_t len;
-                if (entry_parse(r->element[i - 1], &id, &json, &len) == 0) deliver(h, id, json, len);
+                if (bus_entry_parse(r->element[i - 1], &id, &json, &len) == 0) deliver(h, id, json, len);
             }
             if (r->elements >= h->ring_cap && h->whole && h->ring_count) {
                 h->whole = 0;            /* older entries may exist */
@@ -715,7 +697,7 @@ static int redis_sync(hub *h)
             bus_id id;
             const char *json;
             size_t len;
-            if (entry_parse(r->element[i], &id, &json, &len) == 0) deliver(h, id, json, len);
+            if (bus_entry_parse(r->element[i], &id, &json, &len) == 0) deliver(h, id, json, len);
         }
         freeReplyObject(r);
         if (n < BACKFILL_PAGE) break;

@@ -83,24 +83,6 @@ done:
     return rc;
 }
 
-/* The id and `t` field of a stream entry [id, [field, value…]]. */
-static int entry_fields(const redisReply *e, bus_id *id, const char **json, size_t *len)
-{
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY)
-        return -1;
-    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
-    const redisReply *f = e->element[1];
-    for (size_t i = 0; i + 1 < f->elements; i += 2)
-        if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i]->len == 1 && f->element[i]->str[0] == 't' &&
-            f->element[i + 1]->type == REDIS_REPLY_STRING) {
-            *json = f->element[i + 1]->str;
-            *len = f->element[i + 1]->len;
-            return 0;
-        }
-    return -1;
-}
-
 struct found {
     bus_id id;
     char *json;
@@ -127,7 +109,7 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
         for (size_t i = 0; i < got; i++) {
             const char *json;
             size_t len;
-            if (entry_fields(r->element[i], &id, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
             if (first) {
                 *newest = id;
                 first = 0;

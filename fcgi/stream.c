@@ -50,23 +50,6 @@ static void history_free(struct history *hs)
     memset(hs, 0, sizeof *hs);
 }
 
-static int entry_fields(const redisReply *e, bus_id *id, const char **json, size_t *len)
-{
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY)
-        return -1;
-    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
-    const redisReply *f = e->element[1];
-    for (size_t i = 0; i + 1 < f->elements; i += 2)
-        if (f->element[i]->type == REDIS_REPLY_STRING && strcmp(f->element[i]->str, "t") == 0 &&
-            f->element[i + 1]->type == REDIS_REPLY_STRING) {
-            *json = f->element[i + 1]->str;
-            *len = f->element[i + 1]->len;
-            return 0;
-        }
-    return -1;
-}
-
 /* Every entry after `after` from the Redis stream that sel wants (NULL:
  * all), oldest first, up to the client buffer's worth (then truncated).
  * hs->last is the last entry looked at. 0 ok, -1 Redis failed. */
@@ -89,7 +72,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
             bus_id id;
             const char *json;
             size_t len;
-            if (entry_fields(r->element[i], &id, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
             cur = id;
             if (sel && !filterset_sel_matches(sel, json, len)) {
                 hs->last = id;
@@ -120,7 +103,7 @@ static int fetch_newest(http_req *req, const char *key, size_t n, struct history
         bus_id id;
         const char *json;
         size_t len;
-        if (entry_fields(r->element[i - 1], &id, &json, &len) < 0) continue;
+        if (bus_entry_parse(r->element[i - 1], &id, &json, &len) < 0) continue;
         history_add(hs, hub_frame_tweet(id, json, len), len);
         hs->last = id;
     }

@@ -167,6 +167,23 @@ int bus_after_reconnect(redisContext *c, const char *url, char *err, size_t errl
     return setup(c, &u, err, errlen);
 }
 
+int bus_entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len)
+{
+    if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
+        return -1;
+    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2)
+        if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i]->len == 1 && f->element[i]->str[0] == 't' &&
+            f->element[i + 1]->type == REDIS_REPLY_STRING) {
+            *json = f->element[i + 1]->str;
+            *len = f->element[i + 1]->len;
+            return 0;
+        }
+    return -1;
+}
+
 char *bus_key(char *out, size_t n, const char *prefix, const char *name)
 {
     snprintf(out, n, "%s%s", prefix, name);

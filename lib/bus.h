@@ -67,4 +67,9 @@ char *bus_id_format(bus_id id, char out[BUS_ID_MAX]);
 bus_id bus_id_next(bus_id id);
 bus_id bus_id_prev(bus_id id);
 
+/* A stream entry as XRANGE/XREAD return it, [id, [field, value, …]]: its id
+ * and its `t` field (the canonical tweet, pointing into the reply). 0 ok,
+ * -1 when the entry has another shape, a bad id or no `t`. */
+int bus_entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len);
+
 #endif

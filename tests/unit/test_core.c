@@ -135,8 +135,45 @@ static void test_bus_id(void)
     ASSERT_EQ(bus_id_parse("", 0, &a), -1);
 }
 
+/* Parse RESP bytes into a reply with hiredis's reader (no server needed). */
+static redisReply *resp(const char *wire)
+{
+    redisReader *rd = redisReaderCreate();
+    void *r = NULL;
+    redisReaderFeed(rd, wire, strlen(wire));
+    if (redisReaderGetReply(rd, &r) != REDIS_OK) r = NULL;
+    redisReaderFree(rd);
+    return r;
+}
+
+static void test_bus_entry_parse(void)
+{
+    bus_id id;
+    const char *json;
+    size_t len;
+    redisReply *r = resp("*2\r\n$5\r\n7-123\r\n*4\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\nt\r\n$8\r\n{\"id\":1}\r\n");
+    ASSERT(r != NULL);
+    ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), 0);
+    ASSERT_EQ(id.ms, 7);
+    ASSERT_EQ(id.seq, 123);
+    ASSERT_EQ(len, 8);
+    ASSERT(memcmp(json, "{\"id\":1}", 8) == 0);
+    freeReplyObject(r);
+    r = resp("*2\r\n$3\r\n1-1\r\n*2\r\n$2\r\ntt\r\n$1\r\nx\r\n");   /* no `t` field */
+    ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    freeReplyObject(r);
+    r = resp("*2\r\n$3\r\nbad\r\n*2\r\n$1\r\nt\r\n$1\r\nx\r\n");     /* bad id */
+    ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    freeReplyObject(r);
+    r = resp("*2\r\n$3\r\n1-1\r\n*-1\r\n");                               /* trimmed: nil fields */
+    ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    freeReplyObject(r);
+    ASSERT_EQ(bus_entry_parse(NULL, &id, &json, &len), -1);
+}
+
 int main(void)
 {
+    RUN(test_bus_entry_parse);
     RUN(test_bus_url);
     RUN(test_bus_id);
     RUN(test_parse_ll);
