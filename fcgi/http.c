@@ -156,26 +156,50 @@ const char *http_status_text(int status)
     }
 }
 
-/* CORS: echo an allowed Origin back (cors_origins is a comma-separated list; "*" allows any). */
-void http_cors_headers(const http_req *req, buf *h)
+/* The request's Origin when cors_origins allows it (a comma-separated list;
+ * "*" allows any), else NULL. Only a plain ASCII origin is ever echoed: a
+ * control byte in a response header would make the web server drop it all. */
+static const char *cors_origin(const http_req *req)
 {
     const char *allow = req->ctx->cfg->cors_origins;
     const char *origin = http_header(req, "Origin");
-    if (allow == NULL || origin == NULL || *origin == '\0' || strpbrk(origin, "\r\n")) return;
+    if (allow == NULL || origin == NULL || *origin == '\0') return NULL;
     size_t olen = strlen(origin);
+    if (olen > 512) return NULL;
+    for (size_t i = 0; i < olen; i++)
+        if ((unsigned char)origin[i] <= 0x20 || (unsigned char)origin[i] >= 0x7f) return NULL;
     for (const char *p = allow; *p;) {
         size_t n = strcspn(p, ",");
         const char *s = p;
         size_t m = n;
         while (m && *s == ' ') { s++; m--; }
         while (m && s[m - 1] == ' ') m--;
-        if ((m == 1 && *s == '*') || (m == olen && memcmp(s, origin, m) == 0)) {
-            buf_printf(h, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", origin);
-            return;
-        }
+        if ((m == 1 && *s == '*') || (m == olen && memcmp(s, origin, m) == 0)) return origin;
         p += n;
         if (*p == ',') p++;
     }
+    return NULL;
+}
+
+/* CORS: echo an allowed Origin back, and let scripts read the headers the API sets. */
+void http_cors_headers(const http_req *req, buf *h)
+{
+    const char *origin = cors_origin(req);
+    if (origin)
+        buf_printf(h, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                   "Access-Control-Expose-Headers: ETag, Location, Retry-After\r\n", origin);
+}
+
+void http_preflight(http_req *req, const char *methods)
+{
+    buf h = BUF_INIT;
+    buf_printf(&h, "Allow: OPTIONS, %s\r\n", methods);
+    if (cors_origin(req))
+        buf_printf(&h, "Access-Control-Allow-Methods: %s\r\n"
+                   "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match, Last-Event-ID\r\n"
+                   "Access-Control-Max-Age: 600\r\n", methods);
+    http_reply(req, 204, NULL, h.data, NULL, 0);
+    buf_free(&h);
 }
 
 void http_reply(http_req *req, int status, const char *ctype, const char *extra_headers,

@@ -73,6 +73,10 @@ void http_error_headers(http_req *req, int status, const char *extra_headers, co
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Append CORS header lines when the request's Origin is in cors-origins. */
 void http_cors_headers(const http_req *req, buf *out);
+/* Answer an OPTIONS request (a CORS preflight) on a resource that takes the
+ * comma-separated methods: 204 with Allow, plus the Access-Control-* headers
+ * when the Origin is in cors_origins. */
+void http_preflight(http_req *req, const char *methods);
 int http_replied(const http_req *req);             /* 1 once an answer went out */
 const char *http_status_text(int status);
 

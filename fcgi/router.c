@@ -84,7 +84,9 @@ void router_dispatch(http_req *req)
         if (!strstr(allow.data ? allow.data : "", routes[i].method))
             buf_printf(&allow, "%s%s", allow.len ? ", " : "", routes[i].method);
     }
-    if (allow.len) {
+    if (allow.len && strcmp(method, "OPTIONS") == 0) {
+        http_preflight(req, allow.data);
+    } else if (allow.len) {
         buf h = BUF_INIT;
         buf_printf(&h, "Allow: %s\r\n", allow.data);
         http_error_headers(req, 405, h.data, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
