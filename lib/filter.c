@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "jdoc.h"
 #include "token.h"
 #include "utf8.h"
 #include "util.h"
@@ -53,6 +54,9 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
     json_tokener *tok = json_tokener_new_ex(32);
     json_object *o = NULL;
 
+    /* RFC 8259 only: no trailing commas, single quotes, NaN or comments. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+
     if (len > (size_t)INT32_MAX) {
         seterr(err, errlen, "body: too large");
         goto fail;
@@ -75,6 +79,16 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
             goto fail;
         }
     }
+    /* json-c turns a lone surrogate escape ("\ud800") into U+FFFD instead of
+     * refusing it; the strict reader refuses it, and anything else RFC 8259 does. */
+    jdoc *strict = jdoc_new();
+    char why[160];
+    if (jdoc_parse(strict, s, len, 32, why, sizeof why) < 0) {
+        seterr(err, errlen, "body: %s", why);
+        json_object_put(o);
+        o = NULL;
+    }
+    jdoc_free(strict);
 fail:
     json_tokener_free(tok);
     return o;

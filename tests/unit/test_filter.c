@@ -197,6 +197,19 @@ static void test_load_checks_meta(void)
     ASSERT_EQ(filter_parse(body, strlen(body), &lim, &f, err, sizeof err), -1);
     ASSERT(strchr(err, '\n') == NULL);
     ASSERT_CONTAINS(err, "unknown field");
+    /* Found by hostile_http: json-c took trailing commas and turned a lone
+     * surrogate into U+FFFD; both are 400s. */
+    static const char *const lax[] = {
+        "{\"name\":\"a\",\"track\":[\"a\"],}",
+        "{\"name\":\"a\",\"track\":[\"a\",]}",
+        "{'name':'a','track':['a']}",
+        "{\"name\":\"a\\ud800\",\"track\":[\"a\"]}",
+        "{\"name\":\"a\",\"track\":[\"\\udc26x\"]}",
+    };
+    for (size_t i = 0; i < sizeof lax / sizeof *lax; i++) {
+        ASSERT_EQ(filter_parse(lax[i], strlen(lax[i]), &lim, &f, err, sizeof err), -1);
+        ASSERT_CONTAINS(err, "body: ");
+    }
 }
 
 static void test_name_key(void)
