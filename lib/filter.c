@@ -54,9 +54,6 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
     json_tokener *tok = json_tokener_new_ex(32);
     json_object *o = NULL;
 
-    /* RFC 8259 only: no trailing commas, single quotes, NaN or comments. */
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-
     if (len > (size_t)INT32_MAX) {
         seterr(err, errlen, "body: too large");
         goto fail;
@@ -79,11 +76,13 @@ static json_object *parse_json(const char *s, size_t len, char *err, size_t errl
             goto fail;
         }
     }
-    /* json-c turns a lone surrogate escape ("\ud800") into U+FFFD instead of
-     * refusing it; the strict reader refuses it, and anything else RFC 8259 does. */
+    /* json-c takes trailing commas and single quotes, and turns a lone
+     * surrogate escape ("\ud800") into U+FFFD: the strict reader refuses
+     * those and anything else RFC 8259 does. Invalid UTF-8 is left to the
+     * field checks, whose messages name the field (see strict_utf8). */
     jdoc *strict = jdoc_new();
     char why[160];
-    if (jdoc_parse(strict, s, len, 32, why, sizeof why) < 0) {
+    if (jdoc_parse(strict, s, len, 32, why, sizeof why) < 0 && strncmp(why, "invalid UTF-8", 13) != 0) {
         seterr(err, errlen, "body: %s", why);
         json_object_put(o);
         o = NULL;
@@ -395,6 +394,17 @@ fail:
     return -1;
 }
 
+/* After the fields passed: invalid UTF-8 left anywhere else (an ignored
+ * field) still makes the body invalid. 0 ok, -1 with f freed. */
+static int strict_utf8(const char *s, size_t len, filter *f, char *err, size_t errlen)
+{
+    size_t bad;
+    if (utf8_validate(s, len, &bad) == 0) return 0;
+    seterr(err, errlen, "body: invalid UTF-8 at byte %zu", bad);
+    filter_free(f);
+    return -1;
+}
+
 int filter_parse(const char *json, size_t len, const filter_limits *lim, filter *out, char *err, size_t errlen)
 {
     json_object *o = parse_json(json, len, err, errlen);
@@ -404,6 +414,7 @@ int filter_parse(const char *json, size_t len, const filter_limits *lim, filter 
     }
     int r = parse_object(o, lim, 0, out, err, errlen);
     json_object_put(o);
+    if (r == 0) r = strict_utf8(json, len, out, err, errlen);
     return r;
 }
 

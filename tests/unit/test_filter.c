@@ -205,6 +205,8 @@ static void test_load_checks_meta(void)
         "{'name':'a','track':['a']}",
         "{\"name\":\"a\\ud800\",\"track\":[\"a\"]}",
         "{\"name\":\"a\",\"track\":[\"\\udc26x\"]}",
+        "{\"name\":\"a\",\"track\":[\"a\"],\"created_at\":\"\xff\"}",
+        "{\"name\":\"a\",\"track\":[\"a\"],\"created_at\":\"\xff\",}",
     };
     for (size_t i = 0; i < sizeof lax / sizeof *lax; i++) {
         ASSERT_EQ(filter_parse(lax[i], strlen(lax[i]), &lim, &f, err, sizeof err), -1);
