@@ -9,13 +9,13 @@ workers() { pgrep -P "$FCGI_PID" | sort -n; }
 # settle_fds PID WANT [SECONDS]: wait until PID has at most WANT fds.
 settle_fds() { wait_until "${3:-10}" bash -c "[ \$(ls /proc/$1/fd | wc -l) -le $2 ]"; }
 
-# sse_clients N OUTDIR FROM UNTIL [TIMEOUT]: start N reconnecting SSE clients
+# sse_clients N OUTDIR FROM UNTIL [TIMEOUT [sseclient options…]]: start N reconnecting SSE clients
 # through nginx in the background (sets SSE_PID), each resuming after stream id
 # FROM and stopping at UNTIL; client K writes its event ids to OUTDIR/K.ids.
 sse_clients() {
     mkdir -p "$2"
     python3 "$BF_ROOT/tests/faults/sseclient.py" "127.0.0.1:$NGINX_PORT" "/stream" "$2" "$1" \
-        --from "$3" --until "$4" --timeout "${5:-60}" >"$2/summary" 2>&1 &
+        --from "$3" --until "$4" --timeout "${5:-60}" "${@:6}" >"$2/summary" 2>&1 &
     SSE_PID=$!
     bf_track "$SSE_PID"
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Reconnecting SSE clients for the fault suite, like browsers' EventSource.
 
-  sseclient.py HOST:PORT PATH OUTDIR N --until ID [--from ID] [--timeout S]
+  sseclient.py HOST:PORT PATH OUTDIR N --until ID [--from ID] [--timeout S] [--slow BYTES_PER_S]
 
 Runs N clients (threads). Client k appends every event id it receives to
 OUTDIR/k.ids, one a line. When its connection ends or fails (EOF, reset,
 non-200), it waits a little and reconnects with Last-Event-ID, as EventSource
 does. With --from, the first connection already sends Last-Event-ID: ID, so
-what the client sees does not depend on when it connected. It stops after receiving the event with id ID. Prints one summary line
+what the client sees does not depend on when it connected. With --slow, each
+client reads at most that many bytes a second (a slow link). It stops after receiving the event with id ID. Prints one summary line
 "clients=N reconnects=R" and exits 0 when every client saw ID within the
 timeout, else 1 (naming the clients that did not)."""
 import os
@@ -21,6 +22,7 @@ port = int(port)
 path, outdir, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
 until = sys.argv[sys.argv.index("--until") + 1]
 start = sys.argv[sys.argv.index("--from") + 1] if "--from" in sys.argv else None
+slow = float(sys.argv[sys.argv.index("--slow") + 1]) if "--slow" in sys.argv else 0.0
 timeout = float(sys.argv[sys.argv.index("--timeout") + 1]) if "--timeout" in sys.argv else 60.0
 deadline = time.time() + timeout
 reconnects = [0] * n
@@ -56,28 +58,33 @@ def client(k):
             if b" 200 " not in head.split(b"\r\n")[0]:
                 raise OSError("status " + head.split(b"\r\n")[0].decode())
             chunked = b"transfer-encoding: chunked" in head.lower()
-            raw = buf
+            raw = bytearray(buf)
             body = b""
             ev_id = None
             while not done[k]:
-                # De-chunk what we have (nginx sends HTTP/1.1 chunked).
+                # De-chunk what we have (nginx sends HTTP/1.1 chunked); no
+                # copies of the whole buffer per line, so big bursts stay cheap.
                 if chunked:
+                    pos, parts = 0, []
                     while True:
-                        nl = raw.find(b"\r\n")
+                        nl = raw.find(b"\r\n", pos)
                         if nl < 0:
                             break
-                        size = int(raw[:nl].split(b";")[0] or b"0", 16)
+                        size = int(raw[pos:nl].split(b";")[0] or b"0", 16)
                         if len(raw) < nl + 2 + size + 2:
                             break
                         if size == 0:
                             raise OSError("end of body")
-                        body += raw[nl + 2:nl + 2 + size]
-                        raw = raw[nl + 2 + size + 2:]
+                        parts.append(raw[nl + 2:nl + 2 + size])
+                        pos = nl + 2 + size + 2
+                    raw = raw[pos:]
+                    body += b"".join(parts)
                 else:
                     body += raw
                     raw = b""
-                while b"\n" in body:
-                    line, _, body = body.partition(b"\n")
+                lines = body.split(b"\n")
+                body = lines.pop()
+                for line in lines:
                     line = line.rstrip(b"\r")
                     if line.startswith(b"id: "):
                         ev_id = line[4:].decode()
@@ -87,13 +94,16 @@ def client(k):
                         last = ev_id
                         if ev_id == until:
                             done[k] = True
+                            break
                         ev_id = None
                 if done[k]:
                     break
-                c = s.recv(65536)
+                c = s.recv(16384 if slow else 65536)
                 if not c:
                     raise OSError("closed")
                 raw += c
+                if slow:
+                    time.sleep(len(c) / slow)
         except (OSError, ValueError):
             pass
         finally:
