@@ -95,6 +95,11 @@ integration: $(PROGS) $(BENCH_BIN)
 test-valgrind: $(UNIT_BIN)
 	@sh tests/run-valgrind.sh $(UNIT_BIN)
 
+# The fault suite (tests/faults/*.sh): real processes killed, restarted, starved.
+FAULT_TESTS := $(filter-out tests/faults/lib.sh,$(wildcard tests/faults/*.sh))
+test-faults: $(PROGS)
+	@sh tests/run-integration.sh $(FAULT_TESTS)
+
 bench: deps $(PROGS) $(BENCH_BIN)
 	@sh tests/bench/run.sh
 

@@ -16,7 +16,7 @@ seq -f "%.0f-0" $((BASE + 1)) $((BASE + N)) >"$T/want"
 sse_clients 5 "$T/c" "$BASE-0" "$((BASE + N))-0" 100
 # Baseline once warm: the long-lived streams open, each worker's REST Redis
 # connection made (opened lazily by the first request a worker serves).
-for _ in $(seq 1 20); do curl -sf "$BASE_URL/api/filters" >/dev/null; done
+warm_rest
 sleep 1
 declare -A fd0 rss0
 for w in $(workers); do fd0[$w]=$(proc_fds "$w"); rss0[$w]=$(proc_rss_kb "$w"); done

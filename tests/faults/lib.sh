@@ -6,9 +6,21 @@ proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 proc_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # workers: the responder's worker pids (children of the master), sorted.
 workers() { pgrep -P "$FCGI_PID" | sort -n; }
-# settle_fds PID WANT [SECONDS]: wait until PID has at most WANT fds.
-settle_fds() { wait_until "${3:-10}" bash -c "[ \$(ls /proc/$1/fd | wc -l) -le $2 ]"; }
+# settle_fds PID WANT [SECONDS]: wait until PID has at most WANT fds; on
+# failure print what it holds (its sockets with their peers).
+settle_fds() {
+    wait_until "${3:-10}" bash -c "[ \$(ls /proc/$1/fd | wc -l) -le $2 ]" && return 0
+    ls -l "/proc/$1/fd" >&2
+    ss -tanp 2>/dev/null | grep "pid=$1," >&2
+    return 1
+}
 
+# warm_rest: 40 REST requests at once, so that every acceptor thread of every
+# worker has made (or, after a Redis restart, remade) the Redis connection it
+# opens lazily on first use: fd counts compare equal before and after a fault.
+warm_rest() {
+    seq 1 40 | xargs -P 40 -I{} curl -s -o /dev/null "$BASE_URL/api/filters"
+}
 # sse_clients N OUTDIR FROM UNTIL [TIMEOUT [sseclient options…]]: start N reconnecting SSE clients
 # through nginx in the background (sets SSE_PID), each resuming after stream id
 # FROM and stopping at UNTIL; client K writes its event ids to OUTDIR/K.ids.

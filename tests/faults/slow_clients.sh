@@ -10,6 +10,7 @@ start_redis
 start_fcgi --client-buffer 262144 --heartbeat-ms 500
 start_nginx
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health"
+warm_rest
 fd0=$(proc_fds "$FCGI_PID"); rss0=$(proc_rss_kb "$FCGI_PID")
 BASE=1700000000000
 publish_tweet "$BASE-0" '{"id":"0","text":"start","user":{"screen_name":"f"}}'

@@ -12,6 +12,7 @@ wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 3 ]" || fail "three worke
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health"
 BASE=1700000000000
 publish_tweet "$BASE-0" '{"id":"0","text":"start","user":{"screen_name":"f"}}'
+warm_rest
 declare -A fd0 rss0
 for w in $(workers); do fd0[$w]=$(proc_fds "$w"); rss0[$w]=$(proc_rss_kb "$w"); done
 
@@ -33,6 +34,7 @@ assert_ge "$r" 1 "clients of the killed worker reconnected"
 wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 3 ]" || fail "the master did not replace the killed worker"
 ok "worker $victim SIGKILLed under 30 streams: $r reconnects, all 30 clients got all $N tweets once, in order; worker replaced"
 
+warm_rest
 for w in "${!fd0[@]}"; do
     [ "$w" = "$victim" ] && continue
     settle_fds "$w" "${fd0[$w]}" 10 || fail "worker $w: $(proc_fds "$w") fds, baseline ${fd0[$w]}"
