@@ -231,13 +231,14 @@ still_serving("CR/LF injection through ids and names")
 
 # ---- query strings ---------------------------------------------------------
 bad_queries = ["preload=-1", "preload=99999999999999999999", "preload=abc", "preload=1e3", "preload=", "preload=0x10",
-               "preload=%00", "preload=1%00", "preload=5001", "preload= 1", "preload=1&preload=2",
+               "preload=%00", "preload=1%00", "preload=101", "preload= 1", "preload=1&preload=2",
                "lastEventId=abc", "lastEventId=-1", "lastEventId=99999999999999999999999-0",
                "q=%00", "q=%ff", "q=%zz", "q=%", "q=%e2%82", "q=,,,", "q=!!!", "q=" + "x" * 61,
                "q=" + ",".join("w%d" % i for i in range(401)), "filter=", "filter=%00", "filter=%ff",
                "%ff=1", "=1", "a%00=1"]
 for qs in bad_queries:
     check("stream ?%s" % qs[:40], "GET", "/stream?" + qs, 400, code="bad_request")
+check("preload at --preload-max", "GET", "/stream?preload=100", 200, read_all=False, timeout=5)
 for qs in ["filter=999999", "filter=abc", "filter=-1", "filter=99999999999999999999999999"]:
     check("stream ?%s" % qs, "GET", "/stream?" + qs, {400, 404})
 for qs in ["limit=-1", "limit=abc", "limit=99999999999999999999", "before=xyz", "before=-1-0", "q=%00", "q=%ff",

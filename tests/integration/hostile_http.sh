@@ -12,7 +12,7 @@ printf '%s\n' "$TOKEN" >"$T/tokens"; chmod 600 "$T/tokens"
 start_redis
 DB="sqlite:$T/archive.db"
 "$BF" migrate --db "$DB" >/dev/null || fail "migrate"
-start_fcgi --workers 2 --tokens-file "$T/tokens" --max-body 16384 --cors-origins '*' --db "$DB"
+start_fcgi --workers 2 --tokens-file "$T/tokens" --max-body 16384 --preload-max 100 --cors-origins '*' --db "$DB"
 start_nginx
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health"
 

@@ -106,6 +106,9 @@ for auth in "Bearer $TOKEN" "Bearer ${TOKEN}x" "Bearer  $TOKEN" "Basic $TOKEN" "
     req POST "$BASE_URL/api/filters" -H "Authorization: $auth" -H "Content-Type: application/json" --data '{"name":1}'
     case "$BODY$HEADERS" in *"$TOKEN"*) fail "a token is echoed in a 400 for '$auth'";; esac
 done
+curl -s "$BASE_URL/api/metrics" >"$T/metrics"
+grep -q '^birdfeed_' "$T/metrics" || fail "no metrics to check: $(head -c 300 "$T/metrics")"
+grep -q -- "$TOKEN" "$T/metrics" && fail "the token appears in /api/metrics"
 kill -HUP "$FCGI_PID"
 sleep 0.3
 for f in "$RUN/fcgi.log" "$T/fcgi.out" "$T"/nginx/*.log; do
@@ -113,7 +116,7 @@ for f in "$RUN/fcgi.log" "$T/fcgi.out" "$T"/nginx/*.log; do
     if grep -q -- "$TOKEN" "$f"; then fail "the token appears in $f"; fi
 done
 grep -q "http.reply" "$RUN/fcgi.log" || fail "debug log has no request lines, so the check above proved nothing"
-ok "tokens never in answers or logs (debug level, right, wrong and malformed Authorization, SIGHUP reload)"
+ok "tokens never in answers, metrics or logs (debug level, right, wrong and malformed Authorization, SIGHUP reload)"
 
 # --- nothing written outside the runtime directory ------------------------
 stray=$(find /tmp /var /run /dev/shm /work "$BIRDFEED_BUILD" -xdev -user nobody -newer "$marker" 2>/dev/null | grep -v -e "^$RUN/" -e "^$RUN$")
