@@ -79,7 +79,7 @@ ok "3 bursts of 1500 streams opened and dropped (half reset): the 5 long-lived c
 for w in "${!fd0[@]}"; do
     rss=$(proc_rss_kb "$w")
     echo "worker $w: RSS ${rss0[$w]} kB → $rss kB"
-    [ "$rss" -le $(( ${rss0[$w]} + 32768 )) ] || fail "worker $w RSS $rss kB, baseline ${rss0[$w]} kB"
+    rss_ok "$rss" "${rss0[$w]}" 32 || fail "worker $w RSS $rss kB, baseline ${rss0[$w]} kB"
 done
 kill -0 "$FCGI_PID" || fail "master gone"
 [ "$(workers | tr '\n' ' ')" = "$(printf '%s\n' "${!fd0[@]}" | sort -n | tr '\n' ' ')" ] || fail "a worker was replaced (crashed?)"

@@ -4,6 +4,11 @@
 # proc_fds PID / proc_rss_kb PID: open file descriptors and resident memory.
 proc_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 proc_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# rss_ok KB BASE_KB MB: is KB within BASE_KB + MB megabytes? Under ASan
+# (quarantine, redzones) the allowance is 8 times larger.
+RSS_FACTOR=1
+ldd "$BF_FCGI" 2>/dev/null | grep -q libasan && RSS_FACTOR=8
+rss_ok() { [ "$1" -le $(( $2 + $3 * 1024 * RSS_FACTOR )) ]; }
 # workers: the responder's worker pids (children of the master), sorted.
 workers() { pgrep -P "$FCGI_PID" | sort -n; }
 # settle_fds PID WANT [SECONDS]: wait until PID has at most WANT fds; on

@@ -31,7 +31,7 @@ check_ids "$T/c" "$T/want"
 ok "two nginx reloads under 20 streams: every client got all $N tweets once, in order; $(cat "$T/c/summary")"
 settle_fds "$FCGI_PID" "$fd0" 10 || fail "responder: $(proc_fds "$FCGI_PID") fds, baseline $fd0"
 rss=$(proc_rss_kb "$FCGI_PID")
-[ "$rss" -le $((rss0 + 16384)) ] || fail "responder RSS $rss kB, baseline $rss0 kB"
+rss_ok "$rss" "$rss0" 16 || fail "responder RSS $rss kB, baseline $rss0 kB"
 curl -sf "$BASE_URL/api/health" >/dev/null || fail "health after reloads"
 ok "responder fds back to baseline ($fd0), RSS $rss0 → $rss kB; still serving"
 stop_fcgi

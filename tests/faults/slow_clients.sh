@@ -52,7 +52,7 @@ SSE_PID=$slow wait_clients "$T/slow"
 check_ids "$T/slow" "$T/want"
 ok "5 clients reading at 1 MB/s (a quarter of the flow) caught up by Last-Event-ID: all $N tweets once, in order; $(cat "$T/slow/summary")"
 echo "responder RSS: baseline $rss0 kB, peak $peak kB"
-[ "$peak" -le $((rss0 + 65536)) ] || fail "responder RSS peaked at $peak kB (baseline $rss0 kB)"
+rss_ok "$peak" "$rss0" 64 || fail "responder RSS peaked at $peak kB (baseline $rss0 kB)"
 kill "$stalled"; wait "$stalled" 2>/dev/null
 settle_fds "$FCGI_PID" "$fd0" 15 || fail "responder: $(proc_fds "$FCGI_PID") fds, baseline $fd0"
 curl -sf "$BASE_URL/api/health" >/dev/null || fail "health"

@@ -39,7 +39,7 @@ for w in "${!fd0[@]}"; do
     [ "$w" = "$victim" ] && continue
     settle_fds "$w" "${fd0[$w]}" 10 || fail "worker $w: $(proc_fds "$w") fds, baseline ${fd0[$w]}"
     rss=$(proc_rss_kb "$w")
-    [ "$rss" -le $(( ${rss0[$w]} + 16384 )) ] || fail "worker $w RSS $rss kB, baseline ${rss0[$w]} kB"
+    rss_ok "$rss" "${rss0[$w]}" 16 || fail "worker $w RSS $rss kB, baseline ${rss0[$w]} kB"
 done
 for _ in 1 2 3 4 5 6; do
     curl -sf "$BASE_URL/api/health" >/dev/null || fail "health after the fault"
