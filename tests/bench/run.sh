@@ -20,7 +20,9 @@
 #
 # Environment: BENCH_WORKERS (nginx workers and responder processes, default
 # 2), BENCH_QUICK=1 (smaller, shorter runs to try the script),
-# BENCH_ONLY="P1 P3" (run only these scenarios).
+# BENCH_ONLY="P1 P3" (run only these scenarios), BENCH_FCGI=unix|tcp (how
+# nginx reaches birdfeed-fcgi: a unix socket, the recommended local
+# deployment and the default, or loopback TCP as for a remote responder).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -34,6 +36,8 @@ rm -rf "$LOGS"; mkdir -p "$LOGS"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 FDMAX=$(ulimit -n)
 WORKERS=${BENCH_WORKERS:-2}
+FCGI_VIA=${BENCH_FCGI:-unix}
+case $FCGI_VIA in unix|tcp) ;; *) echo "bench: BENCH_FCGI must be unix or tcp, not '$FCGI_VIA'" >&2; exit 2;; esac
 ONLY=${BENCH_ONLY:-P1 P2 P3 P4 P5 P6}
 BENCH_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -148,13 +152,19 @@ bf_up() {
     unset REDIS_PORT
     start_redis
     BF_REDIS_PID=$REDIS_PID
-    local fport; fport=$(free_port)
-    "$BF_FCGI" --listen "127.0.0.1:$fport" --workers "$WORKERS" >>"$d/fcgi.log" 2>&1 &
+    local listen upstream
+    if [ "$FCGI_VIA" = unix ]; then     # nginx's workers run as root here (nginx_globals)
+        listen=$d/fcgi.sock; upstream=unix:$listen
+    else
+        listen=127.0.0.1:$(free_port); upstream=$listen
+    fi
+    "$BF_FCGI" --listen "$listen" --workers "$WORKERS" >>"$d/fcgi.log" 2>&1 &
     BF_FCGI_PID=$!
     bf_track "$BF_FCGI_PID"
-    wait_until 10 port_open "$fport" || { BF_WHY="not available: birdfeed-fcgi did not start ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
+    if [ "$FCGI_VIA" = unix ]; then wait_until 10 test -S "$listen"; else wait_until 10 port_open "${listen##*:}"; fi ||
+        { BF_WHY="not available: birdfeed-fcgi did not start ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
     BF_NGINX_PORT=$(free_port)
-    sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$fport;#" \
+    sed -e "s#^\( *server \)[^ ;]*;#\1$upstream;#" \
         -e "s#listen 80;#listen 127.0.0.1:$BF_NGINX_PORT reuseport;#" \
         deploy/nginx/birdfeed.conf >"$d/birdfeed.conf"
     {
@@ -502,7 +512,7 @@ fi
     echo
     echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB," \
          "Linux $(uname -r), $(nginx -v 2>&1 | sed 's/.*: //'), Nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)," \
-         "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $WORKERS nginx workers for both, $WORKERS responder processes."
+         "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'); $WORKERS nginx workers for both, $WORKERS responder processes, nginx → birdfeed-fcgi over $([ "$FCGI_VIA" = unix ] && echo "a unix socket" || echo "loopback TCP") (BENCH_FCGI)."
     echo "Load average (1 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1 /proc/loadavg) — the machine is shared, so figures move with it."
     echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory, CPU), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
     echo "Server CPU/event: user+system CPU of the serving processes (birdfeed: responders + nginx + Redis; Nchan: nginx) during the run ÷ events delivered."
