@@ -86,6 +86,8 @@ struct hub {
     size_t nclients;
     client *dirty;
     client *grave;
+    /* coalescing: live frames queued before this time wait for one pass */
+    uint64_t hold_until_us;
     /* Redis */
     redisContext *sub, *cmd;
     uint64_t retry_at_ms;
@@ -468,6 +470,39 @@ static void flush_dirty(hub *h)
         h->dirty = c->dirty_next;
         c->dirty = 0;
         if (!c->dead && !c->want_out) flush(h, c);
+    }
+}
+
+/* The write pass after broadcasts. Writing costs per write, not per byte
+ * (here, in the web server and in the browser's kernel), so a busy hub
+ * writes each client's pending frames together: after a pass that took d,
+ * the next one waits until min(4 d, coalesce-ms) after this one began. A
+ * few clients make d tiny and change nothing; thousands of clients on a
+ * loaded machine get fewer, larger writes, each event held at most
+ * coalesce-ms. Returns 1 when dirty clients are being held. */
+static int flush_live(hub *h, uint64_t now)
+{
+    uint64_t hold, took, cap = (uint64_t)h->cfg->coalesce_ms * 1000;
+    if (h->dirty == NULL) return 0;
+    if (now < h->hold_until_us && !h->stopping) return 1;
+    flush_dirty(h);
+    took = now_us() - now;
+    hold = 4 * took < cap ? 4 * took : cap;
+    h->hold_until_us = now + hold;
+    return 0;
+}
+
+/* Dead clients leave the dirty list before their memory goes. */
+static void dirty_prune(hub *h)
+{
+    client **pp = &h->dirty;
+    while (*pp) {
+        if ((*pp)->dead) {
+            (*pp)->dirty = 0;
+            *pp = (*pp)->dirty_next;
+        } else {
+            pp = &(*pp)->dirty_next;
+        }
     }
 }
 
@@ -903,6 +938,7 @@ static void heartbeats(hub *h, uint64_t now)
 
 static void bury(hub *h)
 {
+    if (h->grave) dirty_prune(h);
     while (h->grave) {
         client *c = h->grave;
         h->grave = c->grave_next;
@@ -928,6 +964,11 @@ void hub_poll(hub *h, int max_wait_ms)
         int wait = due > now ? (int)(due - now) : 0;
         if (wait < timeout) timeout = wait;
     }
+    if (h->dirty) {                      /* frames held for coalescing */
+        uint64_t t = now_us();
+        int wait = h->hold_until_us > t ? (int)((h->hold_until_us - t + 999) / 1000) : 0;
+        if (wait < timeout) timeout = wait;
+    }
     n = epoll_wait(h->ep, evs, (int)ARRAY_LEN(evs), timeout);
     for (int i = 0; i < n; i++) {
         void *p = evs[i].data.ptr;
@@ -942,7 +983,7 @@ void hub_poll(hub *h, int max_wait_ms)
             on_client_event(h, p, evs[i].events);
         }
     }
-    flush_dirty(h);
+    flush_live(h, now_us());
     heartbeats(h, mono_ms());
     bury(h);
 }

@@ -36,6 +36,7 @@ typedef struct config {
     long long auth_reads;     /* 1: reads and streams need a token too */
     long long backoff_max_ms; /* Redis reconnect backoff cap */
     char *cors_origins;       /* comma-separated allow-list; NULL: no CORS headers */
+    long long coalesce_ms;    /* longest a busy hub holds new events to write several at once */
 } config;
 
 /* Fill cfg with defaults. Free with config_free. */
