@@ -121,14 +121,27 @@ export BIRDFEED_TOKENS_FILE="$RUN/tokens"
 TOKEN=$(head -n 1 "$RUN/tokens")
 
 # ---- the responder ------------------------------------------------------------------
-"$BUILD/birdfeed-fcgi" --listen "127.0.0.1:$FCGI_PORT" --workers 2 >>"$RUN/logs/fcgi.log" 2>&1 &
+# nginx reaches it over a unix socket in $RUN (nginx's workers run as root or
+# as you, so they may open it): each event costs less than over loopback TCP
+# (README "Performance"). A run directory too deep for a socket path uses TCP.
+FCGI_SOCK=$RUN/fcgi.sock
+if [ "${#FCGI_SOCK}" -lt 100 ]; then
+    FCGI_LISTEN=$FCGI_SOCK; FCGI_UPSTREAM=unix:$FCGI_SOCK
+else
+    FCGI_LISTEN=127.0.0.1:$FCGI_PORT; FCGI_UPSTREAM=$FCGI_LISTEN
+fi
+"$BUILD/birdfeed-fcgi" --listen "$FCGI_LISTEN" --workers 2 >>"$RUN/logs/fcgi.log" 2>&1 &
 FCGI_PID=$!
 track "$FCGI_PID" birdfeed-fcgi
-wait_for 15 "birdfeed-fcgi" bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT"
-say "birdfeed-fcgi on 127.0.0.1:$FCGI_PORT, 2 workers (log $RUN/logs/fcgi.log)"
+if [ "$FCGI_LISTEN" = "$FCGI_SOCK" ]; then
+    wait_for 15 "birdfeed-fcgi" test -S "$FCGI_SOCK"
+else
+    wait_for 15 "birdfeed-fcgi" bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT"
+fi
+say "birdfeed-fcgi on $FCGI_LISTEN, 2 workers (log $RUN/logs/fcgi.log)"
 
 # ---- nginx: the shipped site config, rendered for this directory -----------------
-sed -e "s#server 127.0.0.1:9000;#server 127.0.0.1:$FCGI_PORT;#" \
+sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_UPSTREAM;#" \
     -e "s#listen 80;#listen 127.0.0.1:$WEB_PORT;#" \
     -e "s#alias /usr/local/share/birdfeed/deploy/www/;#alias $ROOT/deploy/www/;#" \
     deploy/nginx/birdfeed.conf > "$RUN/nginx/birdfeed.conf"

@@ -46,7 +46,7 @@ static const struct setting settings[] = {
     SN("auth-reads", auth_reads, K_BOOL, 0, 1, "0", "1: reading filters and streams needs a token too"),
     SN("backoff-max-ms", backoff_max_ms, K_NUM, 10, 600000, "5000", "longest wait between Redis reconnects"),
     SN("cors-origins", cors_origins, K_STR, 0, 0, NULL, "comma-separated origins allowed by CORS"),
-    SN("coalesce-ms", coalesce_ms, K_NUM, 0, 1000, "5",
+    SN("coalesce-ms", coalesce_ms, K_NUM, 0, 1000, "10",
        "longest a busy responder holds live events to send several in one write (0: never)"),
 };
 

@@ -112,7 +112,7 @@ start_nginx() {
     local mount=${1:-}
     NGINX_PORT=$(free_port)
     mkdir -p "$T/nginx"
-    sed -e "s#server 127.0.0.1:9000;#server $FCGI_ADDR;#" \
+    sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \

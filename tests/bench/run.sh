@@ -22,7 +22,9 @@
 # 2), BENCH_QUICK=1 (smaller, shorter runs to try the script),
 # BENCH_ONLY="P1 P3" (run only these scenarios), BENCH_FCGI=unix|tcp (how
 # nginx reaches birdfeed-fcgi: a unix socket, the recommended local
-# deployment and the default, or loopback TCP as for a remote responder).
+# deployment and the default, or loopback TCP as for a remote responder),
+# BENCH_PERF=1 (count each server's syscalls and context switches per
+# delivered event with `perf stat` during P1/P2 loads; needs perf).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -93,6 +95,26 @@ cpu_ms() {
         [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
     done
     echo $((t * 1000 / CLK_TCK))
+}
+# perf_on TAG NAME PIDS: count the syscalls, context switches and CPU time of
+# PIDS (perf stat) until perf_off; the counts go to $LOGS/TAG.NAME.perf.
+PERFS=()
+perf_on() {
+    [ -n "${BENCH_PERF:-}" ] || return 0
+    perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p "$3" -o "$LOGS/$1.$2.perf" 2>/dev/null &
+    PERFS+=($!)
+}
+perf_off() {
+    local p
+    for p in "${PERFS[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    PERFS=()
+}
+# perf_per_event TAG NAME EVENTS: "S syscalls + C switches" per event.
+perf_per_event() {
+    local f=$LOGS/$1.$2.perf
+    [ -s "$f" ] || return 0
+    awk -F, -v n="$3" '$3 == "raw_syscalls:sys_enter" { s = $1 } $3 == "context-switches" { c = $1 }
+        END { if (s != "" && n > 0) printf "%.2f syscalls + %.2f switches", s / n, c / n }' "$f"
 }
 server_pids() {   # SYS: the processes that serve the streams
     if [ "$1" = bf ]; then echo "$(family "$BF_FCGI_PID"),$(family "$BF_NGINX_PID"),$BF_REDIS_PID"
@@ -238,16 +260,25 @@ run_load() {
     if [ "$sys" = bf ]; then
         r0=$(cpu_ms "$(family "$BF_FCGI_PID")"); n0=$(cpu_ms "$(family "$BF_NGINX_PID")"); s0=$(cpu_ms "$BF_REDIS_PID")
     fi
+    if [ "$sys" = bf ]; then perf_on "$tag" responder "$(family "$BF_FCGI_PID")"; perf_on "$tag" nginx "$(family "$BF_NGINX_PID")"
+    else perf_on "$tag" nginx "$pids"; fi
     if publish "$sys" "$rate" "$count" >"$LOGS/$tag.pub" 2>&1; then PUB_OK=1; fi
     wait "$lp"
+    perf_off
     LINE=$(grep '^conns=' "$LOGS/$tag.load")
-    CPU_US=""; CPU_SPLIT=""
+    CPU_US=""; CPU_SPLIT=""; PERF_SPLIT=""
     if [ -n "$LINE" ]; then
         local ev; ev="($(kv events "$LINE") + 0.000001)"
         CPU_US=$(calc "($(cpu_ms "$pids") - $c0) * 1000 / $ev")
         [ "$sys" = bf ] && CPU_SPLIT="responder $(fmt "$(calc "($(cpu_ms "$(family "$BF_FCGI_PID")") - $r0) * 1000 / $ev")" 1)" &&
             CPU_SPLIT="$CPU_SPLIT + nginx $(fmt "$(calc "($(cpu_ms "$(family "$BF_NGINX_PID")") - $n0) * 1000 / $ev")" 1)" &&
             CPU_SPLIT="$CPU_SPLIT + Redis $(fmt "$(calc "($(cpu_ms "$BF_REDIS_PID") - $s0) * 1000 / $ev")" 1)"
+        if [ -n "${BENCH_PERF:-}" ]; then
+            local e r n
+            e=$(kv events "$LINE"); r=$(perf_per_event "$tag" responder "$e"); n=$(perf_per_event "$tag" nginx "$e")
+            if [ "$sys" = bf ]; then PERF_SPLIT="${r:+per event: responder $r, }${n:+nginx $n}"
+            else PERF_SPLIT="${n:+per event: nginx $n}"; fi
+        fi
     fi
     log "$tag: $(head -n 1 "$LOGS/$tag.load") (published at $(fmt "$PUB_RATE") msg/s)"
     [ -n "$LINE" ]
@@ -260,7 +291,7 @@ passes() {   # RATE LIMIT_MS
         le "$(kv p99_ms "$LINE")" "$2" && le "$(calc "0.9 * $1")" "$PUB_RATE"
 }
 describe() {   # a figure from LINE
-    echo "$(kv delivered_pct "$LINE") % delivered, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms (p50 $(fmt "$(kv p50_ms "$LINE")" 1), max $(fmt "$(kv max_ms "$LINE")" 0)), $(kv avg_data_b "$LINE") B${CPU_US:+, server CPU $(fmt "$CPU_US" 1) µs/event}${CPU_SPLIT:+ ($CPU_SPLIT)}"
+    echo "$(kv delivered_pct "$LINE") % delivered, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms (p50 $(fmt "$(kv p50_ms "$LINE")" 1), max $(fmt "$(kv max_ms "$LINE")" 0)), $(kv avg_data_b "$LINE") B${CPU_US:+, server CPU $(fmt "$CPU_US" 1) µs/event}${CPU_SPLIT:+ ($CPU_SPLIT)}${PERF_SPLIT:+; $PERF_SPLIT}"
 }
 
 # ---------------------------------------------------------------- start
