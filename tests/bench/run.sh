@@ -419,7 +419,7 @@ if want P3; then
     }
     p3_run() {   # SYS URL PIDS TAG → LINE
         local ready=$LOGS/ready.$4 lp
-        CPU_US=""; CPU_SPLIT=""
+        CPU_US=""; CPU_SPLIT=""; PERF_SPLIT=""
         rm -f "$ready"
         "$SSELOAD" --conns "$p3_n" --ramp 2000 --expect 1 --duration $((p3_n / 2000 + 90)) --settle 1000 \
             --pid-rss "$3" --ready-file "$ready" "$2" >"$LOGS/$4.load" 2>&1 &
