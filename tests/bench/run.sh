@@ -24,7 +24,9 @@
 # nginx reaches birdfeed-fcgi: a unix socket, the recommended local
 # deployment and the default, or loopback TCP as for a remote responder),
 # BENCH_PERF=1 (count each server's syscalls and context switches per
-# delivered event with `perf stat` during P1/P2 loads; needs perf).
+# delivered event with `perf stat` during P1/P2 loads; needs perf),
+# BENCH_PERF=record (instead, `perf record -g` each server during those
+# loads into $LOGS/TAG.NAME.data, for `perf report -i`).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -101,7 +103,11 @@ cpu_ms() {
 PERFS=()
 perf_on() {
     [ -n "${BENCH_PERF:-}" ] || return 0
-    perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p "$3" -o "$LOGS/$1.$2.perf" 2>/dev/null &
+    if [ "$BENCH_PERF" = record ]; then
+        perf record -q -F 499 -g -p "$3" -o "$LOGS/$1.$2.data" >/dev/null 2>&1 &
+    else
+        perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p "$3" -o "$LOGS/$1.$2.perf" 2>/dev/null &
+    fi
     PERFS+=($!)
 }
 perf_off() {
