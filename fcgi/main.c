@@ -68,16 +68,22 @@ static void usage(FILE *out)
     config_usage(out);
 }
 
-static void on_term(int sig)
+/* Wake the master's poll (async-signal-safe: one write to an eventfd). */
+static void wake_master(void)
 {
-    (void)sig;
-    got_term = 1;
-    worker_signal(WORKER_STOP);
     if (master_wake >= 0) {
         uint64_t one = 1;
         ssize_t w = write(master_wake, &one, sizeof one);
         (void)w;
     }
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    got_term = 1;
+    worker_signal(WORKER_STOP);
+    wake_master();
 }
 
 static void on_hup(int sig)
@@ -85,22 +91,14 @@ static void on_hup(int sig)
     (void)sig;
     got_hup = 1;
     worker_signal(WORKER_RELOAD);
-    if (master_wake >= 0) {
-        uint64_t one = 1;
-        ssize_t w = write(master_wake, &one, sizeof one);
-        (void)w;
-    }
+    wake_master();
 }
 
 static void on_chld(int sig)
 {
     (void)sig;
     got_chld = 1;
-    if (master_wake >= 0) {
-        uint64_t one = 1;
-        ssize_t w = write(master_wake, &one, sizeof one);
-        (void)w;
-    }
+    wake_master();
 }
 
 static void set_handler(int sig, void (*fn)(int))
