@@ -246,7 +246,16 @@ start_lighttpd() {
 }
 
 # start_apache [HOST:PORT]: sets APACHE_PORT, APACHE_PID, APACHE_URL.
+# start_apache [HOST:PORT]: tries up to three ports, like start_redis: a port
+# can be taken between free_port's check and Apache's bind.
 start_apache() {
+    local try
+    for try in 1 2 3; do
+        start_apache_once "$@" && return 0
+    done
+    fail "apache did not start (see $T/apache/stderr.log, $T/apache/error.log): $(tail -n 3 "$T/apache/stderr.log" "$T/apache/error.log" 2>/dev/null | tr '\n' ' ')"
+}
+start_apache_once() {
     local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/apache m=/usr/lib/apache2/modules
     mkdir -p "$dir"
     APACHE_PORT=$(free_port) || fail "no free port for apache"
@@ -279,7 +288,9 @@ APACHE
     APACHE_PID=$!
     bf_track "$APACHE_PID"
     APACHE_URL=http://127.0.0.1:$APACHE_PORT
-    wait_until 10 curl -fsS -o /dev/null "$APACHE_URL/" \
-        || fail "apache did not start (see $dir/stderr.log, $dir/error.log)"
+    wait_until 20 sh -c "curl -fsS -o /dev/null '$APACHE_URL/' || ! kill -0 $APACHE_PID" 2>/dev/null
+    curl -fsS -o /dev/null "$APACHE_URL/" 2>/dev/null && return 0
+    kill -KILL "$APACHE_PID" 2>/dev/null; wait "$APACHE_PID" 2>/dev/null
+    return 1
 }
 # ---- end web servers: lighttpd and Apache -----------------------------------
