@@ -259,7 +259,10 @@ start_apache_once() {
     local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/apache m=/usr/lib/apache2/modules
     mkdir -p "$dir"
     APACHE_PORT=$(free_port) || fail "no free port for apache"
-    sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $BF_ROOT/deploy/www#" \
+    # Apache's children run as www-data: the checkout may sit in a 0700 directory
+    # (mktemp -d), so serve the demo page from a copy under $T (0755).
+    rm -rf "$dir/www"; cp -R "$BF_ROOT/deploy/www" "$dir/www"
+    sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $dir/www#" \
         -e "s#^Define BIRDFEED_FCGI .*#Define BIRDFEED_FCGI $backend#" \
         -e "s#^Define BIRDFEED_PORT .*#Define BIRDFEED_PORT $APACHE_PORT#" \
         "$BF_ROOT/deploy/apache/birdfeed.conf" > "$dir/birdfeed.conf"
