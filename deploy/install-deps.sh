@@ -4,7 +4,7 @@
 # BIRDFEED_DEPS_EXTRA adds packages (e.g. for benchmarks).
 # libnginx-mod-nchan is the peer that make bench and the sseload test compare with.
 set -eu
-PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev
+PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
 curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind
 libnginx-mod-nchan systemd chromium ${BIRDFEED_DEPS_EXTRA:-}"

@@ -1,17 +1,14 @@
 #include "auth.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
+#include "secretfile.h"
 #include "util.h"
 
 #define AUTH_FILE_MAX (1 << 20)
@@ -73,49 +70,6 @@ int auth_parse(const char *text, size_t len, char ***out, size_t *n, char *err, 
     return 0;
 }
 
-/* Read path into a new buf-owned string; 0 ok, -1 with the reason. */
-static int read_file(const char *path, buf *out, char *err, size_t errlen)
-{
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char chunk[4096];
-
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            snprintf(err, errlen, "%s: not a regular file", path);
-            goto fail;
-        }
-        if (st.st_mode & (S_IRGRP | S_IROTH))
-            log_warn("auth.file_readable", "file=%s mode=%03o hint=\"chmod 600: tokens are secrets\"", path,
-                     (unsigned)(st.st_mode & 0777));
-    }
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof chunk);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (r == 0) break;
-        buf_append(out, chunk, (size_t)r);
-        if (out->len > AUTH_FILE_MAX) {
-            snprintf(err, errlen, "%s: larger than %d bytes", path, AUTH_FILE_MAX);
-            goto fail;
-        }
-    }
-    explicit_bzero(chunk, sizeof chunk);
-    close(fd);
-    return 0;
-fail:
-    explicit_bzero(chunk, sizeof chunk);
-    close(fd);
-    return -1;
-}
-
 static int load(auth *a, char *err, size_t errlen)
 {
     buf text = BUF_INIT;
@@ -125,7 +79,7 @@ static int load(auth *a, char *err, size_t errlen)
     int rc = -1;
 
     if (a->path == NULL) return 0;
-    if (read_file(a->path, &text, err, errlen) < 0) goto fail;
+    if (secretfile_read(a->path, AUTH_FILE_MAX, "auth.file_readable", &text, err, errlen) < 0) goto fail;
     if (auth_parse(text.data ? text.data : "", text.len, &v, &n, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s: %s", a->path, why);
         goto fail;
