@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
+#include "sentinel.h"
 #include "util.h"
 
 static int parse_port_db(const char *s, size_t n, long long min, long long max, int *out)
@@ -106,6 +111,16 @@ toolong:
     return -1;
 }
 
+int bus_url_check(const char *url, char *err, size_t errlen)
+{
+    if (sentinel_url_is(url)) {
+        sentinel_url su;
+        return sentinel_url_parse(url, &su, err, errlen);
+    }
+    bus_url u;
+    return bus_url_parse(url, &u, err, errlen);
+}
+
 static int run_ok(redisContext *c, char *err, size_t errlen, const char *what, const char *fmt, ...)
 {
     va_list ap;
@@ -122,49 +137,210 @@ static int run_ok(redisContext *c, char *err, size_t errlen, const char *what, c
     return bad ? -1 : 0;
 }
 
-static int setup(redisContext *c, const bus_url *u, char *err, size_t errlen)
+/* ROLE into *role. 0 ok, -1 (err). */
+static int ask_role(redisContext *c, const char *where, sentinel_role *role, char *err, size_t errlen)
 {
-    if (u->password[0] && run_ok(c, err, errlen, "AUTH", "AUTH %s", u->password) < 0) return -1;
-    if (u->db && run_ok(c, err, errlen, "SELECT", "SELECT %d", u->db) < 0) return -1;
-    return 0;
+    char why[200];
+    redisReply *r = redisCommand(c, "ROLE");
+    if (r == NULL) {
+        snprintf(err, errlen, "Redis at %s: ROLE: %s", where, c->errstr);
+        return -1;
+    }
+    int rc = sentinel_parse_role(r, role, why, sizeof why);
+    freeReplyObject(r);
+    if (rc < 0) snprintf(err, errlen, "Redis at %s: ROLE: %s", where, why);
+    return rc;
 }
 
-redisContext *bus_connect(const char *url, int timeout_ms, char *err, size_t errlen)
+/* The one place a connection is opened: TCP (host, port) or a unix socket
+ * (path), then keepalive, AUTH and SELECT. */
+static redisContext *open_server(const char *host, int port, const char *path, const char *password, int db,
+                                 int timeout_ms, char *where, size_t wherelen, char *err, size_t errlen)
 {
-    bus_url u;
-    redisContext *c;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-
-    if (bus_url_parse(url, &u, err, errlen) < 0) return NULL;
-    if (u.is_unix)
-        c = timeout_ms ? redisConnectUnixWithTimeout(u.path, tv) : redisConnectUnix(u.path);
-    else
-        c = timeout_ms ? redisConnectWithTimeout(u.host, u.port, tv) : redisConnect(u.host, u.port);
+    redisContext *c;
+    if (path) {
+        snprintf(where, wherelen, "%s", path);
+        c = timeout_ms ? redisConnectUnixWithTimeout(path, tv) : redisConnectUnix(path);
+    } else {
+        sentinel_addr a;
+        strlcpy_safe(a.host, host, sizeof a.host);
+        a.port = port;
+        sentinel_addr_format(&a, where, wherelen);
+        c = timeout_ms ? redisConnectWithTimeout(host, port, tv) : redisConnect(host, port);
+    }
     if (c == NULL) {
         snprintf(err, errlen, "Redis: cannot allocate a connection");
         return NULL;
     }
     if (c->err) {
-        if (u.is_unix) snprintf(err, errlen, "Redis at %s: %s", u.path, c->errstr);
-        else snprintf(err, errlen, "Redis at %s:%d: %s", u.host, u.port, c->errstr);
+        snprintf(err, errlen, "Redis at %s: %s", where, c->errstr);
         redisFree(c);
         return NULL;
     }
     if (timeout_ms) redisSetTimeout(c, tv);
-    if (!u.is_unix) redisEnableKeepAlive(c);
-    if (setup(c, &u, err, errlen) < 0) {
+    if (!path) redisEnableKeepAlive(c);
+    if ((password[0] && run_ok(c, err, errlen, "AUTH", "AUTH %s", password) < 0) ||
+        (db && run_ok(c, err, errlen, "SELECT", "SELECT %d", db) < 0)) {
         redisFree(c);
         return NULL;
     }
     return c;
 }
 
-int bus_after_reconnect(redisContext *c, const char *url, char *err, size_t errlen)
+static void fill_peer(bus_peer *peer, const char *where, int role)
+{
+    if (peer == NULL) return;
+    strlcpy_safe(peer->addr, where, sizeof peer->addr);
+    peer->role = role;
+}
+
+/* The master named by the Sentinels of a redis+sentinel:// URL. */
+static redisContext *connect_sentinel_master(const char *url, int timeout_ms, bus_peer *peer, char *err,
+                                             size_t errlen)
+{
+    sentinel_url su;
+    sentinel_addr a;
+    sentinel_role role;
+    char where[300];
+    if (sentinel_url_parse(url, &su, err, errlen) < 0) return NULL;
+    if (sentinel_get_master(&su, &a, err, errlen) < 0) return NULL;
+    redisContext *c = open_server(a.host, a.port, NULL, su.password, su.db, timeout_ms, where, sizeof where, err, errlen);
+    if (c == NULL) return NULL;
+    if (ask_role(c, where, &role, err, errlen) < 0) goto fail;
+    if (role.kind != SENTINEL_ROLE_MASTER) {
+        snprintf(err, errlen, "Redis at %s, named master of '%s' by the Sentinels, says it is a %s (failover under way?)",
+                 where, su.master, sentinel_role_name(role.kind));
+        goto fail;
+    }
+    fill_peer(peer, where, SENTINEL_ROLE_MASTER);
+    return c;
+fail:
+    redisFree(c);
+    return NULL;
+}
+
+redisContext *bus_connect_peer(const char *url, int timeout_ms, bus_peer *peer, char *err, size_t errlen)
 {
     bus_url u;
-    if (bus_url_parse(url, &u, err, errlen) < 0) return -1;
-    if (!u.is_unix) redisEnableKeepAlive(c);
-    return setup(c, &u, err, errlen);
+    char where[300];
+    if (sentinel_url_is(url)) return connect_sentinel_master(url, timeout_ms, peer, err, errlen);
+    if (bus_url_parse(url, &u, err, errlen) < 0) return NULL;
+    redisContext *c = open_server(u.host, u.port, u.is_unix ? u.path : NULL, u.password, u.db, timeout_ms, where,
+                                  sizeof where, err, errlen);
+    if (c == NULL || peer == NULL) return c;
+    sentinel_role role;
+    if (ask_role(c, where, &role, err, errlen) < 0) {
+        redisFree(c);
+        return NULL;
+    }
+    fill_peer(peer, where, (int)role.kind);
+    return c;
+}
+
+redisContext *bus_connect(const char *url, int timeout_ms, char *err, size_t errlen)
+{
+    return bus_connect_peer(url, timeout_ms, NULL, err, errlen);
+}
+
+/* The addresses host resolves to (host may be an address), as text. */
+static size_t resolve(const char *host, char out[][INET6_ADDRSTRLEN], size_t max)
+{
+    struct addrinfo hints, *res = NULL;
+    size_t n = 0;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0) return 0;
+    for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+        const void *a = ai->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                      : ai->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                                                  : NULL;
+        if (a && inet_ntop(ai->ai_family, a, out[n], INET6_ADDRSTRLEN)) n++;
+    }
+    freeaddrinfo(res);
+    return n;
+}
+
+/* Is the replica at host on node? */
+static int on_node(const char *host, char node_addrs[][INET6_ADDRSTRLEN], size_t nnode, const char *node)
+{
+    char ha[8][INET6_ADDRSTRLEN];
+    if (node == NULL || node[0] == '\0') return 0;
+    if (strcmp(host, node) == 0) return 1;
+    size_t nh = resolve(host, ha, ARRAY_LEN(ha));
+    for (size_t i = 0; i < nh; i++)
+        for (size_t j = 0; j < nnode; j++)
+            if (strcmp(ha[i], node_addrs[j]) == 0) return 1;
+    return 0;
+}
+
+static int replica_cmp(const void *a, const void *b)
+{
+    const sentinel_replica *x = a, *y = b;
+    int c = strcmp(x->addr.host, y->addr.host);
+    return c ? c : x->addr.port - y->addr.port;
+}
+
+redisContext *bus_connect_replica(const char *url, const char *node, int timeout_ms, bus_peer *peer, char *err,
+                                  size_t errlen)
+{
+    sentinel_url su;
+    sentinel_replica all[SENTINEL_REPLICAS_MAX], order[SENTINEL_REPLICAS_MAX];
+    size_t n, k = 0;
+    char node_addrs[8][INET6_ADDRSTRLEN], tried[1024] = "";
+
+    if (!sentinel_url_is(url)) {
+        snprintf(err, errlen, "reading from 'replica' needs a redis+sentinel:// URL, got '%s'", url);
+        return NULL;
+    }
+    if (sentinel_url_parse(url, &su, err, errlen) < 0) return NULL;
+    if (sentinel_get_replicas(&su, all, ARRAY_LEN(all), &n, err, errlen) < 0) return NULL;
+    /* Stable order, then the ones on this node, then the others rotated by
+     * a hash of the node name. */
+    qsort(all, n, sizeof *all, replica_cmp);
+    size_t nnode = node && node[0] ? resolve(node, node_addrs, ARRAY_LEN(node_addrs)) : 0;
+    unsigned h = 2166136261u;
+    for (const char *p = node ? node : ""; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    sentinel_replica others[SENTINEL_REPLICAS_MAX];
+    size_t nothers = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i].usable) continue;
+        if (on_node(all[i].addr.host, node_addrs, nnode, node)) order[k++] = all[i];
+        else others[nothers++] = all[i];
+    }
+    for (size_t j = 0; j < nothers; j++) order[k++] = others[(j + h) % nothers];
+    for (size_t i = 0; i < k; i++) {
+        char where[300], why[700];
+        sentinel_role role;
+        size_t used = strlen(tried);
+        redisContext *c = open_server(order[i].addr.host, order[i].addr.port, NULL, su.password, su.db, timeout_ms,
+                                      where, sizeof where, why, sizeof why);
+        if (c && ask_role(c, where, &role, why, sizeof why) == 0) {
+            if (role.kind == SENTINEL_ROLE_REPLICA && role.link_up) {
+                fill_peer(peer, where, SENTINEL_ROLE_REPLICA);
+                return c;
+            }
+            snprintf(why, sizeof why, "%s is a %s%s%s", where, sentinel_role_name(role.kind),
+                     role.kind == SENTINEL_ROLE_REPLICA ? " with its link to the master " : "",
+                     role.kind == SENTINEL_ROLE_REPLICA ? role.state : "");
+        }
+        if (c) redisFree(c);
+        snprintf(tried + used, sizeof tried - used, "%s%s", used ? "; " : "", why);
+    }
+    snprintf(err, errlen, "no replica of '%s' to read from (%zu listed by the Sentinels, %zu up%s%s)", su.master, n,
+             k, k ? ": " : "", tried);
+    return NULL;
+}
+
+int bus_reply_failover(const redisReply *r)
+{
+    static const char *const words[] = {"READONLY", "MASTERDOWN", "UNBLOCKED"};
+    if (r == NULL || r->type != REDIS_REPLY_ERROR) return 0;
+    for (size_t i = 0; i < ARRAY_LEN(words); i++) {
+        size_t l = strlen(words[i]);
+        if (strncmp(r->str, words[i], l) == 0 && (r->str[l] == ' ' || r->str[l] == '\0')) return 1;
+    }
+    return 0;
 }
 
 int bus_entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len)

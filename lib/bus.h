@@ -6,7 +6,7 @@
  *   filters      hash, filter id → filter JSON
  *   filters:seq  string, id counter
  *   control      pub/sub, filter created/changed/deleted notices
- *   metrics:proc:<host>:<pid>, metrics:ingest:<host>:<pid>
+ *   metrics:proc:<node>:<pid>, metrics:ingest:<node>:<pid>
  *                hash, one process's figures (expire unless refreshed)
  */
 #ifndef BIRDFEED_BUS_H
@@ -23,12 +23,12 @@
 #define BUS_KEY_SEQ      "filters:seq"
 #define BUS_KEY_CONTROL  "control"
 /* Per-process figures for GET /api/metrics (lib/statpub.h), hashes named
- * <prefix><kind><hostname>:<pid>, expiring unless refreshed. */
+ * <prefix><kind><node>:<pid>, expiring unless refreshed. */
 #define BUS_KEY_METRICS_PROC   "metrics:proc:"     /* responder processes */
 #define BUS_KEY_METRICS_INGEST "metrics:ingest:"   /* birdfeed ingest processes */
 
-/* A parsed Redis URL: redis://[[user]:password@]host[:port][/db] or
- * unix:/path[?db=N] (also unix:///path). */
+/* A parsed Redis URL of one server: redis://[[user]:password@]host[:port][/db]
+ * or unix:/path[?db=N] (also unix:///path). Sentinel URLs: lib/sentinel.h. */
 typedef struct bus_url {
     int is_unix;
     char host[256];
@@ -38,15 +38,45 @@ typedef struct bus_url {
     int db;
 } bus_url;
 
-/* Parse url into u. 0 ok, -1 with the reason in err. Does no I/O. */
+/* Parse a one-server url into u. 0 ok, -1 with the reason in err. No I/O. */
 int bus_url_parse(const char *url, bus_url *u, char *err, size_t errlen);
 
-/* Connect to the Redis at url (AUTH and SELECT done), with a connect and
- * command timeout of timeout_ms (0: none). Returns a context the caller frees
- * with redisFree, or NULL with the reason in err. */
+/* Is url a valid Redis URL (redis://, unix: or redis+sentinel://)? 0 yes;
+ * -1 with the reason in err. No I/O. */
+int bus_url_check(const char *url, char *err, size_t errlen);
+
+/* Where a connection went: "host:port" (or the socket path) and what ROLE
+ * said the server is (enum sentinel_role_kind; -1 when not asked). */
+typedef struct bus_peer {
+    char addr[300];
+    int role;
+} bus_peer;
+
+/* Connect to the Redis master at url, with a connect and command timeout of
+ * timeout_ms (0: none), and run AUTH and SELECT. A redis+sentinel:// URL is
+ * resolved anew on every call (lib/sentinel.h) and what the Sentinels name
+ * must answer ROLE with "master". This is the one way birdfeed makes a Redis
+ * connection, first or again after an error: a reconnect is a new
+ * bus_connect, so AUTH, SELECT and the ROLE check are never skipped and a
+ * failover is followed. Returns a context the caller frees with redisFree,
+ * or NULL with the reason in err. */
 redisContext *bus_connect(const char *url, int timeout_ms, char *err, size_t errlen);
-/* Re-run AUTH and SELECT on a context after redisReconnect. 0 ok, -1 error. */
-int bus_after_reconnect(redisContext *c, const char *url, char *err, size_t errlen);
+/* The same, and where it went into *peer (may be NULL); with a peer, a plain
+ * URL's ROLE is asked and reported too, not checked. */
+redisContext *bus_connect_peer(const char *url, int timeout_ms, bus_peer *peer, char *err, size_t errlen);
+/* Connect to a replica of the master that the Sentinels of url (a
+ * redis+sentinel:// URL) monitor: one they list as up and linked, whose ROLE
+ * says it is a replica in sync. Replicas whose address is one of node's
+ * (node is a host name or an address) come first; among the others the
+ * choice depends on node, so that hosts spread over them. NULL with the
+ * reason in err when there is none. */
+redisContext *bus_connect_replica(const char *url, const char *node, int timeout_ms, bus_peer *peer, char *err,
+                                  size_t errlen);
+
+/* Is r an error reply that means "this server is no longer the master you
+ * think" (READONLY, MASTERDOWN, UNBLOCKED by a role change)? The caller
+ * drops the connection and makes a new one with bus_connect. r may be NULL. */
+int bus_reply_failover(const redisReply *r);
 
 /* prefix + name into out (truncated to n). Returns out. */
 char *bus_key(char *out, size_t n, const char *prefix, const char *name);

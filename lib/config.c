@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bus.h"
 #include "log.h"
 #include "util.h"
 
-enum kind { K_STR, K_NUM, K_LEVEL, K_BOOL };
+enum kind { K_STR, K_NUM, K_LEVEL, K_BOOL, K_REDIS, K_NAME };
 
 struct setting {
     const char *name;
@@ -24,7 +26,9 @@ struct setting {
 
 /* The one list of settings. Names use '-' in flags and '_' nowhere else. */
 static const struct setting settings[] = {
-    SN("redis", redis_url, K_STR, 0, 0, "redis://127.0.0.1:6379/0", "Redis URL: redis://[:password@]host:port/db or unix:/path[?db=N]"),
+    SN("redis", redis_url, K_REDIS, 0, 0, "redis://127.0.0.1:6379/0",
+       "Redis URL: redis://[:password@]host:port/db, unix:/path[?db=N] or "
+       "redis+sentinel://[:password@]host:port,host:port,…/MASTERNAME[/db]"),
     SN("prefix", prefix, K_STR, 0, 0, "birdfeed:", "prefix of every Redis key"),
     SN("db", db_url, K_STR, 0, 0, NULL, "archive: sqlite:PATH or postgres://…"),
     SN("tokens-file", tokens_file, K_STR, 0, 0, NULL, "bearer tokens allowed to change state, one a line"),
@@ -46,6 +50,8 @@ static const struct setting settings[] = {
     SN("auth-reads", auth_reads, K_BOOL, 0, 1, "0", "1: reading filters and streams needs a token too"),
     SN("backoff-max-ms", backoff_max_ms, K_NUM, 10, 600000, "5000", "longest wait between Redis reconnects"),
     SN("cors-origins", cors_origins, K_STR, 0, 0, NULL, "comma-separated origins allowed by CORS"),
+    SN("node", node, K_NAME, 0, 0, NULL,
+       "this host's name for birdfeed: metrics keys, archive consumer, replica preference (default: the host name)"),
     SN("coalesce-ms", coalesce_ms, K_NUM, 0, 1000, "10",
        "longest a busy responder holds live events to send several in one write (0: never)"),
 };
@@ -71,6 +77,24 @@ static void env_name(const struct setting *s, char *out, size_t n)
     if (strcmp(s->name, "redis") == 0) snprintf(out, n, "BIRDFEED_REDIS");
 }
 
+/* The settings whose text has a shape: the Redis URL, the node name (it
+ * goes into Redis keys and logs). 0 ok, -1 with the reason in err. */
+static int check_text(const struct setting *s, const char *value, char *err, size_t errlen)
+{
+    if (s->kind == K_REDIS) return bus_url_check(value, err, errlen);
+    if (*value == '\0' || strlen(value) > 200) {
+        snprintf(err, errlen, "%s: must be 1 to 200 bytes", s->name);
+        return -1;
+    }
+    for (const char *c = value; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '*' || *c == '?' || *c == '[' || *c == ']') {
+            snprintf(err, errlen, "%s: '%s' may not contain spaces, control characters, '*', '?', '[' or ']'", s->name,
+                     value);
+            return -1;
+        }
+    return 0;
+}
+
 static int assign(config *cfg, const struct setting *s, const char *value, char *err, size_t errlen)
 {
     char *base = (char *)cfg;
@@ -78,6 +102,10 @@ static int assign(config *cfg, const struct setting *s, const char *value, char 
     const char *why;
 
     switch (s->kind) {
+    case K_REDIS:
+    case K_NAME:
+        if (check_text(s, value, err, errlen) < 0) return -1;
+        /* fall through */
     case K_STR: {
         char **p = (char **)(base + s->off);
         free(*p);
@@ -125,7 +153,7 @@ void config_free(config *cfg)
 {
     if (cfg == NULL) return;
     for (size_t i = 0; i < ARRAY_LEN(settings); i++)
-        if (settings[i].kind == K_STR) {
+        if (settings[i].kind == K_STR || settings[i].kind == K_REDIS || settings[i].kind == K_NAME) {
             char **p = (char **)((char *)cfg + settings[i].off);
             free(*p);
             *p = NULL;
@@ -160,19 +188,31 @@ int config_load_env(config *cfg, char *err, size_t errlen)
         }
         sources[i] = "env";
     }
+    if (cfg->node == NULL) {
+        char host[256];
+        if (gethostname(host, sizeof host) < 0 || host[0] == '\0') strlcpy_safe(host, "unknown", sizeof host);
+        host[sizeof host - 1] = '\0';
+        cfg->node = xstrdup(host);
+        sources[find("node") - settings] = "default: host name";
+    }
     return 0;
 }
 
-/* Print a URL with any password replaced by "***". */
+/* Print a URL with any password replaced by "***": what lies between
+ * "scheme://" (or the user name's ':') and the last '@' before the path. */
 static void print_redacted(FILE *out, const char *url)
 {
     const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-    if (at && colon && colon < at)
-        fprintf(out, "%.*s***%s", (int)(colon + 1 - url), url, at);
-    else
+    const char *p = scheme ? scheme + 3 : NULL, *at = NULL;
+    for (const char *q = p; q && *q && *q != '/'; q++)
+        if (*q == '@') at = q;
+    if (at == NULL) {
         fputs(url, out);
+        return;
+    }
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *keep = colon ? colon + 1 : p;
+    fprintf(out, "%.*s***%s", (int)(keep - url), url, at);
 }
 
 void config_print(const config *cfg, FILE *out)
@@ -181,7 +221,7 @@ void config_print(const config *cfg, FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         fprintf(out, "%-20s = ", s->name);
-        if (s->kind == K_STR) {
+        if (s->kind == K_STR || s->kind == K_REDIS || s->kind == K_NAME) {
             const char *v = *(char *const *)(base + s->off);
             if (v) print_redacted(out, v);
             else fputs("(unset)", out);
@@ -205,7 +245,7 @@ void config_usage(FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         env_name(s, env, sizeof env);
-        snprintf(flag, sizeof flag, "--%s %s", s->name, s->kind == K_STR ? "S" : "N");
+        snprintf(flag, sizeof flag, "--%s %s", s->name, s->kind == K_STR || s->kind == K_REDIS || s->kind == K_NAME ? "S" : "N");
         fprintf(out, "  %-26s %s [%s", flag, s->help, env);
         if (s->def) fprintf(out, ", default %s", s->def);
         fputs("]\n", out);

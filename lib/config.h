@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 typedef struct config {
-    char *redis_url;          /* redis://[:pw@]host:port/db or unix:/path[?db=N] */
+    char *redis_url;          /* redis://, unix: or redis+sentinel:// URL (lib/bus.h), checked when set */
     char *prefix;             /* Redis key prefix, "birdfeed:" */
     char *db_url;             /* sqlite:PATH or postgres://…; NULL: no archive */
     char *tokens_file;        /* bearer tokens, one a line; NULL: no writes allowed */
@@ -37,6 +37,8 @@ typedef struct config {
     long long backoff_max_ms; /* Redis reconnect backoff cap */
     char *cors_origins;       /* comma-separated allow-list; NULL: no CORS headers */
     long long coalesce_ms;    /* longest a busy hub holds new events to write several at once */
+    char *node;               /* this host's name: metrics keys, archive consumer, replica
+                               * preference; config_load_env sets the host name when unset */
 } config;
 
 /* Fill cfg with defaults. Free with config_free. */

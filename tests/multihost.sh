@@ -1,0 +1,138 @@
+# tests/multihost.sh — helpers for tests that run Redis replication, Redis
+# Sentinel and several "hosts" on loopback addresses (127.0.0.2, 127.0.0.3,
+# …: all of 127.0.0.0/8 reaches this machine, so each address plays one
+# host). Source it after tests/lib.sh (or tests/faults/lib.sh). Everything
+# started here is tracked by bf_track and stopped on exit.
+#
+#   redis_node NAME ADDR [MASTER]   a redis-server at ADDR (a replica of node MASTER)
+#   sentinels MASTER ADDR…          one Sentinel per ADDR watching node MASTER as "bf";
+#                                   sets SENTINEL_URL and exports BIRDFEED_REDIS
+#   sentinel_master                 "addr:port" the Sentinels name now
+#   wait_failover OLD SECONDS       until the Sentinels name a master other than OLD
+#                                   ("addr:port") and it answers ROLE as master
+
+# Sentinel timings: down-after 2000 ms holds under ASan on 2 cores (a slow
+# PING reply is not taken for a dead master); failover-timeout bounds a
+# failover that stalls.
+SENTINEL_DOWN_MS=${SENTINEL_DOWN_MS:-2000}
+SENTINEL_FAILOVER_MS=${SENTINEL_FAILOVER_MS:-10000}
+MASTER_NAME=bf
+
+# free_port_on ADDR: a TCP port nobody listens on at ADDR (below the
+# ephemeral range, like free_port).
+free_port_on() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
+        if ! (exec 3<>"/dev/tcp/$1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+declare -A RN_ADDR RN_PORT RN_PID RN_MASTER
+
+# redis_node NAME ADDR [MASTER]: a redis-server bound to ADDR on a free port,
+# data and log in $T/redis-NAME, announcing ADDR (so its master and the
+# Sentinels list it there, not at 127.0.0.1). With MASTER (another node's
+# NAME), a replica of it. Diskless sync without delay: a replica (re)joining
+# is in sync at once.
+redis_node() {
+    local name=$1 addr=$2 master=${3:-} dir=$T/redis-$1 try fixed=${RN_PORT[$1]:-}
+    mkdir -p "$dir"
+    RN_ADDR[$name]=$addr
+    RN_MASTER[$name]=$master
+    for try in 1 2 3 4 5; do
+        RN_PORT[$name]=${fixed:-$(free_port_on "$addr")}
+        local args=(--port "${RN_PORT[$name]}" --bind "$addr" --dir "$dir" --save '' --appendonly no
+                    --daemonize no --logfile "$dir/redis.log" --replica-announce-ip "$addr"
+                    --repl-diskless-sync yes --repl-diskless-sync-delay 0)
+        [ -n "$master" ] && args+=(--replicaof "${RN_ADDR[$master]}" "${RN_PORT[$master]}")
+        redis-server "${args[@]}" &
+        RN_PID[$name]=$!
+        bf_track "${RN_PID[$name]}"
+        wait_until 10 sh -c "redis-cli -h $addr -p ${RN_PORT[$name]} ping || ! kill -0 ${RN_PID[$name]}" 2>/dev/null
+        redis-cli -h "$addr" -p "${RN_PORT[$name]}" ping >/dev/null 2>&1 && return 0
+        kill -KILL "${RN_PID[$name]}" 2>/dev/null; wait "${RN_PID[$name]}" 2>/dev/null
+        [ -n "$fixed" ] && sleep 0.5   # a restart keeps its port: the Sentinels know it there
+    done
+    fail "redis node $name did not start (see $dir/redis.log)"
+}
+# rn NAME: "addr:port" of node NAME; rn_cli NAME ARGS…: redis-cli to it.
+rn() { echo "${RN_ADDR[$1]}:${RN_PORT[$1]}"; }
+rn_cli() { local n=$1; shift; redis-cli -h "${RN_ADDR[$n]}" -p "${RN_PORT[$n]}" "$@"; }
+# rn_kill NAME: SIGKILL the node.
+rn_kill() { kill -KILL "${RN_PID[$1]}" 2>/dev/null; wait "${RN_PID[$1]}" 2>/dev/null; }
+# rn_restart NAME: start a killed node again on its address and port, empty
+# and as a master, the way a supervisor restarts it; the Sentinels turn it
+# into a replica of the current master.
+rn_restart() { local m=${RN_MASTER[$1]}; RN_MASTER[$1]=; redis_node "$1" "${RN_ADDR[$1]}"; RN_MASTER[$1]=$m; }
+# rn_name ADDR:PORT: the node listening there.
+rn_name() { local n; for n in "${!RN_ADDR[@]}"; do [ "$(rn "$n")" = "$1" ] && { echo "$n"; return 0; }; done; return 1; }
+
+SENT_ADDR=(); SENT_PORT=(); SENT_PID=()
+# sentinels MASTER ADDR…: one Sentinel per ADDR (on a free port there),
+# monitoring node MASTER under the name bf with quorum 2. Sets SENTINEL_URL
+# (redis+sentinel://addr:port,…/bf) and exports BIRDFEED_REDIS to it; waits
+# until every Sentinel knows the master and its replicas.
+sentinels() {
+    local master=$1 addr i=0 hosts=""
+    shift
+    for addr in "$@"; do
+        local dir=$T/sentinel-$i port
+        mkdir -p "$dir"
+        port=$(free_port_on "$addr")
+        cat >"$dir/sentinel.conf" <<EOF
+port $port
+bind $addr
+sentinel announce-ip $addr
+dir $dir
+logfile $dir/sentinel.log
+sentinel monitor $MASTER_NAME ${RN_ADDR[$master]} ${RN_PORT[$master]} 2
+sentinel down-after-milliseconds $MASTER_NAME $SENTINEL_DOWN_MS
+sentinel failover-timeout $MASTER_NAME $SENTINEL_FAILOVER_MS
+sentinel parallel-syncs $MASTER_NAME 2
+EOF
+        redis-server "$dir/sentinel.conf" --sentinel --daemonize no &
+        SENT_PID[$i]=$!; SENT_ADDR[$i]=$addr; SENT_PORT[$i]=$port
+        bf_track "${SENT_PID[$i]}"
+        hosts="$hosts${hosts:+,}$addr:$port"
+        i=$((i + 1))
+    done
+    SENTINEL_URL="redis+sentinel://$hosts/$MASTER_NAME"
+    export BIRDFEED_REDIS=$SENTINEL_URL
+    local replicas=0 n
+    for n in "${!RN_MASTER[@]}"; do [ "${RN_MASTER[$n]}" = "$master" ] && replicas=$((replicas + 1)); done
+    for i in "${!SENT_PORT[@]}"; do
+        wait_until 20 sentinel_ready "$i" "$replicas" "$(($# - 1))" \
+            || fail "Sentinel $i does not see the master, $replicas replicas and $(($# - 1)) other Sentinels (see $T/sentinel-$i/sentinel.log)"
+    done
+}
+# sentinel_ready I REPLICAS OTHERS: Sentinel I knows the master, that many
+# replicas up and that many other Sentinels.
+sentinel_ready() {
+    local s=(-h "${SENT_ADDR[$1]}" -p "${SENT_PORT[$1]}")
+    redis-cli "${s[@]}" SENTINEL get-master-addr-by-name "$MASTER_NAME" | grep -q . || return 1
+    [ "$(redis-cli "${s[@]}" SENTINEL replicas "$MASTER_NAME" | grep -cx 'slave')" -ge "$2" ] || return 1
+    [ "$(redis-cli "${s[@]}" SENTINEL sentinels "$MASTER_NAME" | grep -cx 'sentinel')" -ge "$3" ]
+}
+# sentinel_master: "addr:port" of the master as the first Sentinel that answers names it.
+sentinel_master() {
+    local i out
+    for i in "${!SENT_PORT[@]}"; do
+        out=$(redis-cli -h "${SENT_ADDR[$i]}" -p "${SENT_PORT[$i]}" SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | paste -sd: -)
+        [ -n "$out" ] && { echo "$out"; return 0; }
+    done
+    return 1
+}
+# wait_failover OLD SECONDS: until the Sentinels name a master other than OLD
+# and that server says it is one.
+wait_failover() {
+    wait_until "$2" bash -c '
+        m=$1; shift
+        for s in "$@"; do
+            out=$(redis-cli -h "${s%:*}" -p "${s##*:}" SENTINEL get-master-addr-by-name bf 2>/dev/null | paste -sd: -)
+            [ -n "$out" ] && break
+        done
+        [ -n "$out" ] && [ "$out" != "$m" ] && redis-cli -h "${out%:*}" -p "${out##*:}" ROLE | head -1 | grep -qx master
+    ' _ "$1" $(for i in "${!SENT_PORT[@]}"; do echo "${SENT_ADDR[$i]}:${SENT_PORT[$i]}"; done)
+}
