@@ -1,4 +1,4 @@
-/* birdfeed archive — copy the Redis stream into the SQL archive (DESIGN §7).
+/* birdfeed archive — copy the Redis stream into the SQL archive (lib/store.h).
  *
  * Reads `<prefix>tweets` with a consumer group: first this consumer's own
  * pending entries (delivered before a crash, never acknowledged), then new
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "bus.h"
 #include "cli.h"
 #include "log.h"
@@ -451,19 +452,15 @@ static void disconnect_all(struct archiver *a)
     a->db = NULL;
 }
 
-static void sleep_ms(long long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
-
 /* Archive until stopped (or, with --once, until the stream has nothing
  * more). Returns the exit code. */
 static int run(struct archiver *a)
 {
     char err[1024], cursor[BUS_ID_MAX] = "0", batch[24], block[24];
-    int pending_phase = 1, failures = 0, fatal;
-    long long backoff = 100;
+    int pending_phase = 1, failures = 0, fatal, wait_ms;
+    backoff bo;
+
+    backoff_init(&bo, 100, (int)a->cfg->backoff_max_ms);
 
     snprintf(batch, sizeof batch, "%lld", a->opt->batch);
     snprintf(block, sizeof block, "%lld", a->opt->block_ms);
@@ -474,22 +471,22 @@ static int run(struct archiver *a)
         }
         if (a->redis == NULL || a->db == NULL) {
             if (connect_all(a, &fatal, err, sizeof err) < 0) {
-                log_error("archive.unavailable", "error=\"%s\" retry_ms=%lld", err, fatal ? 0 : backoff);
+                wait_ms = fatal || a->opt->once ? 0 : backoff_next(&bo);
+                log_error("archive.unavailable", "error=\"%s\" retry_ms=%d", err, wait_ms);
                 if (a->opt->once || fatal) {
                     fprintf(stderr, "birdfeed archive: %s\n", err);
                     disconnect_all(a);
                     return EXIT_UNREACHABLE;
                 }
                 disconnect_all(a);
-                sleep_ms(backoff);
-                backoff = backoff * 2 > a->cfg->backoff_max_ms ? a->cfg->backoff_max_ms : backoff * 2;
+                sleep_ms(wait_ms);   /* a signal ends it early: the loop checks stop_requested */
                 continue;
             }
             pending_phase = 1;   /* after any reconnect, first what is ours and unacknowledged */
             strlcpy_safe(cursor, "0", sizeof cursor);
             if (failures) log_info("archive.resumed", "after_failures=%d", failures);
             failures = 0;
-            backoff = 100;
+            backoff_reset(&bo);
         }
 
         redisReply *r;
@@ -524,14 +521,14 @@ static int run(struct archiver *a)
         continue;
     failed:
         failures++;
-        log_error("archive.failed", "error=\"%s\" retry_ms=%lld", err, backoff);
+        wait_ms = a->opt->once ? 0 : backoff_next(&bo);
+        log_error("archive.failed", "error=\"%s\" retry_ms=%d", err, wait_ms);
         if (a->opt->once) {
             fprintf(stderr, "birdfeed archive: %s\n", err);
             return EXIT_UNREACHABLE;
         }
         disconnect_all(a);
-        sleep_ms(backoff);
-        backoff = backoff * 2 > a->cfg->backoff_max_ms ? a->cfg->backoff_max_ms : backoff * 2;
+        sleep_ms(wait_ms);
     }
     if (a->redis) report(a, 1);
     return (a->lost || a->rejected) && a->opt->once ? EXIT_PARTIAL : 0;

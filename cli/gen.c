@@ -568,11 +568,11 @@ static int gen_option(int val, const char *arg, void *ctx)
     return -1;
 }
 
-/* Sleep until the monotonic time target_us. */
+/* Sleep until the monotonic time target_us (now_us's clock). */
 static void sleep_until(uint64_t target_us)
 {
-    struct timespec ts = {(time_t)(target_us / 1000000), (long)(target_us % 1000000) * 1000};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+    uint64_t now;
+    while ((now = now_us()) < target_us) sleep_us((long long)(target_us - now));
 }
 
 int cmd_gen(int argc, char **argv)

@@ -178,12 +178,6 @@ static void collect(struct ingest *in, size_t keep)
     show_progress(in, 0);
 }
 
-static void sleep_us(uint64_t us)
-{
-    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
 /* --rate: hold the next tweet until its time; what is ready goes out
  * before we sleep. */
 static void pace(struct ingest *in)
@@ -197,7 +191,7 @@ static void pace(struct ingest *in)
     collect(in, (size_t)in->o.batch);
     now = now_us();
     while (due > now && !interrupted) {
-        sleep_us(due - now);
+        sleep_us((long long)(due - now));
         now = now_us();
     }
 }

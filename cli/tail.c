@@ -144,12 +144,6 @@ static int subscribe(struct tail *t, char *err, size_t errlen)
     return 0;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static const struct option longopts[] = {
     {"count", required_argument, NULL, OPT_COUNT},
     {"ids", no_argument, NULL, OPT_IDS},

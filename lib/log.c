@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "util.h"
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
-static int cur_level = LOG_INFO;
+static atomic_int cur_level = LOG_INFO;   /* read by every thread that logs */
 static int log_fd = 2;
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,8 +31,8 @@ const char *log_level_name(int level)
     return level >= LOG_DEBUG && level <= LOG_ERROR ? level_names[level] : "?";
 }
 
-void log_set_level(int level) { cur_level = level; }
-int log_get_level(void) { return cur_level; }
+void log_set_level(int level) { atomic_store_explicit(&cur_level, level, memory_order_relaxed); }
+int log_get_level(void) { return atomic_load_explicit(&cur_level, memory_order_relaxed); }
 
 int log_open(const char *path)
 {
@@ -62,17 +63,17 @@ int log_reopen(void)
 void log_msg(int level, const char *event, const char *fmt, ...)
 {
     char line[2048];
-    struct timespec ts;
     struct tm tm;
     va_list ap;
     int n, m;
 
-    if (level < cur_level) return;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    if (level < log_get_level()) return;
+    uint64_t ms = wall_ms();
+    time_t secs = (time_t)(ms / 1000u);
+    gmtime_r(&secs, &tm);
     n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s pid=%d event=%s ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ts.tv_nsec / 1000000, log_level_name(level), (int)getpid(), event);
+                 (long)(ms % 1000u), log_level_name(level), (int)getpid(), event);
     if (n < 0) return;
     va_start(ap, fmt);
     m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

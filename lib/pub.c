@@ -56,12 +56,6 @@ const char *pub_script(void)
     return script;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);   /* a signal cuts it short; callers check stop */
-}
-
 static int stopping(const pub *p)
 {
     return p->o.stop && *p->o.stop;
@@ -263,7 +257,9 @@ static void report(pub *p, struct entry *e, enum pub_status st, const char *id, 
     done(ctx, &r);
 }
 
-void pub_send(pub *p)
+/* Write every queued tweet to Redis without waiting for replies. A write
+ * error is not reported here; pub_collect recovers from it. */
+static void pub_send(pub *p)
 {
     if (p->dead || p->broken || p->c == NULL || p->hold || p->nqueued == 0) return;
     /* Append the queued entries (contiguous runs at once), in order. */

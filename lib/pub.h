@@ -1,4 +1,4 @@
-/* pub — the atomic publish of DESIGN §2: one Lua script, loaded once and
+/* pub — the atomic publish of a tweet: one Lua script, loaded once and
  * called with EVALSHA, that XADDs a canonical tweet to <prefix>tweets
  * (MAXLEN ~ history) and PUBLISHes "<id> <json>" on <prefix>live, returning
  * the stream id. Calls are pipelined: the caller queues tweets, sends them
@@ -70,11 +70,7 @@ void pub_add(pub *p, const char *json, size_t len, unsigned long long tag);
 size_t pub_queued(const pub *p);     /* queued, not yet sent */
 size_t pub_inflight(const pub *p);   /* sent, reply not yet read */
 
-/* Write every queued tweet to Redis without waiting for replies. A write
- * error is not reported here; pub_collect recovers from it. */
-void pub_send(pub *p);
-
-/* Send what is queued, then read replies (recovering from lost
+/* Send what is queued (without waiting), then read replies (recovering from lost
  * connections as described above) until at most keep tweets are in flight,
  * calling done for each finished tweet. Returns 0, or -1 when Redis stayed
  * unreachable: then every tweet still held has been reported (FAILED or

@@ -10,11 +10,13 @@
 
 #include <hiredis/hiredis.h>
 
+#include "backoff.h"
 #include "bus.h"
 #include "log.h"
 #include "util.h"
 
 #define TIMEOUT_MS 1000
+#define RETRY_MAX_MS 10000   /* longest wait between attempts while Redis is unreachable */
 
 struct statpub {
     pthread_t th;
@@ -98,25 +100,26 @@ fail:
 static void *statpub_main(void *arg)
 {
     statpub *sp = arg;
+    backoff bo;   /* while failing: processes that lost one Redis do not all retry in step */
+
+    backoff_init(&bo, sp->interval_ms, RETRY_MAX_MS);
     pthread_mutex_lock(&sp->mu);
     while (!sp->stop) {
         char err[256];
-        struct timespec until;
+        int wait_ms = sp->interval_ms;
         pthread_mutex_unlock(&sp->mu);
         if (publish(sp, err, sizeof err) < 0) {
             if (!sp->failing) log_warn("statpub.failed", "key=%s err=\"%s\"", sp->key, err);
             sp->failing = 1;
+            wait_ms = backoff_next(&bo);
         } else if (sp->failing) {
             log_info("statpub.resumed", "key=%s", sp->key);
             sp->failing = 0;
+            backoff_reset(&bo);
         }
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += sp->interval_ms / 1000;
-        until.tv_nsec += (long)(sp->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        /* The condition variable runs on CLOCK_MONOTONIC, as now_us does. */
+        uint64_t at = now_us() + (uint64_t)wait_ms * 1000u;
+        struct timespec until = {(time_t)(at / 1000000u), (long)(at % 1000000u) * 1000L};
         pthread_mutex_lock(&sp->mu);
         while (!sp->stop && pthread_cond_timedwait(&sp->cv, &sp->mu, &until) != ETIMEDOUT) {
         }

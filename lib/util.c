@@ -96,8 +96,21 @@ static uint64_t clock_us(clockid_t id)
 }
 
 uint64_t now_us(void) { return clock_us(CLOCK_MONOTONIC); }
+uint64_t now_ms(void) { return clock_us(CLOCK_MONOTONIC) / 1000u; }
 uint64_t wall_us(void) { return clock_us(CLOCK_REALTIME); }
 uint64_t wall_ms(void) { return clock_us(CLOCK_REALTIME) / 1000u; }
+
+void sleep_us(long long us)
+{
+    if (us <= 0) return;
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
+    nanosleep(&ts, NULL);   /* EINTR: a signal ends the sleep early, as documented */
+}
+
+void sleep_ms(long long ms)
+{
+    if (ms > 0) sleep_us(ms * 1000);
+}
 
 char *strlcpy_safe(char *dst, const char *src, size_t size)
 {

@@ -1,4 +1,5 @@
-/* util — allocation that never returns NULL, bounded number parsing, small helpers.
+/* util — allocation that never returns NULL, bounded number parsing, the
+ * clocks and sleep every part of birdfeed uses, small helpers.
  *
  * Out-of-memory policy (decided once, here): every allocation in birdfeed goes
  * through x*alloc, which prints a message and aborts when the system has no
@@ -9,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* malloc, calloc (zeroed), realloc: never NULL (n == 0 gets a valid
+ * 1-byte block); the caller frees with free(). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -24,12 +27,22 @@ int parse_ll(const char *s, long long min, long long max, long long *out, const 
  * Returns 1 when equal. */
 int secure_equal(const void *a, size_t alen, const void *b, size_t blen);
 
-/* Monotonic and wall clocks in microseconds / milliseconds. */
-uint64_t now_us(void);       /* CLOCK_MONOTONIC */
-uint64_t wall_ms(void);      /* CLOCK_REALTIME, ms since the epoch */
-uint64_t wall_us(void);      /* CLOCK_REALTIME, µs since the epoch */
+/* The clocks. now_*: CLOCK_MONOTONIC, for intervals, deadlines and timeouts
+ * (never jumps); wall_*: CLOCK_REALTIME, for timestamps shown to people or
+ * compared across hosts (stream ids, sent_us). Never fail. */
+uint64_t now_us(void);       /* monotonic, µs */
+uint64_t now_ms(void);       /* monotonic, ms */
+uint64_t wall_us(void);      /* µs since the epoch */
+uint64_t wall_ms(void);      /* ms since the epoch */
 
-/* snprintf into buf that never overflows; returns buf. */
+/* Sleep ms milliseconds (sleep_us: µs). A signal caught meanwhile ends the
+ * sleep early, so loops that sleep can check their stop flags at once.
+ * Values <= 0 return at once. */
+void sleep_ms(long long ms);
+void sleep_us(long long us);
+
+/* Copy src into dst[0..size) like strlcpy: truncated, always NUL-terminated
+ * (nothing is written when size is 0). Returns dst. */
 char *strlcpy_safe(char *dst, const char *src, size_t size);
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
