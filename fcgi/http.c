@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 #include "util.h"
 
 struct http_ctx {
@@ -241,7 +242,7 @@ static void error_v(http_req *req, int status, const char *extra, const char *co
     buf msg = BUF_INIT, body = BUF_INIT;
     buf_vprintf(&msg, fmt, ap);
     /* Messages may quote client input: keep only valid UTF-8 in the JSON. */
-    if (!query_valid_utf8(msg.data, msg.len)) {
+    if (utf8_validate(msg.data, msg.len, NULL) < 0) {
         for (size_t i = 0; i < msg.len; i++)
             if ((unsigned char)msg.data[i] >= 0x80) msg.data[i] = '?';
     }

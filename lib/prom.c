@@ -111,7 +111,8 @@ static void append_escaped(buf *b, const char *s, int quote)
 {
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq_len((const unsigned char *)s + i, n - i);
+        uint32_t cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
         if (k == 0) {
             buf_appends(b, "\xef\xbf\xbd");
             i++;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "util.h"
 
 static int hexval(unsigned char c)
@@ -12,31 +13,6 @@ static int hexval(unsigned char c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-int query_valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t need;
-        unsigned cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
-        else return 0;
-        if (len - i - 1 < need) return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-        if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-        i += need + 1;
-    }
-    return 1;
 }
 
 int query_decode(const char *s, size_t len, int plus_is_space, buf *out, char *err, size_t errlen)
@@ -62,7 +38,7 @@ int query_decode(const char *s, size_t len, int plus_is_space, buf *out, char *e
         }
         buf_appendc(out, (char)c);
     }
-    if (!query_valid_utf8(out->data ? out->data + start : "", out->len - start)) {
+    if (utf8_validate(out->data ? out->data + start : "", out->len - start, NULL) < 0) {
         snprintf(err, errlen, "invalid UTF-8");
         goto fail;
     }
@@ -79,7 +55,7 @@ static int quotable(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
-    return query_valid_utf8(s, n);
+    return utf8_validate(s, n, NULL) == 0;
 }
 
 /* The parameter name for an error message: at most 40 bytes, cut on a
@@ -221,7 +197,7 @@ int query_mount_path(const char *script_name, const char *path_info,
     }
     for (int k = 0; k < 3; k++) {
         /* Web servers pass SCRIPT_NAME and PATH_INFO already decoded: any byte may be there. */
-        if (!query_valid_utf8(cand[k].data ? cand[k].data : "", cand[k].len)) {
+        if (utf8_validate(cand[k].data ? cand[k].data : "", cand[k].len, NULL) < 0) {
             snprintf(err, errlen, "request path: invalid UTF-8");
             rc = -1;
             goto done;

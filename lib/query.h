@@ -41,8 +41,6 @@ const char *query_unknown_key(const query *q, const char *const *allowed);
 /* Percent-decode s[0..len) into out ('+' → space when plus_is_space).
  * 0 ok; -1 with a reason in err on a bad escape, a NUL or invalid UTF-8. */
 int query_decode(const char *s, size_t len, int plus_is_space, buf *out, char *err, size_t errlen);
-/* Is s[0..len) valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF)? */
-int query_valid_utf8(const char *s, size_t len);
 
 /* The request path relative to the responder's mount point, from the FastCGI
  * parameters (any may be NULL or ""). Web servers fill them differently:

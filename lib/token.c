@@ -7,43 +7,6 @@
 #include "utf8.h"
 #include "util.h"
 
-/* Decode one UTF-8 sequence at s[0..n). Returns its length and sets *cp, or
- * 0 when the bytes there are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c = s[0];
-    size_t len;
-    uint32_t min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        c &= 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        c &= 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        c &= 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return len;
-}
-
 /* Lowercase of one code point, for the scripts where the mapping keeps the
  * UTF-8 length (all of them here encode in two bytes both ways). */
 static uint32_t fold_cp(uint32_t c)
@@ -80,7 +43,7 @@ size_t token_fold(const char *s, size_t n, char *out)
             i++;
             continue;
         }
-        size_t l = utf8_decode(p + i, n - i, &cp);
+        size_t l = utf8_decode(s + i, n - i, &cp);
         if (l == 0) {
             out[i] = (char)p[i];
             i++;
@@ -133,12 +96,12 @@ size_t token_scan(const char *s, size_t n, token_fn fn, void *ctx)
     const unsigned char *p = (const unsigned char *)s;
     char stackbuf[256];
     size_t i = 0, count = 0;
-    uint32_t cp;
+    uint32_t cp = 0;
     int prev_word = 0;          /* the character before i was a word character */
     char sign = 0;              /* '#'/'@' directly before i, itself after a non-word char */
 
     while (i < n) {
-        size_t l = utf8_decode(p + i, n - i, &cp);
+        size_t l = utf8_decode(s + i, n - i, &cp);
         enum cls k = l ? classify(cp) : C_SEP;
         if (l == 0) l = 1;
         if (k == C_SEP) {
@@ -150,7 +113,7 @@ size_t token_scan(const char *s, size_t n, token_fn fn, void *ctx)
         size_t start = i, end = i + l;
         if (k == C_WORD) {
             while (end < n) {
-                size_t l2 = utf8_decode(p + end, n - end, &cp);
+                size_t l2 = utf8_decode(s + end, n - end, &cp);
                 if (l2 == 0 || classify(cp) != C_WORD) break;
                 end += l2;
             }

@@ -1,33 +1,7 @@
-/* utf8 — strict UTF-8 validation and encoding. */
+/* utf8 — strict UTF-8 validation and encoding. See utf8.h. */
 #include "utf8.h"
 
 #include <string.h>
-
-size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
-    size_t len;
-
-    if (c < 0x80) return 1;
-    if (c < 0xC2) return 0;               /* continuation byte or overlong C0/C1 */
-    if (c < 0xE0) len = 2;
-    else if (c < 0xF0) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;         /* overlong */
-        else if (c == 0xED) hi = 0x9F;    /* surrogates */
-    } else if (c < 0xF5) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;         /* overlong */
-        else if (c == 0xF4) hi = 0x8F;    /* above U+10FFFF */
-    } else
-        return 0;
-    if (n < len) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
 
 int utf8_validate(const char *s, size_t len, size_t *bad)
 {
@@ -47,7 +21,8 @@ int utf8_validate(const char *s, size_t len, size_t *bad)
             i++;
             continue;
         }
-        size_t n = utf8_seq_len(p + i, len - i);
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
         if (n == 0) {
             if (bad) *bad = i;
             return -1;

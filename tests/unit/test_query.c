@@ -53,13 +53,22 @@ static void test_parse_rejects(void)
     ASSERT_EQ(q.n, 0);
 }
 
+/* Decoded values must be UTF-8 (lib/utf8.h decides what is valid). */
 static void test_utf8(void)
 {
-    ASSERT(query_valid_utf8("plain", 5));
-    ASSERT(query_valid_utf8("\xF0\x9F\x90\xA6", 4));       /* U+1F426 bird */
-    ASSERT(!query_valid_utf8("\xF0\x9F\x90", 3));
-    ASSERT(!query_valid_utf8("\xF4\x90\x80\x80", 4));      /* > U+10FFFF */
-    ASSERT(!query_valid_utf8("\x80", 1));
+    buf b = BUF_INIT;
+    char err[128];
+    ASSERT_EQ(query_decode("plain", 5, 1, &b, err, sizeof err), 0);
+    ASSERT_EQ(query_decode("%F0%9F%90%A6", 12, 1, &b, err, sizeof err), 0);      /* U+1F426 bird */
+    ASSERT_STREQ(b.data, "plain\xF0\x9F\x90\xA6");
+    ASSERT_EQ(query_decode("%F0%9F%90", 9, 1, &b, err, sizeof err), -1);          /* truncated */
+    ASSERT_STREQ(err, "invalid UTF-8");
+    ASSERT_EQ(query_decode("%F4%90%80%80", 12, 1, &b, err, sizeof err), -1);      /* > U+10FFFF */
+    ASSERT_EQ(query_decode("%ED%A0%80", 9, 1, &b, err, sizeof err), -1);          /* a surrogate */
+    ASSERT_EQ(query_decode("%C0%AF", 6, 1, &b, err, sizeof err), -1);             /* overlong */
+    ASSERT_EQ(query_decode("%80", 3, 1, &b, err, sizeof err), -1);
+    ASSERT_STREQ(b.data, "plain\xF0\x9F\x90\xA6");   /* failures leave out as it was */
+    buf_free(&b);
 }
 
 static char *mount(const char *sn, const char *pi, const char *ru, const char *du)

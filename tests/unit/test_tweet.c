@@ -233,6 +233,42 @@ static void test_utf8(void)
     ASSERT_EQ(utf8_encode(0x110000, enc), 0);
 }
 
+/* The decoder agrees with the validator and the encoder. */
+static void test_utf8_decode(void)
+{
+    uint32_t cp = 7;
+    ASSERT_EQ(utf8_decode("A", 1, &cp), 1);
+    ASSERT_EQ(cp, 'A');
+    ASSERT_EQ(utf8_decode("\xc3\xa9x", 3, &cp), 2);
+    ASSERT_EQ(cp, 0xE9);
+    ASSERT_EQ(utf8_decode("\xe6\x97\xa5", 3, &cp), 3);
+    ASSERT_EQ(cp, 0x65E5);
+    ASSERT_EQ(utf8_decode("\xf0\x9f\x90\xa6", 4, &cp), 4);
+    ASSERT_EQ(cp, 0x1F426);
+    ASSERT_EQ(utf8_decode("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+    ASSERT_EQ(cp, 0x10FFFF);
+    cp = 7;
+    ASSERT_EQ(utf8_decode("\xe6\x97\xa5", 2, &cp), 0);   /* truncated by n */
+    ASSERT_EQ(utf8_decode("\xc0\x80", 2, &cp), 0);
+    ASSERT_EQ(utf8_decode("\xe0\x9f\xbf", 3, &cp), 0);    /* overlong */
+    ASSERT_EQ(utf8_decode("\xed\xa0\x80", 3, &cp), 0);    /* surrogate */
+    ASSERT_EQ(utf8_decode("\xf4\x90\x80\x80", 4, &cp), 0);
+    ASSERT_EQ(utf8_decode("\xbf", 1, &cp), 0);
+    ASSERT_EQ(cp, 7);                                    /* untouched on failure */
+    /* Every code point round-trips through encode and decode. */
+    for (uint32_t c = 0; c <= 0x10FFFF; c++) {
+        char enc[4];
+        size_t n = utf8_encode(c, enc);
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            ASSERT_EQ(n, 0);
+            continue;
+        }
+        ASSERT_EQ(utf8_decode(enc, n, &cp), n);
+        ASSERT_EQ(cp, c);
+        ASSERT_EQ(utf8_validate(enc, n, NULL), 0);
+    }
+}
+
 static void test_jdoc(void)
 {
     jdoc *d = jdoc_new();
@@ -529,6 +565,7 @@ int main(void)
     RUN(test_rejects);
     RUN(test_repeated_signs);
     RUN(test_utf8);
+    RUN(test_utf8_decode);
     RUN(test_jdoc);
     RUN(test_invalid_utf8);
     RUN(test_escapes);
