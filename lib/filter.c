@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "jdoc.h"
 #include "token.h"
 #include "utf8.h"
@@ -40,57 +38,15 @@ void filter_free(filter *f)
     memset(f, 0, sizeof *f);
 }
 
-void filter_move(filter *dst, filter *src)
+/* Parse a whole JSON body strictly (RFC 8259: no trailing commas, single
+ * quotes, lone surrogate escapes or invalid UTF-8, nothing after the value)
+ * into d. 0 ok; -1 with "body: <why> at byte N" in err. */
+static int parse_body(jdoc *d, const char *s, size_t len, char *err, size_t errlen)
 {
-    if (dst == src) return;
-    filter_free(dst);
-    *dst = *src;
-    memset(src, 0, sizeof *src);
-}
-
-/* Parse a whole JSON document; NULL with the reason on failure. */
-static json_object *parse_json(const char *s, size_t len, char *err, size_t errlen)
-{
-    json_tokener *tok = json_tokener_new_ex(32);
-    json_object *o = NULL;
-
-    if (len > (size_t)INT32_MAX) {
-        seterr(err, errlen, "body: too large");
-        goto fail;
-    }
-    o = json_tokener_parse_ex(tok, s, (int)len);
-    enum json_tokener_error je = json_tokener_get_error(tok);
-    if (o == NULL || je != json_tokener_success) {
-        if (je == json_tokener_continue) je = json_tokener_error_parse_eof;
-        seterr(err, errlen, "body: not JSON: %s at byte %zu", json_tokener_error_desc(je),
-               json_tokener_get_parse_end(tok));
-        json_object_put(o);
-        o = NULL;
-        goto fail;
-    }
-    for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
-            seterr(err, errlen, "body: not JSON: trailing data at byte %zu", i);
-            json_object_put(o);
-            o = NULL;
-            goto fail;
-        }
-    }
-    /* json-c takes trailing commas and single quotes, and turns a lone
-     * surrogate escape ("\ud800") into U+FFFD: the strict reader refuses
-     * those and anything else RFC 8259 does. Invalid UTF-8 is left to the
-     * field checks, whose messages name the field (see strict_utf8). */
-    jdoc *strict = jdoc_new();
     char why[160];
-    if (jdoc_parse(strict, s, len, 32, why, sizeof why) < 0 && strncmp(why, "invalid UTF-8", 13) != 0) {
-        seterr(err, errlen, "body: %s", why);
-        json_object_put(o);
-        o = NULL;
-    }
-    jdoc_free(strict);
-fail:
-    json_tokener_free(tok);
-    return o;
+    if (jdoc_parse(d, s, len, 32, why, sizeof why) == 0) return 0;
+    seterr(err, errlen, "body: %s", why);
+    return -1;
 }
 
 /* s[0..n) is UTF-8 without NUL. */
@@ -175,13 +131,14 @@ static int contains(char **v, size_t n, const char *s)
     return 0;
 }
 
-static int parse_track(json_object *arr, const filter_limits *lim, filter *f, char *err, size_t errlen)
+static int parse_track(const jdoc *d, int arr, const filter_limits *lim, filter *f, char *err, size_t errlen)
 {
-    if (!json_object_is_type(arr, json_type_array)) {
+    if (jdoc_kind(d, arr) != JDOC_ARRAY) {
         seterr(err, errlen, "track: must be an array of phrases");
         return -1;
     }
-    size_t n = json_object_array_length(arr);
+    size_t n = 0;
+    for (int e = jdoc_child(d, arr); e >= 0; e = jdoc_next(d, e)) n++;
     if (n == 0) {
         seterr(err, errlen, "track: must hold at least one phrase");
         return -1;
@@ -191,16 +148,17 @@ static int parse_track(json_object *arr, const filter_limits *lim, filter *f, ch
         return -1;
     }
     f->track = xcalloc(n, sizeof *f->track);
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_array_get_idx(arr, i);
+    size_t i = 0;
+    for (int e = jdoc_child(d, arr); e >= 0; e = jdoc_next(d, e), i++) {
         char label[32];
+        size_t len;
         snprintf(label, sizeof label, "track[%zu]", i);
-        if (!json_object_is_type(e, json_type_string)) {
+        if (jdoc_kind(d, e) != JDOC_STRING) {
             seterr(err, errlen, "%s: must be a string", label);
             return -1;
         }
-        char *p = check_phrase(json_object_get_string(e), (size_t)json_object_get_string_len(e), lim, label,
-                               err, errlen);
+        const char *s = jdoc_str(d, e, &len);
+        char *p = check_phrase(s, len, lim, label, err, errlen);
         if (p == NULL) return -1;
         if (contains(f->track, f->ntrack, p))
             free(p);
@@ -231,24 +189,26 @@ static int lang_ok(const char *s, size_t n)
     return 1;
 }
 
-static int parse_lang(json_object *arr, filter *f, char *err, size_t errlen)
+static int parse_lang(const jdoc *d, int arr, filter *f, char *err, size_t errlen)
 {
-    if (arr == NULL || json_object_is_type(arr, json_type_null)) return 0;
-    if (!json_object_is_type(arr, json_type_array)) {
+    jdoc_type t = jdoc_kind(d, arr);
+    if (t == JDOC_NONE || t == JDOC_NULL) return 0;
+    if (t != JDOC_ARRAY) {
         seterr(err, errlen, "lang: must be an array of language codes like [\"en\", \"pt-br\"]");
         return -1;
     }
-    size_t n = json_object_array_length(arr);
+    size_t n = 0;
+    for (int e = jdoc_child(d, arr); e >= 0; e = jdoc_next(d, e)) n++;
     if (n > FILTER_LANGS_MAX) {
         seterr(err, errlen, "lang: more than %d language codes", FILTER_LANGS_MAX);
         return -1;
     }
     if (n) f->lang = xcalloc(n, sizeof *f->lang);
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_array_get_idx(arr, i);
-        const char *s = json_object_get_string(e);
-        size_t len = json_object_is_type(e, json_type_string) ? (size_t)json_object_get_string_len(e) : 0;
-        if (!json_object_is_type(e, json_type_string) || !lang_ok(s, len)) {
+    size_t i = 0;
+    for (int e = jdoc_child(d, arr); e >= 0; e = jdoc_next(d, e), i++) {
+        size_t len = 0;
+        const char *s = jdoc_kind(d, e) == JDOC_STRING ? jdoc_str(d, e, &len) : NULL;
+        if (s == NULL || !lang_ok(s, len)) {
             seterr(err, errlen, "lang[%zu]: must be a language code like \"en\" or \"pt-br\"", i);
             return -1;
         }
@@ -262,20 +222,20 @@ static int parse_lang(json_object *arr, filter *f, char *err, size_t errlen)
     return 0;
 }
 
-static int parse_name(json_object *o, const filter_limits *lim, filter *f, char *err, size_t errlen)
+static int parse_name(const jdoc *d, int node, const filter_limits *lim, filter *f, char *err, size_t errlen)
 {
     size_t max = lim ? lim->name_max : (size_t)-1;
-    const char *s = json_object_get_string(o);
-    size_t n = json_object_is_type(o, json_type_string) ? (size_t)json_object_get_string_len(o) : 0;
+    size_t n = 0;
+    const char *s = jdoc_kind(d, node) == JDOC_STRING ? jdoc_str(d, node, &n) : NULL;
 
-    if (json_object_is_type(o, json_type_string)) {
+    if (s) {
         while (n && is_space((unsigned char)*s)) {
             s++;
             n--;
         }
         while (n && is_space((unsigned char)s[n - 1])) n--;
     }
-    if (!json_object_is_type(o, json_type_string) || n == 0 || n > max || !text_ok(s, n)) {
+    if (s == NULL || n == 0 || n > max || !text_ok(s, n)) {
         if (lim)
             seterr(err, errlen, "name: must be 1–%zu bytes of UTF-8", lim->name_max);
         else
@@ -310,82 +270,112 @@ static int stored_time_ok(const char *s, size_t n)
     return 1;
 }
 
-static int parse_meta(json_object *obj, filter *f, char *err, size_t errlen)
+/* The member key of obj; the last one when the key is repeated, as json-c
+ * and JavaScript's JSON.parse take it. -1 when absent. */
+static int member(const jdoc *d, int obj, const char *key)
 {
-    json_object *v;
-    const char *s;
+    size_t klen = strlen(key), n;
+    int found = -1;
+    for (int m = jdoc_child(d, obj); m >= 0; m = jdoc_next(d, m)) {
+        const char *k = jdoc_key(d, m, &n);
+        if (k && n == klen && memcmp(k, key, n) == 0) found = m;
+    }
+    return found;
+}
 
-    if (!json_object_object_get_ex(obj, "id", &v) || !json_object_is_type(v, json_type_string) ||
-        !stored_id_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
+/* A string member of obj that passes ok() and fits in out[0..size): copied
+ * with its NUL. 0 ok, -1 missing or invalid. */
+static int meta_str(const jdoc *d, int obj, const char *key, int (*ok)(const char *, size_t), char *out,
+                    size_t size)
+{
+    int v = member(d, obj, key);
+    size_t n = 0;
+    const char *s = jdoc_kind(d, v) == JDOC_STRING ? jdoc_str(d, v, &n) : NULL;
+    if (s == NULL || n >= size || !ok(s, n)) return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int parse_meta(const jdoc *d, int obj, filter *f, char *err, size_t errlen)
+{
+    static const char *const times[] = {"created_at", "updated_at"};
+    char num[24];
+    const char *why;
+    size_t n = 0;
+
+    if (meta_str(d, obj, "id", stored_id_ok, f->id, sizeof f->id) < 0) {
         seterr(err, errlen, "id: missing or invalid");
         return -1;
     }
-    strlcpy_safe(f->id, json_object_get_string(v), sizeof f->id);
-    if (!json_object_object_get_ex(obj, "version", &v) || !json_object_is_type(v, json_type_int) ||
-        json_object_get_int64(v) < 1) {
+    int v = member(d, obj, "version");
+    const char *s = jdoc_kind(d, v) == JDOC_NUMBER ? jdoc_str(d, v, &n) : NULL;
+    if (s && n < sizeof num) {   /* the number's text: an integer >= 1, nothing else */
+        memcpy(num, s, n);
+        num[n] = '\0';
+    }
+    if (s == NULL || n >= sizeof num || parse_ll(num, 1, INT64_MAX, &f->version, &why) < 0) {
         seterr(err, errlen, "version: missing or invalid");
         return -1;
     }
-    f->version = json_object_get_int64(v);
-    static const char *const times[] = {"created_at", "updated_at"};
     for (size_t i = 0; i < 2; i++) {
-        if (!json_object_object_get_ex(obj, times[i], &v) || !json_object_is_type(v, json_type_string) ||
-            json_object_get_string_len(v) >= FILTER_TIME_MAX ||
-            !stored_time_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
+        if (meta_str(d, obj, times[i], stored_time_ok, i == 0 ? f->created_at : f->updated_at, FILTER_TIME_MAX) < 0) {
             seterr(err, errlen, "%s: missing or invalid", times[i]);
             return -1;
         }
-        s = json_object_get_string(v);
-        strlcpy_safe(i == 0 ? f->created_at : f->updated_at, s, FILTER_TIME_MAX);
     }
     return 0;
 }
 
-static int parse_object(json_object *obj, const filter_limits *lim, int stored, filter *out, char *err,
+static int known_field(const char *k, size_t n)
+{
+    static const char *const names[] = {"name", "track", "lang", "id", "version", "created_at", "updated_at"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0) return 1;
+    return 0;
+}
+
+static int parse_object(const jdoc *d, int obj, const filter_limits *lim, int stored, filter *out, char *err,
                         size_t errlen)
 {
-    json_object *v;
     filter f;
 
     memset(&f, 0, sizeof f);
-    if (!json_object_is_type(obj, json_type_object)) {
+    if (jdoc_kind(d, obj) != JDOC_OBJECT) {
         seterr(err, errlen, "body: must be a JSON object with name and track");
         goto fail;
     }
-    json_object_object_foreach(obj, key, val) {
-        (void)val;
-        if (strcmp(key, "name") && strcmp(key, "track") && strcmp(key, "lang") && strcmp(key, "id") &&
-            strcmp(key, "version") && strcmp(key, "created_at") && strcmp(key, "updated_at")) {
-            buf k = BUF_INIT;
-            size_t klen = strlen(key);
-            if (klen > 40) klen = 40;
-            while (klen < strlen(key) && klen > 0 && ((unsigned char)key[klen] & 0xC0) == 0x80) klen--;
-            int printable = 1;
-            for (size_t i = 0; i < klen; i++)
-                if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) printable = 0;
-            if (printable && utf8_validate(key, klen, NULL) == 0)
-                buf_append(&k, key, klen);
-            else
-                buf_appends(&k, "(a name with control characters or invalid UTF-8)");
-            seterr(err, errlen, "%s: unknown field (a filter has name, track and lang)", k.data);
-            buf_free(&k);
-            goto fail;
-        }
+    for (int m = jdoc_child(d, obj); m >= 0; m = jdoc_next(d, m)) {
+        size_t klen, shown;
+        const char *key = jdoc_key(d, m, &klen);
+        if (known_field(key, klen)) continue;
+        /* Quote at most 40 bytes of the name, cut on a character boundary,
+         * unless it holds control characters (the message goes into logs). */
+        shown = klen > 40 ? 40 : klen;
+        while (shown < klen && shown > 0 && ((unsigned char)key[shown] & 0xC0) == 0x80) shown--;
+        int printable = 1;
+        for (size_t i = 0; i < shown; i++)
+            if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) printable = 0;
+        if (printable)
+            seterr(err, errlen, "%.*s: unknown field (a filter has name, track and lang)", (int)shown, key);
+        else
+            seterr(err, errlen, "(a name with control characters): unknown field (a filter has name, track and lang)");
+        goto fail;
     }
-    if (!json_object_object_get_ex(obj, "name", &v)) {
+    int v = member(d, obj, "name");
+    if (v < 0) {
         seterr(err, errlen, "name: missing");
         goto fail;
     }
-    if (parse_name(v, lim, &f, err, errlen) < 0) goto fail;
-    if (!json_object_object_get_ex(obj, "track", &v)) {
+    if (parse_name(d, v, lim, &f, err, errlen) < 0) goto fail;
+    v = member(d, obj, "track");
+    if (v < 0) {
         seterr(err, errlen, "track: missing (an array of phrases)");
         goto fail;
     }
-    if (parse_track(v, lim, &f, err, errlen) < 0) goto fail;
-    v = NULL;
-    json_object_object_get_ex(obj, "lang", &v);
-    if (parse_lang(v, &f, err, errlen) < 0) goto fail;
-    if (stored && parse_meta(obj, &f, err, errlen) < 0) goto fail;
+    if (parse_track(d, v, lim, &f, err, errlen) < 0) goto fail;
+    if (parse_lang(d, member(d, obj, "lang"), &f, err, errlen) < 0) goto fail;
+    if (stored && parse_meta(d, obj, &f, err, errlen) < 0) goto fail;
     *out = f;
     return 0;
 fail:
@@ -394,40 +384,26 @@ fail:
     return -1;
 }
 
-/* After the fields passed: invalid UTF-8 left anywhere else (an ignored
- * field) still makes the body invalid. 0 ok, -1 with f freed. */
-static int strict_utf8(const char *s, size_t len, filter *f, char *err, size_t errlen)
+/* Parse json[0..len) as a filter (stored: with its id, version and times). */
+static int parse_filter(const char *json, size_t len, const filter_limits *lim, int stored, filter *out, char *err,
+                        size_t errlen)
 {
-    size_t bad;
-    if (utf8_validate(s, len, &bad) == 0) return 0;
-    seterr(err, errlen, "body: invalid UTF-8 at byte %zu", bad);
-    filter_free(f);
-    return -1;
+    jdoc *d = jdoc_new();
+    int r = -1;
+    memset(out, 0, sizeof *out);
+    if (parse_body(d, json, len, err, errlen) == 0) r = parse_object(d, 0, lim, stored, out, err, errlen);
+    jdoc_free(d);
+    return r;
 }
 
 int filter_parse(const char *json, size_t len, const filter_limits *lim, filter *out, char *err, size_t errlen)
 {
-    json_object *o = parse_json(json, len, err, errlen);
-    if (o == NULL) {
-        memset(out, 0, sizeof *out);
-        return -1;
-    }
-    int r = parse_object(o, lim, 0, out, err, errlen);
-    json_object_put(o);
-    if (r == 0) r = strict_utf8(json, len, out, err, errlen);
-    return r;
+    return parse_filter(json, len, lim, 0, out, err, errlen);
 }
 
 int filter_load(const char *json, size_t len, filter *out, char *err, size_t errlen)
 {
-    json_object *o = parse_json(json, len, err, errlen);
-    if (o == NULL) {
-        memset(out, 0, sizeof *out);
-        return -1;
-    }
-    int r = parse_object(o, NULL, 1, out, err, errlen);
-    json_object_put(o);
-    return r;
+    return parse_filter(json, len, NULL, 1, out, err, errlen);
 }
 
 int filter_from_query(const char *q, size_t len, const filter_limits *lim, filter *out, char *err, size_t errlen)
@@ -519,36 +495,38 @@ void filter_name_key(const char *name, buf *out)
 
 int filter_notice_parse(const char *msg, size_t len, filter_notice *n, char *err, size_t errlen)
 {
-    json_object *o = parse_json(msg, len, err, errlen), *op, *v;
-    int r = -1;
+    jdoc *d = jdoc_new();
+    int r = -1, op, v;
+    size_t oplen = 0;
+    const char *ops;
 
     memset(n, 0, sizeof *n);
-    if (o == NULL) return -1;
-    if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "op", &op) ||
-        !json_object_is_type(op, json_type_string)) {
+    if (parse_body(d, msg, len, err, errlen) < 0) goto done;
+    op = member(d, 0, "op");
+    ops = jdoc_kind(d, op) == JDOC_STRING ? jdoc_str(d, op, &oplen) : NULL;
+    if (ops == NULL) {
         seterr(err, errlen, "notice: no op");
-        goto fail;
+        goto done;
     }
-    if (strcmp(json_object_get_string(op), "put") == 0) {
-        if (!json_object_object_get_ex(o, "filter", &v)) {
+    if (oplen == 3 && memcmp(ops, "put", 3) == 0) {
+        v = member(d, 0, "filter");
+        if (v < 0) {
             seterr(err, errlen, "notice: put without filter");
-            goto fail;
+            goto done;
         }
         n->op = FILTER_NOTICE_PUT;
-        r = parse_object(v, NULL, 1, &n->filter, err, errlen);
-    } else if (strcmp(json_object_get_string(op), "del") == 0) {
-        if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_string) ||
-            !stored_id_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
-            seterr(err, errlen, "notice: del without id");
-            goto fail;
-        }
+        r = parse_object(d, v, NULL, 1, &n->filter, err, errlen);
+    } else if (oplen == 3 && memcmp(ops, "del", 3) == 0) {
         n->op = FILTER_NOTICE_DEL;
-        strlcpy_safe(n->filter.id, json_object_get_string(v), sizeof n->filter.id);
+        if (meta_str(d, 0, "id", stored_id_ok, n->filter.id, sizeof n->filter.id) < 0) {
+            seterr(err, errlen, "notice: del without id");
+            goto done;
+        }
         r = 0;
     } else {
         seterr(err, errlen, "notice: unknown op");
     }
-fail:
-    json_object_put(o);
+done:
+    jdoc_free(d);
     return r;
 }

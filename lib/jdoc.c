@@ -18,6 +18,7 @@ typedef struct jnode {
     int32_t next, child;          /* siblings; first element or member */
     uint8_t type;
     uint8_t key_in_arena, val_in_arena;   /* decoded copy, or a slice of the input */
+    uint8_t member;               /* 1: a member of an object (it has a key) */
 } jnode;
 
 struct jdoc {
@@ -265,6 +266,7 @@ static int parse_container(jdoc *d, int depth, int type)
         cn->key_off = koff;
         cn->key_len = klen;
         cn->key_in_arena = karena;
+        cn->member = type == JDOC_OBJECT;
         if (last < 0)
             d->nodes[self].child = child;
         else
@@ -395,6 +397,14 @@ const char *jdoc_str(const jdoc *d, int node, size_t *len)
     if (n == NULL || (n->type != JDOC_STRING && n->type != JDOC_NUMBER)) return NULL;
     *len = n->len;
     return (n->val_in_arena ? d->arena.data : d->src) + n->off;
+}
+
+const char *jdoc_key(const jdoc *d, int node, size_t *len)
+{
+    const jnode *n = node_at(d, node);
+    if (n == NULL || !n->member) return NULL;
+    *len = n->key_len;
+    return (n->key_in_arena ? d->arena.data : d->src) + n->key_off;
 }
 
 size_t jdoc_offset(const jdoc *d, int node)

@@ -45,6 +45,7 @@ void jdoc_free(jdoc *d);   /* d may be NULL */
  * "nesting deeper than 32 levels at byte 95". */
 int jdoc_parse(jdoc *d, const char *s, size_t len, int max_depth, char *err, size_t errlen);
 
+/* The kind of node; JDOC_NONE for -1 (or any index the document lacks). */
 jdoc_type jdoc_kind(const jdoc *d, int node);
 /* The member of object node called key (the first one if repeated), or -1. */
 int jdoc_get(const jdoc *d, int node, const char *key);
@@ -55,6 +56,10 @@ int jdoc_next(const jdoc *d, int node);
  * number's text; *len gets the length. NULL for other kinds. Valid until the
  * next jdoc_parse or jdoc_free (and while the input lives). */
 const char *jdoc_str(const jdoc *d, int node, size_t *len);
+/* The name of a member (a node returned by jdoc_child/jdoc_next on an
+ * object), decoded, with *len its length (it may contain NUL when the input
+ * had \u0000); NULL when node is not an object member. Valid as jdoc_str's. */
+const char *jdoc_key(const jdoc *d, int node, size_t *len);
 /* Byte offset in the input where node's value starts (for error messages); 0 for -1. */
 size_t jdoc_offset(const jdoc *d, int node);
 

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "jdoc.h"
+#include "utf8.h"
 #include "util.h"
 
 enum engine { ENGINE_SQLITE, ENGINE_POSTGRES };
@@ -378,27 +379,6 @@ int store_check(store *s, char *err, size_t errlen)
 
 /* ---- rows ---- */
 
-/* Length of the valid UTF-8 sequence at s[0..n) and its code point, or 0
- * when the bytes there are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    size_t len;
-    uint32_t c = s[0], min;
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; c &= 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; c &= 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; c &= 0x07; min = 0x10000; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return len;
-}
-
 /* Non-ASCII code points that separate words: Latin-1 punctuation and
  * symbols, general punctuation, symbols, arrows, dingbats, CJK punctuation,
  * variation selectors, specials, emoji. Everything else above ASCII (letters
@@ -436,7 +416,7 @@ size_t store_words(buf *out, const char *s, size_t n)
     int in_word = 0;
     while (i < n) {
         uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
+        size_t len = utf8_decode(s + i, n - i, &cp);
         int word;
         if (len == 0) {
             len = 1;
@@ -464,52 +444,37 @@ size_t store_words(buf *out, const char *s, size_t n)
     return words;
 }
 
-static int utf8_valid(const char *s, size_t n, size_t *bad)
+/* A string member of obj (an id may also be a non-negative integer, kept
+ * digit for digit), copied; NULL when absent or of another kind. -1 when it
+ * holds a NUL character, which SQL text cannot carry. */
+static int json_str(const jdoc *d, int obj, const char *key, char **out)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
-        if (len == 0) {
-            *bad = i;
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
+    int v = jdoc_get(d, obj, key);
+    size_t n;
+    const char *s = jdoc_kind(d, v) == JDOC_STRING || (jdoc_kind(d, v) == JDOC_NUMBER && strcmp(key, "id") == 0)
+                        ? jdoc_str(d, v, &n) : NULL;
+    *out = NULL;
+    if (s == NULL) return 0;
+    if (memchr(s, '\0', n)) return -1;
+    *out = xstrndup(s, n);
+    return 0;
 }
 
-static char *json_str(struct json_object *o, const char *key)
+static void json_words(buf *words, const jdoc *d, const char *key)
 {
-    struct json_object *v;
-    if (!json_object_object_get_ex(o, key, &v)) return NULL;
-    if (json_object_is_type(v, json_type_string)) return xstrdup(json_object_get_string(v));
-    if (json_object_is_type(v, json_type_int)) {
-        char tmp[32];
-        snprintf(tmp, sizeof tmp, "%" PRId64, json_object_get_int64(v));
-        return xstrdup(tmp);
-    }
-    return NULL;
-}
-
-static void json_words(buf *words, struct json_object *o, const char *key)
-{
-    struct json_object *a;
-    if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array)) return;
-    size_t n = json_object_array_length(a);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *e = json_object_array_get_idx(a, i);
-        if (json_object_is_type(e, json_type_string))
-            store_words(words, json_object_get_string(e), (size_t)json_object_get_string_len(e));
+    int a = jdoc_get(d, 0, key);
+    if (jdoc_kind(d, a) != JDOC_ARRAY) return;
+    for (int e = jdoc_child(d, a); e >= 0; e = jdoc_next(d, e)) {
+        size_t n;
+        const char *w = jdoc_kind(d, e) == JDOC_STRING ? jdoc_str(d, e, &n) : NULL;
+        if (w) store_words(words, w, n);
     }
 }
 
 int store_row_parse(store_row *row, const char *id, const char *json, size_t json_len, char *err, size_t errlen)
 {
-    struct json_tokener *tok = NULL;
-    struct json_object *o = NULL, *user;
-    size_t bad;
+    jdoc *d = jdoc_new();
+    char why[200];
 
     memset(row, 0, sizeof *row);
     if (bus_id_parse(id, strlen(id), &row->sid) < 0) {
@@ -521,55 +486,39 @@ int store_row_parse(store_row *row, const char *id, const char *json, size_t jso
         goto fail;
     }
     bus_id_format(row->sid, row->id);
-    if (!utf8_valid(json, json_len, &bad)) {
-        set_err(err, errlen, "invalid UTF-8 at byte %zu", bad);
+    if (jdoc_parse(d, json, json_len, 32, why, sizeof why) < 0) {
+        set_err(err, errlen, "%s", why);
         goto fail;
     }
-    tok = json_tokener_new();
-    o = json_tokener_parse_ex(tok, json, (int)json_len);
-    if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-        enum json_tokener_error e = json_tokener_get_error(tok);
-        set_err(err, errlen, "not JSON: %s",
-                e == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(e));
-        goto fail;
-    }
-    if (!json_object_is_type(o, json_type_object)) {
+    if (jdoc_kind(d, 0) != JDOC_OBJECT) {
         set_err(err, errlen, "not a JSON object");
         goto fail;
     }
-    row->tweet_id = json_str(o, "id");
+    if (json_str(d, 0, "id", &row->tweet_id) < 0 || json_str(d, 0, "text", &row->text) < 0 ||
+        json_str(d, jdoc_get(d, 0, "user"), "screen_name", &row->author) < 0 ||
+        json_str(d, 0, "lang", &row->lang) < 0 || json_str(d, 0, "created_at", &row->created_at) < 0) {
+        set_err(err, errlen, "a field contains a NUL character");
+        goto fail;
+    }
     if (row->tweet_id == NULL) {
         set_err(err, errlen, "no id");
         goto fail;
     }
-    row->text = json_str(o, "text");
     if (row->text == NULL) {
         set_err(err, errlen, "no text");
         goto fail;
     }
-    if (json_object_object_get_ex(o, "user", &user) && json_object_is_type(user, json_type_object))
-        row->author = json_str(user, "screen_name");
-    row->lang = json_str(o, "lang");
-    row->created_at = json_str(o, "created_at");
     store_words(&row->words, row->text, strlen(row->text));
-    json_words(&row->words, o, "hashtags");
-    json_words(&row->words, o, "mentions");
+    json_words(&row->words, d, "hashtags");
+    json_words(&row->words, d, "mentions");
     if (row->author) store_words(&row->words, row->author, strlen(row->author));
     if (row->words.data == NULL) buf_appends(&row->words, "");
-    const char *fields[] = {row->tweet_id, row->text, row->author, row->lang, row->created_at};
-    for (size_t i = 0; i < ARRAY_LEN(fields); i++)
-        if (fields[i] && !utf8_valid(fields[i], strlen(fields[i]), &bad)) {
-            set_err(err, errlen, "a string escape decodes to invalid UTF-8");
-            goto fail;
-        }
     row->json = json;
     row->json_len = json_len;
-    json_object_put(o);
-    json_tokener_free(tok);
+    jdoc_free(d);
     return 0;
 fail:
-    json_object_put(o);
-    if (tok) json_tokener_free(tok);
+    jdoc_free(d);
     store_row_free(row);
     return -1;
 }

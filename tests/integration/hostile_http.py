@@ -171,7 +171,7 @@ for i, num in enumerate(["1e999999", "-1e999999", "12345678901234567890123456789
     post("huge number %s" % num, "{\"name\":\"num %d\",\"track\":[\"a\"],\"version\":%s}" % (i, num), want=201)
 post("huge number as name", "{\"name\":1e999999,\"track\":[\"a\"]}")
 post("huge number as phrase", "{\"name\":\"n\",\"track\":[123456789012345678901234567890]}")
-# Duplicate keys: one of the values is taken (json-c keeps the last), never both, never a crash.
+# Duplicate keys: one of the values is taken (the last, as JSON.parse does), never both, never a crash.
 st, _, rb = post("duplicate keys", "{\"name\":\"dup one\",\"name\":\"dup two\",\"track\":[\"a\"],\"track\":[\"b\"]}",
                  want=201, code=None)
 doc = json.loads(rb)
@@ -180,7 +180,7 @@ if doc["name"] not in ("dup one", "dup two") or doc["track"] not in (["a"], ["b"
 post("duplicate keys, bad second", "{\"name\":\"dup three\",\"track\":[\"a\"],\"track\":1}")
 still_serving("huge numbers and duplicate keys")
 
-# Limits: too long / too many (documented in DESIGN §4), huge bodies (413).
+# Limits: too long / too many (the README's Filters section), huge bodies (413).
 post("name over 100 bytes", json.dumps({"name": "n" * 101, "track": ["a"]}))
 post("phrase over 60 bytes", json.dumps({"name": "long phrase", "track": ["p" * 61]}))
 post("401 phrases", json.dumps({"name": "many", "track": ["p%d" % i for i in range(401)]}))

@@ -60,15 +60,16 @@ static void test_parse_non_ascii(void)
 static void test_validation_messages(void)
 {
     expect_error("[1]", "body: must be a JSON object with name and track");
-    expect_error("{\"name\":", "body: not JSON: unexpected end of data at byte 8");
-    expect_error("{\"name\":\"a\",\"track\":[\"x\"]} x", "body: not JSON: trailing data at byte 27");
+    expect_error("{\"name\":", "body: not JSON: unexpected end of input at byte 8");
+    expect_error("{\"name\":\"a\",\"track\":[\"x\"]} x",
+                 "body: not JSON: expected the end after the value, found 'x' at byte 27");
     expect_error("{\"track\":[\"x\"]}", "name: missing");
     expect_error("{\"name\":\"\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
     expect_error("{\"name\":\"   \",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
     expect_error("{\"name\":7,\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
     expect_error("{\"name\":\"a\\u0000b\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
     expect_error("{\"name\":\"a\\nb\",\"track\":[\"x\"]}", "name: must not contain control characters");
-    expect_error("{\"name\":\"\xff\",\"track\":[\"x\"]}", "name: must be 1–100 bytes of UTF-8");
+    expect_error("{\"name\":\"\xff\",\"track\":[\"x\"]}", "body: invalid UTF-8 at byte 9");
     expect_error("{\"name\":\"a\"}", "track: missing (an array of phrases)");
     expect_error("{\"name\":\"a\",\"track\":\"x\"}", "track: must be an array of phrases");
     expect_error("{\"name\":\"a\",\"track\":[]}", "track: must hold at least one phrase");
