@@ -1,4 +1,4 @@
-/* auth — bearer tokens (DESIGN §5): who may change filters (and, with
+/* auth — bearer tokens for the REST API: who may change filters (and, with
  * auth_reads, read them and open streams).
  *
  * Tokens come from a file, one a line; blank lines and lines starting with

@@ -24,6 +24,7 @@ void buf_reserve(buf *b, size_t extra);                 /* room for extra more b
 void buf_append(buf *b, const void *p, size_t n);
 void buf_appends(buf *b, const char *s);                /* append a C string */
 void buf_appendc(buf *b, char c);
+/* Append formatted text (as snprintf would write it, any length). */
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 void buf_consume(buf *b, size_t n);                     /* drop the first n bytes */

@@ -1,4 +1,4 @@
-/* bus — birdfeed's Redis layout (DESIGN §2) and connections to it.
+/* bus — birdfeed's Redis layout (the keys below) and connections to it.
  *
  * Keys, all under the configured prefix:
  *   tweets       stream, one field `t` = canonical tweet JSON; entry id = SSE event id

@@ -73,8 +73,6 @@ static void env_name(const struct setting *s, char *out, size_t n)
     for (const char *p = s->name; *p && j + 1 < n; p++)
         out[j++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
     out[j] = '\0';
-    /* The URLs keep the names DESIGN §1 gives them. */
-    if (strcmp(s->name, "redis") == 0) snprintf(out, n, "BIRDFEED_REDIS");
 }
 
 /* The settings whose text has a shape: the Redis URL, the node name (it
@@ -232,11 +230,6 @@ void config_print(const config *cfg, FILE *out)
         }
         fprintf(out, "  (%s)\n", sources[i]);
     }
-}
-
-int config_known(const char *name)
-{
-    return find(name) != NULL;
 }
 
 void config_usage(FILE *out)

@@ -1,5 +1,5 @@
 /* config — birdfeed's settings: command-line flags first, then environment,
- * then defaults (DESIGN §1).
+ * then defaults.
  *
  * Every setting has a name (`history`), an environment variable
  * (`BIRDFEED_HISTORY`) and a flag spelled like its name (`--history`). The
@@ -51,8 +51,6 @@ int config_set(config *cfg, const char *name, const char *value, char *err, size
 int config_load_env(config *cfg, char *err, size_t errlen);
 /* Print "name = value  (source)" for every setting; secrets are never printed. */
 void config_print(const config *cfg, FILE *out);
-/* Is name a known setting? (for getopt tables) */
-int config_known(const char *name);
 struct option;
 /* Append one getopt_long entry per setting to opts (at most max), with
  * val = base + index; returns how many were written. Pick base above every

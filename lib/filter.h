@@ -1,4 +1,4 @@
-/* filter — saved searches (DESIGN §4): parsing, validation, normalising and
+/* filter — saved searches: parsing, validation, normalising and
  * serialising. No I/O; the REST API, the CLI and the responders' matcher
  * share this one code path.
  *
@@ -80,8 +80,6 @@ void filter_to_json(const filter *f, buf *out);
  * (caller frees with buf_free). */
 void filter_name_key(const char *name, buf *out);
 
-/* Move src into dst (dst's old contents are freed; src becomes empty). */
-void filter_move(filter *dst, filter *src);
 /* Release the strings; f becomes empty. f may be NULL. */
 void filter_free(filter *f);
 

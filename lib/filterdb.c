@@ -72,7 +72,8 @@ redisReply *filterdb_context_cmd(void *arg, int idempotent, int argc, const char
     return redisCommandArgv(c, argc, argv, argvlen);
 }
 
-void filterdb_now(char out[FILTER_TIME_MAX])
+/* The current UTC time as "2026-01-02T03:04:05Z". */
+static void now_iso(char out[FILTER_TIME_MAX])
 {
     time_t t = (time_t)(wall_ms() / 1000);
     struct tm tm;
@@ -205,7 +206,7 @@ int filterdb_create(const filterdb *db, filter *f, char *err, size_t errlen)
 
     f->id[0] = '\0';
     f->version = 1;
-    filterdb_now(f->created_at);
+    now_iso(f->created_at);
     memcpy(f->updated_at, f->created_at, sizeof f->updated_at);
     filter_to_json(f, &json);
     filter_name_key(f->name, &name);
@@ -258,7 +259,7 @@ int filterdb_replace(const filterdb *db, const char *id, long long if_version, f
         strlcpy_safe(f->id, cur.id, sizeof f->id);
         f->version = cur.version + 1;
         memcpy(f->created_at, cur.created_at, sizeof f->created_at);
-        filterdb_now(f->updated_at);
+        now_iso(f->updated_at);
         buf_reset(&json);
         filter_to_json(f, &json);
         filter_name_key(cur.name, &oldname);

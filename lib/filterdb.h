@@ -1,4 +1,4 @@
-/* filterdb — saved filters in Redis (DESIGN §2, §5).
+/* filterdb — saved filters in Redis, for the REST API and `birdfeed filters`.
  *
  * Keys under the prefix:
  *   filters        hash  id → filter JSON (lib/filter.h form, with version)
@@ -69,8 +69,5 @@ int filterdb_replace(const filterdb *db, const char *id, long long if_version, f
 
 /* Delete filter id (if_version as for replace). */
 int filterdb_delete(const filterdb *db, const char *id, long long if_version, char *err, size_t errlen);
-
-/* The current UTC time as "2026-01-02T03:04:05Z". */
-void filterdb_now(char out[FILTER_TIME_MAX]);
 
 #endif

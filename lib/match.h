@@ -1,4 +1,4 @@
-/* match — the compiled matcher (DESIGN §4): every filter of a process in one
+/* match — the compiled matcher: every filter of a process in one
  * inverted index, term → phrases. No I/O.
  *
  * A tweet (canonical JSON, lib/tweet.h) is tokenised once (lib/token.h): the

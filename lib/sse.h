@@ -2,10 +2,11 @@
  *
  * The encoder turns an event into bytes that any conforming parser reads back
  * unchanged: a CR, LF or CRLF inside data starts a new "data:" line (so it
- * comes back as LF), and CR/LF/NUL cannot appear in id, event or comments
- * (they are dropped there), so nothing a value holds can break the framing.
- * The parser is the one tests and the load client use: feed it bytes, pull
- * events out. */
+ * comes back as LF) and a NUL there is dropped; CR and LF are dropped from
+ * id, event and comments (C strings, so without NUL). Nothing a value holds
+ * can break the framing. The parser (feed it bytes, pull events out) is the
+ * unit tests' and the fuzz target's: it checks that what the encoder writes
+ * reads back unchanged. */
 #ifndef BIRDFEED_SSE_H
 #define BIRDFEED_SSE_H
 

@@ -1,5 +1,6 @@
 /* statpub — a process publishes its figures into Redis for the deployment's
- * metrics (DESIGN §9: no shared files, no shared memory).
+ * metrics (processes on many hosts share nothing but Redis: no shared files,
+ * no shared memory).
  *
  * A thread of its own, with its own Redis connection (1 s timeouts, so the
  * caller's threads never wait on Redis), writes the fields into one hash

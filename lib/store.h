@@ -1,4 +1,4 @@
-/* store — the SQL archive of tweets (DESIGN §7): SQLite or PostgreSQL behind
+/* store — the SQL archive of tweets: SQLite or PostgreSQL behind
  * one interface.
  *
  * Table `tweets` holds one row per Redis stream entry, keyed by the stream id

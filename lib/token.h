@@ -1,4 +1,4 @@
-/* token — how filters and tweets are cut into words (DESIGN §4). No I/O.
+/* token — how filters and tweets are cut into words. No I/O.
  *
  * One tokeniser serves both sides, so a filter's terms and a tweet's tokens
  * always agree:

@@ -1,4 +1,4 @@
-/* tweet — input lines to birdfeed's canonical tweet (DESIGN §3). No I/O.
+/* tweet — input lines to birdfeed's canonical tweet. No I/O.
  *
  * Canonical form: one compact JSON object on one line, keys in this order:
  *   {"id":"…","text":"…","user":{"screen_name":"…","name":"…","followers_count":N},

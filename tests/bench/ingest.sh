@@ -1,5 +1,5 @@
 #!/bin/bash
-# P5 (DESIGN §8): birdfeed ingest against redis-benchmark running the very
+# P5 (README, Performance: ingest keeps up with redis-benchmark): birdfeed ingest against redis-benchmark running the very
 # same XADD+PUBLISH script, pipelined, on one private Redis, in one run,
 # alternating. Prints the commands, each run's figure, and three summary
 # lines at the end (tests/bench/run.sh shows the last three).

@@ -1,4 +1,4 @@
-/* match_bench — DESIGN §8 P6: the matcher's cost per tweet with 10 000
+/* match_bench — P6 of the README's Performance section: the matcher's cost per tweet with 10 000
  * filters. Prints µs per tweet.
  *
  *   build/tests/bench/match_bench [FILTERS] [TWEETS]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/run.sh — `make bench`: the numbers of DESIGN §8 (P1–P6), birdfeed
+# tests/bench/run.sh — `make bench`: the targets P1–P6 of the README's Performance section, birdfeed
 # beside Nchan (nginx's pub/sub module) on the same machine in the same run.
 #
 # P1  1 000 subscribers through nginx, 100 tweets/s of ~600 B: delivery, p99

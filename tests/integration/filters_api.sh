@@ -1,5 +1,5 @@
 #!/bin/bash
-# /api/filters through real nginx and redis: every status path of DESIGN §5,
+# /api/filters through real nginx and redis: every status path of the REST API (README, Filters),
 # bearer tokens (missing, wrong, right, reloaded on SIGHUP, never logged),
 # concurrent If-Match PUTs (exactly one wins), auth-reads, Redis down → 503.
 . "$(dirname "$0")/../lib.sh"

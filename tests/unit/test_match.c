@@ -1,4 +1,4 @@
-/* Unit tests for the compiled matcher (DESIGN §4 rules). */
+/* Unit tests for the compiled matcher (the rules in lib/match.h and lib/token.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
