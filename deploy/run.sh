@@ -144,12 +144,15 @@ say "birdfeed-fcgi on $FCGI_LISTEN, 2 workers (log $RUN/logs/fcgi.log)"
 sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_UPSTREAM;#" \
     -e "s#listen 80;#listen 127.0.0.1:$WEB_PORT;#" \
     -e "s#alias /usr/local/share/birdfeed/deploy/www/;#alias $ROOT/deploy/www/;#" \
+    -e "s#/var/log/nginx/error.log#$RUN/logs/nginx-error.log#" \
+    -e "s#/var/log/nginx/#$RUN/logs/nginx-#g" \
     deploy/nginx/birdfeed.conf > "$RUN/nginx/birdfeed.conf"
 {
     echo "# Written by deploy/run.sh; the site itself is deploy/nginx/birdfeed.conf."
     echo "daemon off;"
     echo "worker_processes 1;"
     echo "worker_rlimit_nofile 4096;"
+    echo "include $ROOT/deploy/nginx/birdfeed-main.conf;"
     # As root, workers would run as nobody, who may not read the repository.
     [ "$(id -u)" -eq 0 ] && echo "user root;"
     echo "error_log $RUN/logs/nginx-error.log warn;"

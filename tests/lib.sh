@@ -118,9 +118,11 @@ start_nginx() {
         -e "s#location /api/#location $mount/api/#" \
         -e "s#location / {#location $mount/ {#" \
         -e "s#alias /usr/local/share/birdfeed/deploy/www/;#alias $BF_ROOT/deploy/www/;#" \
+        -e "s#/var/log/nginx/#$T/nginx/#g" \
         "$BF_ROOT/deploy/nginx/birdfeed.conf" >"$T/nginx/birdfeed.conf"
     {
         echo "daemon off; worker_processes 1; worker_rlimit_nofile 20000;"
+        echo "include $BF_ROOT/deploy/nginx/birdfeed-main.conf;"
         [ "$(id -u)" -eq 0 ] && echo "user root;"
         echo "error_log $T/nginx/error.log warn; pid $T/nginx/nginx.pid;"
         echo "events { worker_connections 19000; }"
@@ -229,6 +231,7 @@ start_lighttpd() {
     mkdir -p "$dir"
     LIGHTTPD_PORT=$(free_port) || fail "no free port for lighttpd"
     sed -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
+        -e "s#^var.birdfeed_retry .*#var.birdfeed_retry = \"$BF_ROOT/deploy/stream-retry\"#" \
         -e "s#^var.birdfeed_host .*#var.birdfeed_host = \"${backend%:*}\"#" \
         -e "s#^var.birdfeed_port .*#var.birdfeed_port = ${backend##*:}#" \
         -e "s#^var.birdfeed_state .*#var.birdfeed_state = \"$dir\"#" \
@@ -261,8 +264,10 @@ start_apache_once() {
     APACHE_PORT=$(free_port) || fail "no free port for apache"
     # Apache's children run as www-data: the checkout may sit in a 0700 directory
     # (mktemp -d), so serve the demo page from a copy under $T (0755).
-    rm -rf "$dir/www"; cp -R "$BF_ROOT/deploy/www" "$dir/www"
+    rm -rf "$dir/www" "$dir/stream-retry"
+    cp -R "$BF_ROOT/deploy/www" "$dir/www"; cp -R "$BF_ROOT/deploy/stream-retry" "$dir/stream-retry"
     sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $dir/www#" \
+        -e "s#^Define BIRDFEED_RETRY .*#Define BIRDFEED_RETRY $dir/stream-retry#" \
         -e "s#^Define BIRDFEED_FCGI .*#Define BIRDFEED_FCGI $backend#" \
         -e "s#^Define BIRDFEED_PORT .*#Define BIRDFEED_PORT $APACHE_PORT#" \
         "$BF_ROOT/deploy/apache/birdfeed.conf" > "$dir/birdfeed.conf"

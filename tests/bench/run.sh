@@ -194,6 +194,7 @@ bf_up() {
     BF_NGINX_PORT=$(free_port)
     sed -e "s#^\( *server \)[^ ;]*;#\1$upstream;#" \
         -e "s#listen 80;#listen 127.0.0.1:$BF_NGINX_PORT reuseport;#" \
+        -e "s#/var/log/nginx/#$d/#g" \
         deploy/nginx/birdfeed.conf >"$d/birdfeed.conf"
     {
         nginx_globals "$d"

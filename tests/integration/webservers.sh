@@ -107,3 +107,59 @@ check_server apache "$APACHE_URL"
 
 grep -q AH01146 "$T/apache/error.log" && fail "apache ignored flushpackets (worker sharing): $(grep AH01146 "$T/apache/error.log")"
 ok "apache: no worker sharing warning"
+
+# ---- browsers: query strings never logged; a missing responder is "retry" ----
+# A reader token may come as ?access_token= (EventSource cannot send
+# headers): the access logs hold paths only.
+probe="probe-token-$RANDOM$RANDOM"
+for base in "$BASE_URL" "$LIGHTTPD_URL" "$APACHE_URL"; do
+    timeout 2 curl -sN -o /dev/null "$base/stream?preload=0&access_token=$probe"
+    curl -s -o /dev/null "$base/api/filters?access_token=$probe"
+done
+curl -s -D "$T/apache-stream.h" -o /dev/null -m 2 "$APACHE_URL/stream?preload=0"
+assert_contains "$(tr -d '\r' <"$T/apache-stream.h")" "Connection: close" "apache: no keep-alive after a stream"
+ok "apache: /stream answers Connection: close (a dead responder closes the browser's connection at once)"
+
+# nginx reload with streams open: the old worker closes them after
+# worker_shutdown_timeout (10 s, deploy/nginx/birdfeed-main.conf) instead of
+# living as long as they do; the client sees its stream end (and a browser
+# would reconnect to a new worker).
+timeout 120 curl -sN -o "$T/reload.stream" "$BASE_URL/stream?preload=0" & reload_curl=$!
+wait_until 10 grep -q '^retry:' "$T/reload.stream" || fail "nginx: stream before the reload"
+old=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+kill -HUP "$NGINX_PID"
+wait_until 10 bash -c "[ \"\$(pgrep -P $NGINX_PID | tr '\n' ' ')\" != '$old' ]" || fail "nginx started no new worker"
+for w in $old; do
+    wait_until 40 bash -c "! kill -0 $w" || fail "nginx: old worker $w still alive 40 s after a reload (worker_shutdown_timeout missing?)"
+done
+wait_until 5 bash -c "! kill -0 $reload_curl" || fail "nginx: the stream outlived its old worker"
+ok "nginx reload: the old worker ends its streams and exits (worker_shutdown_timeout)"
+
+# No responder at all: /stream answers 200 text/event-stream with only
+# "retry: 2000" through each server; /api/ keeps its 5xx; a direct request
+# for the helper is refused.
+stop_fcgi
+for name in nginx lighttpd apache; do
+    case $name in nginx) base=$BASE_URL;; lighttpd) base=$LIGHTTPD_URL;; apache) base=$APACHE_URL;; esac
+    code=$(curl -s -m 5 -o "$T/$name.retry" -D "$T/$name.retry.h" -w '%{http_code}' \
+        -H "Last-Event-ID: $LAST_ID" "$base/stream?filter=1&access_token=$probe")
+    assert_eq "$code" 200 "$name: /stream without a responder"
+    assert_contains "$(tr -d '\r' <"$T/$name.retry.h" | grep -i '^content-type:')" "text/event-stream" "$name: retry answer type"
+    assert_eq "$(od -An -c "$T/$name.retry" | tr -s ' ')" " r e t r y : 2 0 0 0 \n \n" "$name: retry answer body"
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/api/health")
+    case $code in 502|503|504) ;; *) fail "$name: /api/health without a responder answered $code, want a 5xx";; esac
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/birdfeed-errors/retry.cgi")
+    [ "$code" = 200 ] && fail "$name: the retry helper answers when asked directly"
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/birdfeed-errors/retry.asis")
+    [ "$code" = 200 ] && fail "$name: the retry helper answers when asked directly"
+done
+ok "no responder: /stream is 200 text/event-stream with only 'retry: 2000' through nginx, lighttpd and Apache; /api/ stays 5xx"
+
+for f in "$T"/nginx/*.log "$T"/lighttpd/*.log "$T"/apache/*.log "$T/fcgi.log"; do
+    [ -f "$f" ] || continue
+    grep -q -- "$probe" "$f" && fail "?access_token= reached $f: $(grep -m1 -- "$probe" "$f")"
+done
+grep -q '"GET /stream HTTP/1.1" 200' "$T/nginx/birdfeed-access.log" || fail "nginx access log has no /stream lines"
+grep -q '"GET /stream HTTP/1.1" 200' "$T/lighttpd/birdfeed-access.log" || fail "lighttpd access log has no /stream lines"
+grep -q '"GET /stream HTTP/1.1" 200' "$T/apache/birdfeed-access.log" || fail "apache access log has no /stream lines"
+ok "?access_token= never in the web servers' access or error logs, nor birdfeed's (responder up and down)"
