@@ -741,7 +741,10 @@ static void usage(FILE *out)
           "  -e, --expect N        events each connection should get; stop when all have\n"
           "  -i, --until-idle MS   stop when all connections are open, some event arrived and\n"
           "                        none for MS milliseconds\n"
-          "  -H, --header 'N: V'   add a request header (repeatable)\n"
+          "  -H, --header 'N: V'   add a request header (repeatable); one named Accept,\n"
+          "                        Cache-Control or User-Agent replaces sseload's own\n"
+          "  -H @FILE              the header lines of FILE (a request recorded from a\n"
+          "                        browser: request line, Host and blank lines skipped)\n"
           "  -p, --pid-rss PID,…   report the RSS of these processes before connecting and at\n"
           "                        the idle plateau (all connected, no byte for --settle)\n"
           "      --settle MS       quiet time that makes the plateau (default 1000)\n"
@@ -756,7 +759,7 @@ static void usage(FILE *out)
           "  conns connected failed closed events expected delivered_pct min_events\n"
           "  ooo dup other_events comments lat_samples p50_ms p90_ms p99_ms p999_ms max_ms\n"
           "  first_p50_ms complete_p50_ms complete_max_ms elapsed_s events_per_s\n"
-          "  avg_data_b stop (expect, idle, duration, closed) plateau (0/1)\n"
+          "  avg_data_b request_b (bytes of the request sent) stop (expect, idle, duration, closed) plateau (0/1)\n"
           "  rss_before_kb rss_idle_kb rss_per_conn_b rss_pids=PID:BEFORE:IDLE,… (--pid-rss;\n"
           "  kB; rss_per_conn_b = (idle - before) / connected, in bytes)\n"
           "delivered_pct counts at most --expect events per connection (na without it);\n"
@@ -844,6 +847,57 @@ static int resolve_loopback(const char **why)
     return 0;
 }
 
+/* Add one "Name: value" header line (without its line end) to opt.headers.
+ * A Host line is dropped: sseload writes the target's own. 0 ok, -1 malformed. */
+static int header_add(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == ':' || !memchr(s, ':', n) || memchr(s, '\r', n) || memchr(s, '\n', n)) return -1;
+    if (n >= 5 && strncasecmp(s, "Host:", 5) == 0) return 0;
+    buf_append(&opt.headers, s, n);
+    buf_appends(&opt.headers, "\r\n");
+    return 0;
+}
+
+/* --header @FILE: the header lines of a recorded request (what a browser
+ * sent), one a line, CRLF or LF; a request line and the blank line that ends
+ * a head are skipped. 0 ok, -1 with a message on stderr. */
+static int header_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "sseload: --header @%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[8192];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strcspn(line, "\r\n");
+        if (n == 0) continue;
+        if (lineno == 1 && !memchr(line, ':', n)) continue;     /* "GET /path HTTP/1.1" */
+        if (header_add(line, n) < 0) {
+            fprintf(stderr, "sseload: --header @%s:%d: want 'Name: value'\n", path, lineno);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Is header NAME among the --header lines? (They replace sseload's own.) */
+static int header_given(const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = opt.headers.data, *end = p ? p + opt.headers.len : NULL;
+    while (p && p < end) {
+        if ((size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') return 1;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -865,10 +919,12 @@ static int parse_args(int argc, char **argv)
         case 'S': if (num_opt("settle", optarg, 1, 600000, &opt.settle_ms) < 0) return 2; break;
         case 't': if (num_opt("threads", optarg, 1, 8, &opt.threads) < 0) return 2; break;
         case 'H':
-            if (strpbrk(optarg, "\r\n") || !strchr(optarg, ':') || optarg[0] == ':')
+            if (optarg[0] == '@') {
+                if (header_file(optarg + 1) < 0) return 2;
+                break;
+            }
+            if (header_add(optarg, strlen(optarg)) < 0)
                 return bad_usage("--header '%s': want 'Name: value' on one line", optarg);
-            buf_appends(&opt.headers, optarg);
-            buf_appends(&opt.headers, "\r\n");
             break;
         case 'p': {
             char *list = xstrdup(optarg), *save = NULL;
@@ -938,10 +994,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int v6 = target.ss_family == AF_INET6;
-    buf_printf(&request, "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nAccept: text/event-stream\r\n"
-               "Cache-Control: no-cache\r\nUser-Agent: birdfeed-sseload\r\n%s\r\n",
-               opt.path, v6 ? "[" : "", opt.host, v6 ? "]" : "", opt.port,
-               opt.headers.data ? opt.headers.data : "");
+    buf_printf(&request, "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\n", opt.path, v6 ? "[" : "", opt.host,
+               v6 ? "]" : "", opt.port);
+    if (!header_given("Accept")) buf_appends(&request, "Accept: text/event-stream\r\n");
+    if (!header_given("Cache-Control")) buf_appends(&request, "Cache-Control: no-cache\r\n");
+    if (!header_given("User-Agent")) buf_appends(&request, "User-Agent: birdfeed-sseload\r\n");
+    buf_printf(&request, "%s\r\n", opt.headers.data ? opt.headers.data : "");
 
     long rss_before[MAX_PIDS] = {0}, rss_idle[MAX_PIDS] = {0};
     int plateau = 0;
@@ -1058,7 +1116,7 @@ int main(int argc, char **argv)
            " min_events=%llu ooo=%llu dup=%llu other_events=%llu comments=%llu lat_samples=%llu no_stamp=%llu"
            " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f"
            " first_p50_ms=%.3f complete_p50_ms=%.3f complete_max_ms=%.3f elapsed_s=%.2f events_per_s=%.0f"
-           " avg_data_b=%.0f failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
+           " avg_data_b=%.0f request_b=%zu failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
            opt.conns, connected, failed, closed, (unsigned long long)events, (unsigned long long)expected, pct,
            (unsigned long long)(min_events == UINT64_MAX ? 0 : min_events), (unsigned long long)ooo,
            (unsigned long long)dup, (unsigned long long)other, (unsigned long long)comments,
@@ -1066,7 +1124,7 @@ int main(int argc, char **argv)
            pct_of(firsts, nfirst, 0.5) / 1000, pct_of(completes, ncomplete, 0.5) / 1000,
            ncomplete ? (double)completes[ncomplete - 1] / 1000 : 0.0, elapsed,
            elapsed > 0 ? (double)events / elapsed : 0.0, events ? (double)data_bytes / (double)events : 0.0,
-           (long long)atomic_load(&failed_connect),
+           request.len, (long long)atomic_load(&failed_connect),
            (long long)atomic_load(&failed_http), (long long)atomic_load(&failed_proto),
            stop_reason[0] == 'a' ? "closed" : stop_reason);
     if (opt.npids) {

@@ -98,7 +98,7 @@ command -v nginx >/dev/null || fail "nginx is not installed (make deps)"
 mkdir -p "$T/nchan"
 for _ in 1 2 3 4 5; do         # a free port can be taken between the check and the bind: retry
     NPORT=$(free_port)
-    sed "s#@DIR@#$T/nchan#g; s#@PORT@#$NPORT#g; s#@WORKERS@#2#g" "$BF_ROOT/tests/bench/nchan.conf" >"$T/nchan/nginx.conf"
+    sed "s#@DIR@#$T/nchan#g; s#@PORT@#$NPORT#g; s#@WORKERS@#2#g; s#@GENERIC@##" "$BF_ROOT/tests/bench/nchan.conf" >"$T/nchan/nginx.conf"
     nginx -p "$T/nchan" -e "$T/nchan/error.log" -c "$T/nchan/nginx.conf" & NGPID=$!
     wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$NPORT) || ! kill -0 $NGPID" 2>/dev/null
     kill -0 "$NGPID" 2>/dev/null && break

@@ -1,0 +1,171 @@
+#!/bin/bash
+# tests/bench/memory.sh — where nginx's memory per idle stream goes.
+#
+# For each variant of the shipped deploy/nginx/birdfeed.conf (one setting
+# changed at a time from the shipped file) and for nginx + Nchan with and
+# without the shipped generic tuning: one nginx worker, one responder
+# process, MEM_STREAMS idle streams (default 3000) opened by sseload with the
+# request a browser sends (tests/bench/chromium-stream.head: Chromium 156's
+# EventSource request with a 304-byte reader token cookie and Last-Event-ID,
+# 920 bytes), and the growth of each process's RSS divided by the streams.
+# Also the kernel's Slab growth per stream (system-wide: noisy on a shared
+# machine; it counts the client's socket too, the same for both systems).
+#
+#   bash tests/bench/memory.sh               # the table (about 2 minutes)
+#   MEM_HEAD=none bash tests/bench/memory.sh # with sseload's bare 139-byte request
+#   MEM_ONLY="shipped nchan-generic" …       # only these rows
+#
+# Not a timing measurement: it may run on a busy machine. Everything it
+# starts is stopped on exit; it needs nginx, libnginx-mod-nchan, redis-server
+# and the bench binaries (make bench builds them; or make build/tests/bench/sseload).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+cd "$(dirname "$0")/../.." || exit 2
+. tests/lib.sh
+set -u
+
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+[ -x "$SSELOAD" ] || { echo "memory: $SSELOAD missing (make build/tests/bench/sseload)" >&2; exit 2; }
+N=${MEM_STREAMS:-3000}
+HEAD_FILE=${MEM_HEAD:-tests/bench/chromium-stream.head}
+ONLY=${MEM_ONLY:-}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" -gt $((N + 200)) ] || { echo "memory: ulimit -n $(ulimit -n) is too low for $N streams" >&2; exit 2; }
+HARGS=()
+[ "$HEAD_FILE" != none ] && HARGS=(-H "@$HEAD_FILE")
+
+# The shipped generic block (nginx settings that are not about FastCGI).
+generic() {
+    sed -n '/>>> generic/,/<<< generic/p' deploy/nginx/birdfeed.conf | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '
+}
+
+# variant NAME: the shipped site file with one change, on stdout.
+variant() {
+    local f=deploy/nginx/birdfeed.conf
+    case $1 in
+        shipped) cat "$f";;
+        before) git show d4a7c9d:deploy/nginx/birdfeed.conf 2>/dev/null || { echo "(no git history)" >&2; return 1; };;
+        no-generic) sed '/>>> generic/,/<<< generic/d' "$f";;
+        all-params)    # fastcgi_params and every request header, as for the API
+            sed -e '/memory per open stream: the FastCGI side/,/fastcgi_param HTTP_ORIGIN/{/fastcgi_param\|fastcgi_pass_request_headers/d}' \
+                -e 's#^\( *\)fastcgi_buffer_size 1k;#\1include /etc/nginx/fastcgi_params;\n&#' "$f";;
+        fbs-*) sed "s#fastcgi_buffer_size 1k;#fastcgi_buffer_size ${1#fbs-};#" "$f";;
+        rps-*) sed "s#request_pool_size 2048;#request_pool_size ${1#rps-};#" "$f";;
+        chb-*) sed "s#client_header_buffer_size 1k;#client_header_buffer_size ${1#chb-};#" "$f";;
+        *) echo "memory: unknown variant $1" >&2; return 1;;
+    esac
+}
+
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# measure SYS DIR URL PIDS_CMD: open the streams, print "nginx_B responder_B slab_B connected".
+measure() {
+    local sys=$1 d=$2 url=$3 nginx_pid=$4 fcgi_pid=${5:-} pids worker s0 s1 line
+    worker=$(pgrep -P "$nginx_pid" | head -n 1)
+    pids=$worker
+    [ -n "$fcgi_pid" ] && pids="$pids,$(pgrep -P "$fcgi_pid" | paste -sd, -)" && pids=${pids%,} && pids="$pids,$fcgi_pid"
+    s0=$(slab_kb)
+    rm -f "$d/ready"
+    "$SSELOAD" --conns "$N" --ramp 2000 --duration $((N / 2000 + 60)) --expect 1 --settle 1000 \
+        --pid-rss "$pids" --ready-file "$d/ready" "${HARGS[@]}" "$url" >"$d/load.out" 2>&1 &
+    local lp=$!
+    if ! wait_until $((N / 2000 + 40)) test -e "$d/ready"; then
+        kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null
+        echo "no plateau: $(head -c 300 "$d/load.out")"; return 1
+    fi
+    s1=$(slab_kb)
+    if [ "$sys" = bf ]; then
+        publish_tweet '*' '{"id":"1","text":"bye","user":{"screen_name":"a","name":"A"},"created_at":"2026-01-01T00:00:00Z"}' >/dev/null
+    else
+        curl -s -o /dev/null -X POST --data-binary '{"bye":1}' "${url%/sub}/pub"
+    fi
+    wait "$lp"
+    line=$(grep '^conns=' "$d/load.out")
+    python3 - "$line" "$worker" "$s0" "$s1" <<'PY'
+import sys
+kv = dict(x.split('=', 1) for x in sys.argv[1].split() if '=' in x)
+n = int(kv['connected']) or 1
+ngx = resp = 0
+for e in kv['rss_pids'].split(','):
+    pid, before, idle = e.split(':')
+    delta = (int(idle) - int(before)) * 1024
+    if pid == sys.argv[2]: ngx += delta
+    else: resp += delta
+print(ngx / n, resp / n, (int(sys.argv[4]) - int(sys.argv[3])) * 1024 / n, kv['connected'], kv['request_b'])
+PY
+}
+
+nginx_conf() {   # DIR [HTTP-BLOCK-INCLUDE]: nginx.conf with one worker
+    cat <<EOF
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+daemon off;
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+events { worker_connections 19000; }
+EOF
+}
+
+ROWS=()
+run_bf() {   # NAME
+    local name=$1 d=$T/$1 port
+    mkdir -p "$d"
+    variant "$name" >"$d/site.conf" || return 0
+    FCGI_UNIX=1 start_fcgi --workers 1
+    port=$(free_port)
+    sed -i -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" -e "s#listen 80;#listen 127.0.0.1:$port;#" \
+        -e "s#/var/log/nginx/#$d/#g" "$d/site.conf"
+    { nginx_conf "$d"; echo "http { access_log off;"
+      for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
+      echo "  include $d/site.conf; }"; } >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
+    local np=$!
+    bf_track "$np"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "nginx ($name) did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    local ct
+    ct=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/stream?preload=0")
+    case $ct in "200 text/event-stream"*) ;; *) fail "$name: /stream answered '$ct'";; esac
+    sleep 0.3
+    local r
+    r=$(measure bf "$d" "http://127.0.0.1:$port/stream?preload=0" "$np" "$FCGI_PID") || { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; stop_fcgi; return 0; }
+    ROWS+=("birdfeed $name|$r")
+    kill "$np"; wait "$np" 2>/dev/null
+    stop_fcgi
+}
+run_nchan() {   # NAME GENERIC-SETTINGS
+    local name=$1 d=$T/$1 port
+    mkdir -p "$d"
+    port=$(free_port)
+    sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#1#g; s#@GENERIC@#$2#" tests/bench/nchan.conf >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
+    local np=$!
+    bf_track "$np"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "nginx+Nchan ($name) did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    sleep 0.3
+    local r
+    r=$(measure nchan "$d" "http://127.0.0.1:$port/sub" "$np") || { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; return 0; }
+    ROWS+=("$name|$r")
+    kill "$np"; wait "$np" 2>/dev/null
+}
+want() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+
+start_redis >/dev/null
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps-1024 rps-512 chb-2k; do
+    want "$v" && run_bf "$v"
+done
+want nchan-default && run_nchan nchan-default ""
+want nchan-generic && run_nchan nchan-generic "$(generic)"
+
+echo "### nginx memory per idle stream — $(date -u '+%Y-%m-%d %H:%M UTC'), $N streams, one nginx worker, one responder"
+echo
+echo "Request: $([ "$HEAD_FILE" = none ] && echo "sseload's own (bare)" || echo "$HEAD_FILE"); load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end. Shipped generic tuning: \`$(generic)\`."
+echo
+echo "| variant | request | nginx | responder | nginx + responder | kernel Slab (noisy) |"
+echo "|---|---|---|---|---|---|"
+for r in "${ROWS[@]}"; do
+    IFS='|' read -r name fig <<<"$r"
+    read -r ngx resp slab conn req <<<"$fig"
+    if [ -z "${req:-}" ]; then echo "| $name | – | $fig | | | |"; continue; fi
+    printf '| %s | %s B | %.0f B | %.0f B | %.0f B | %.0f B |\n' "$name" "$req" "$ngx" "$resp" "$(awk -v a="$ngx" -v b="$resp" 'BEGIN { print a + b }')" "$slab"
+done
