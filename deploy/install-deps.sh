@@ -3,11 +3,12 @@
 # Idempotent: only what is missing is installed. Works as root or via sudo.
 # BIRDFEED_DEPS_EXTRA adds packages (e.g. for benchmarks).
 # libnginx-mod-nchan is the peer that make bench and the sseload test compare with.
+# lighttpd-mod-openssl gives lighttpd TLS, so browsers can speak HTTP/2 to it.
 set -eu
 PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
 curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind
-libnginx-mod-nchan systemd chromium ${BIRDFEED_DEPS_EXTRA:-}"
+libnginx-mod-nchan systemd chromium lighttpd-mod-openssl ${BIRDFEED_DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do

@@ -108,11 +108,13 @@ start_fcgi() {
 # start_nginx [MOUNT]: nginx on a free port in front of $FCGI_ADDR, rendered
 # from deploy/nginx/birdfeed.conf with /stream and /api/ under MOUNT (default
 # none, e.g. /birdfeed). Sets NGINX_PORT, NGINX_PID and BASE_URL.
+# NGINX_SED, if set, is one more sed expression applied to the site file.
 start_nginx() {
-    local mount=${1:-}
+    local mount=${1:-} extra=()
+    [ -n "${NGINX_SED:-}" ] && extra=(-e "$NGINX_SED")
     NGINX_PORT=$(free_port)
     mkdir -p "$T/nginx"
-    sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
+    sed "${extra[@]}" -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \
@@ -226,11 +228,13 @@ PY
 # 127.0.0.1:$FCGI_PORT (start_fcgi). Use the same responder for nginx.
 
 # start_lighttpd [HOST:PORT]: sets LIGHTTPD_PORT, LIGHTTPD_PID, LIGHTTPD_URL.
+# LIGHTTPD_SED, if set, is one more sed expression applied to the config.
 start_lighttpd() {
-    local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/lighttpd
+    local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/lighttpd extra=()
+    [ -n "${LIGHTTPD_SED:-}" ] && extra=(-e "$LIGHTTPD_SED")
     mkdir -p "$dir"
     LIGHTTPD_PORT=$(free_port) || fail "no free port for lighttpd"
-    sed -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
+    sed "${extra[@]}" -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
         -e "s#^var.birdfeed_retry .*#var.birdfeed_retry = \"$BF_ROOT/deploy/stream-retry\"#" \
         -e "s#^var.birdfeed_host .*#var.birdfeed_host = \"${backend%:*}\"#" \
         -e "s#^var.birdfeed_port .*#var.birdfeed_port = ${backend##*:}#" \
@@ -258,7 +262,10 @@ start_apache() {
     done
     fail "apache did not start (see $T/apache/stderr.log, $T/apache/error.log): $(tail -n 3 "$T/apache/stderr.log" "$T/apache/error.log" 2>/dev/null | tr '\n' ' ')"
 }
+# APACHE_SED, if set, is one more sed expression applied to the site file.
 start_apache_once() {
+    local apache_extra=()
+    [ -n "${APACHE_SED:-}" ] && apache_extra=(-e "$APACHE_SED")
     local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/apache m=/usr/lib/apache2/modules
     mkdir -p "$dir"
     APACHE_PORT=$(free_port) || fail "no free port for apache"
@@ -266,7 +273,7 @@ start_apache_once() {
     # (mktemp -d), so serve the demo page from a copy under $T (0755).
     rm -rf "$dir/www" "$dir/stream-retry"
     cp -R "$BF_ROOT/deploy/www" "$dir/www"; cp -R "$BF_ROOT/deploy/stream-retry" "$dir/stream-retry"
-    sed -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $dir/www#" \
+    sed "${apache_extra[@]}" -e "s#^Define BIRDFEED_WWW .*#Define BIRDFEED_WWW $dir/www#" \
         -e "s#^Define BIRDFEED_RETRY .*#Define BIRDFEED_RETRY $dir/stream-retry#" \
         -e "s#^Define BIRDFEED_FCGI .*#Define BIRDFEED_FCGI $backend#" \
         -e "s#^Define BIRDFEED_PORT .*#Define BIRDFEED_PORT $APACHE_PORT#" \
@@ -295,9 +302,9 @@ APACHE
     apache2 -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/stderr.log" 2>&1 &
     APACHE_PID=$!
     bf_track "$APACHE_PID"
-    APACHE_URL=http://127.0.0.1:$APACHE_PORT
-    wait_until 20 sh -c "curl -fsS -o /dev/null '$APACHE_URL/' || ! kill -0 $APACHE_PID" 2>/dev/null
-    curl -fsS -o /dev/null "$APACHE_URL/" 2>/dev/null && return 0
+    APACHE_URL=${APACHE_SCHEME:-http}://127.0.0.1:$APACHE_PORT    # APACHE_SCHEME=https with a TLS site (APACHE_SED)
+    wait_until 20 sh -c "curl -kfsS -o /dev/null '$APACHE_URL/' || ! kill -0 $APACHE_PID" 2>/dev/null
+    curl -kfsS -o /dev/null "$APACHE_URL/" 2>/dev/null && return 0
     kill -KILL "$APACHE_PID" 2>/dev/null; wait "$APACHE_PID" 2>/dev/null
     return 1
 }
