@@ -1,0 +1,112 @@
+/* store_migrate — schema versions of the archive: the migrations embedded
+ * from sql/DIALECT/NNN_name.sql (store_migrations[]), applied in order, each
+ * in one transaction with its schema_version row. Engine-neutral: it speaks
+ * to the database through the engine's ops (lib/store_engine.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_engine.h"
+
+static const store_migration *find_migration(const store *s, int version)
+{
+    for (size_t i = 0; i < store_migrations_count; i++)
+        if (strcmp(store_migrations[i].engine, s->ops->name) == 0 && store_migrations[i].version == version)
+            return &store_migrations[i];
+    return NULL;
+}
+
+int store_latest_version(const store *s)
+{
+    int v = 0;
+    for (size_t i = 0; i < store_migrations_count; i++)
+        if (strcmp(store_migrations[i].engine, s->ops->name) == 0 && store_migrations[i].version > v)
+            v = store_migrations[i].version;
+    return v;
+}
+
+int store_version(store *s, int *version, char *err, size_t errlen)
+{
+    long long exists = 0, v = 0;
+    if (s->ops->query_int(s, s->ops->version_table_sql, &exists, err, errlen) < 0) return -1;
+    if (exists && s->ops->query_int(s, "SELECT coalesce(max(version), 0) FROM schema_version", &v, err, errlen) < 0)
+        return -1;
+    *version = (int)v;
+    return 0;
+}
+
+/* Apply migration m in one transaction unless another process already did. */
+static int apply_one(store *s, const store_migration *m, int *applied, char *err, size_t errlen)
+{
+    char why[512], record[160];
+    int v;
+    if (s->ops->begin(s, 1, err, errlen) < 0) return -1;
+    if (store_version(s, &v, err, errlen) < 0) goto fail;
+    if (v >= m->version) {                 /* someone else got there first */
+        s->ops->rollback(s);
+        return 0;
+    }
+    if (v != m->version - 1) {
+        store_err(err, errlen, "schema is at version %d, migration %03d_%s needs %d", v, m->version, m->name,
+                  m->version - 1);
+        goto fail;
+    }
+    if (s->ops->exec(s, m->sql, why, sizeof why) < 0) {
+        store_err(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, why);
+        goto fail;
+    }
+    /* Names are [a-z0-9_] (sql/embed.sh checks), so they can be spelled in SQL. */
+    snprintf(record, sizeof record, "INSERT INTO schema_version (version, name) VALUES (%d, '%s')", m->version,
+             m->name);
+    if (s->ops->exec(s, record, why, sizeof why) < 0) {
+        store_err(err, errlen, "recording version %d: %s", m->version, why);
+        goto fail;
+    }
+    if (s->ops->commit(s, err, errlen) < 0) goto fail;
+    (*applied)++;
+    return 0;
+fail:
+    s->ops->rollback(s);
+    return -1;
+}
+
+int store_migrate(store *s, int target, int *applied, char *err, size_t errlen)
+{
+    int latest = store_latest_version(s), v, count = 0, rc = 0;
+    if (applied) *applied = 0;
+    if (target == 0) target = latest;
+    if (target < 0 || target > latest)
+        return store_err(err, errlen, "no schema version %d: this birdfeed knows versions 1 to %d", target, latest);
+    if (store_version(s, &v, err, errlen) < 0) return -1;
+    if (v > latest)
+        return store_err(err, errlen,
+                         "the database schema is version %d, newer than this birdfeed knows (%d): upgrade birdfeed",
+                         v, latest);
+    if (target < v)
+        return store_err(err, errlen,
+                         "the database schema is already at version %d; migrations only go forward (asked for %d)",
+                         v, target);
+    for (int n = v + 1; n <= target; n++) {
+        const store_migration *m = find_migration(s, n);
+        if (m == NULL) {
+            rc = store_err(err, errlen, "migration %03d for %s is missing from this build", n, store_engine(s));
+            break;
+        }
+        if ((rc = apply_one(s, m, &count, err, errlen)) < 0) break;
+    }
+    if (applied) *applied = count;
+    return rc;
+}
+
+int store_check(store *s, char *err, size_t errlen)
+{
+    int v, latest = store_latest_version(s);
+    if (store_version(s, &v, err, errlen) < 0) return -1;
+    if (v == latest) return 0;
+    if (v > latest)
+        return store_err(err, errlen,
+                         "the database schema is version %d, newer than this birdfeed knows (%d): upgrade birdfeed",
+                         v, latest);
+    return store_err(err, errlen, "the database schema is version %d, this birdfeed needs %d: run 'birdfeed migrate'",
+                     v, latest);
+}
