@@ -21,10 +21,10 @@ ifneq ($(filter true 1,$(CI) $(WERROR)),)
 WARN += -Werror
 endif
 
-CPPFLAGS += -DBIRDFEED_VERSION=\"0.1.0\" -D_GNU_SOURCE -Ilib -I/usr/include/postgresql
+CPPFLAGS += -DBIRDFEED_VERSION=\"0.1.0\" -D_GNU_SOURCE -Ilib -I/usr/include/postgresql -I/usr/include/libxml2
 CFLAGS   += -std=c11 $(OPT) -g -pthread $(WARN) -MMD -MP
 LDFLAGS  += -pthread
-LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -lcrypto -lm
+LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -lcrypto -lxml2 -lm
 
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -46,6 +46,8 @@ struct ingest {
     char **names;          /* display names of the inputs ("stdin" for -) */
     size_t nnames;
     unsigned long long ingested, rejected, unconfirmed;
+    unsigned long long skipped;    /* valid lines that are not posts (deletes, likes, …) */
+    tweet_norm *norm;              /* keeps Jetstream's handles across lines */
     unsigned long long accepted;   /* normalised (for pacing and --dry-run) */
     int unreachable;
     int stop_reading;
@@ -105,7 +107,7 @@ static void show_progress(struct ingest *in, int force)
     if (!force && now - in->last_progress_us < 250000) return;
     in->last_progress_us = now;
     double secs = (double)(now - in->start_us) / 1e6;
-    fprintf(stderr, "\r\033[Kingested %llu, rejected %llu, %.0f/s", in->ingested, in->rejected,
+    fprintf(stderr, "\r\033[Kingested %llu, skipped %llu, rejected %llu, %.0f/s", in->ingested, in->skipped, in->rejected,
             secs > 0 ? (double)in->ingested / secs : 0.0);
 }
 
@@ -209,7 +211,12 @@ static void one_line(struct ingest *in, size_t file, unsigned long long line, co
     if (len && p[len - 1] == '\r') len--;
     if (blank(p, len)) return;
     buf_reset(&in->canon);
-    if (tweet_normalize(p, len, (size_t)in->cfg.max_line, &in->canon, in->err, sizeof in->err) < 0) {
+    int rc = tweet_norm_line(in->norm, p, len, (size_t)in->cfg.max_line, &in->canon, NULL, in->err, sizeof in->err);
+    if (rc == TWEET_SKIPPED) {     /* not a post: counted, neither reported nor dead-lettered */
+        in->skipped++;
+        return;
+    }
+    if (rc < 0) {
         clear_progress(in);
         fprintf(stderr, "%s:%llu: %s\n", in->names[file], line, in->err);
         dead_letter(in, p, n, 1);
@@ -301,11 +308,14 @@ int cmd_ingest(int argc, char **argv)
         .name = "ingest",
         .synopsis = "[options] [FILE…]",
         .description =
-            "Read tweets, one JSON object a line (Twitter API v1.1, API v2 or birdfeed's canonical\n"
-            "form), from each FILE in turn or from standard input (no FILE, or '-'), normalise them\n"
-            "and publish each into Redis: added to the stream <prefix>tweets (trimmed to about\n"
-            "--history entries) and announced on <prefix>live, in one atomic step, pipelined.\n"
-            "Rejected lines are reported as FILE:LINE: reason. A tweet read from a slow pipe is\n"
+            "Read posts, one JSON object a line (Twitter API v1.1 or v2, Bluesky Jetstream events,\n"
+            "Mastodon statuses or streaming events, or birdfeed's canonical form; the format is\n"
+            "told line by line by its shape), from each FILE in turn or from standard input (no\n"
+            "FILE, or '-'), normalise them and publish each into Redis: added to the stream\n"
+            "<prefix>tweets (trimmed to about --history entries) and announced on <prefix>live, in\n"
+            "one atomic step, pipelined. Lines that are valid but not posts (deletes, likes,\n"
+            "follows, identity events, notices) are skipped and counted, nothing more. Rejected\n"
+            "lines are reported as FILE:LINE: reason. A tweet read from a slow pipe is\n"
             "published at once. Progress goes to stderr when it is a terminal, and one summary\n"
             "line at the end. Ctrl-C or SIGTERM stops reading, publishes what was taken in, says\n"
             "where it stopped, prints the summary and exits.\n\n"
@@ -314,7 +324,7 @@ int cmd_ingest(int argc, char **argv)
             "either published once or reported.\n\n"
             "While it runs, its totals (ingested, rejected, reconnects) are written every 2 s to\n"
             "the Redis hash <prefix>metrics:ingest:<host>:<pid>, for GET /api/metrics.\n\n"
-            "Exit status: 0 all ingested, 1 some lines rejected, 2 usage error,\n"
+            "Exit status: 0 all ingested (or skipped), 1 some lines rejected, 2 usage error,\n"
             "3 Redis unreachable (after --retries attempts) or unusable.",
         .options_help =
             "  --batch N                  tweets per pipelined batch (default 512)\n"
@@ -402,6 +412,7 @@ int cmd_ingest(int argc, char **argv)
         in.stats = statpub_start(in.cfg.redis_url, key, stat_fields, ARRAY_LEN(stat_fields), NULL, NULL);
     }
 
+    in.norm = tweet_norm_new(TWEET_HANDLES_DEFAULT);
     in.progress = isatty(2);
     in.start_us = now_us();
     lines lr;
@@ -426,10 +437,11 @@ int cmd_ingest(int argc, char **argv)
     if (secs <= 0) secs = 1e-6;
     clear_progress(&in);
     if (in.o.dry)
-        fprintf(stderr, "valid %llu, rejected %llu in %.2f s (%.0f/s); dry run, nothing published\n",
-                in.accepted, in.rejected, secs, (double)in.accepted / secs);
+        fprintf(stderr, "valid %llu, skipped %llu, rejected %llu in %.2f s (%.0f/s); dry run, nothing published\n",
+                in.accepted, in.skipped, in.rejected, secs, (double)in.accepted / secs);
     else
-        fprintf(stderr, "ingested %llu, rejected %llu in %.2f s (%.0f/s)%s\n", in.ingested, in.rejected, secs,
+        fprintf(stderr, "ingested %llu, skipped %llu, rejected %llu in %.2f s (%.0f/s)%s\n", in.ingested, in.skipped,
+                in.rejected, secs,
                 (double)in.ingested / secs, interrupted ? "; interrupted" : "");
     if (in.unconfirmed) fprintf(stderr, "%llu tweets not confirmed (Redis unreachable)\n", in.unconfirmed);
     if (in.pub) {
@@ -449,6 +461,7 @@ out:
     for (size_t i = 0; in.names && i < in.nnames; i++) free(in.names[i]);
     free(in.names);
     buf_free(&in.canon);
+    tweet_norm_free(in.norm);
     config_free(&in.cfg);
     return rc;
 }

@@ -5,7 +5,7 @@
 # libnginx-mod-nchan is the peer that make bench and the sseload test compare with.
 # lighttpd-mod-openssl gives lighttpd TLS, so browsers can speak HTTP/2 to it.
 set -eu
-PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev
+PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev libxml2-dev
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
 curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind
 libnginx-mod-nchan systemd chromium lighttpd-mod-openssl ${BIRDFEED_DEPS_EXTRA:-}"

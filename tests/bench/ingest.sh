@@ -53,7 +53,7 @@ ingest_rate() {
     else
         out=$("$BF" ingest --history $HISTORY "$src" 2>&1 >/dev/null)
     fi
-    echo "$out" | sed -n 's/^ingested [0-9]*, rejected 0 in [0-9.]* s (\([0-9]*\)\/s).*/\1/p' | tail -n 1
+    echo "$out" | sed -n 's/^ingested [0-9]*, skipped [0-9]*, rejected 0 in [0-9.]* s (\([0-9]*\)\/s).*/\1/p' | tail -n 1
 }
 rb_rate() {
     rcli DEL "$KEY" >/dev/null

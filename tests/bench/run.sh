@@ -9,7 +9,8 @@
 #     then one broadcast and its p99
 # P4  a preload of 500 tweets through nginx: time to the 500th event
 # P5  tests/bench/ingest.sh if present, else birdfeed ingest vs redis-benchmark
-#     running the same XADD+PUBLISH script
+#     running the same XADD+PUBLISH script; then the normaliser alone per input
+#     format (Twitter v1.1, Bluesky Jetstream, Mastodon), tests/bench/tweet_bench
 # P6  build/tests/bench/match_bench if present
 #
 # Parts that are not built yet print "not available: <why>", never a number
@@ -546,6 +547,30 @@ if want P5; then
         fi
     else
         row "P5: ingest from a file" "not available: 'birdfeed ingest' / 'birdfeed gen' are not in main yet" "–" "–" "≥ 80 % of redis-benchmark" "–"
+    fi
+fi
+
+# ------------------------------------------- P5, the normaliser alone, per input format
+# One core, no Redis: how many lines of each format tweet_norm_line turns into
+# canonical tweets per second (built-in synthetic inputs of each format's shape).
+if want P5; then
+    TWEET_BENCH=$BIRDFEED_BUILD/tests/bench/tweet_bench
+    if [ -x "$TWEET_BENCH" ]; then
+        "$TWEET_BENCH" >"$LOGS/p5-normalise.out" 2>&1; rc=$?
+        cmd "build/tests/bench/tweet_bench"
+        for fmt in "v1.1:Twitter v1.1 objects" "jetstream:Bluesky Jetstream post events" "mastodon:Mastodon statuses (streaming update events)"; do
+            key=${fmt%%:*} label=${fmt#*:}
+            line=$(grep "^$key (built-in)" "$LOGS/p5-normalise.out")
+            rate=$(sed -n 's/^[^ ]* (built-in) *\([0-9]*\) tweets\/s.*avg \([0-9]*\) B.*/\1/p' <<<"$line")
+            size=$(sed -n 's/.*avg \([0-9]*\) B.*/\1/p' <<<"$line")
+            if [ "$rc" = 0 ] && [ -n "$rate" ]; then
+                row "P5: normalise $label (${size} B), one core" "$rate lines/s $REF" "–" "–" "(figure only)" "–"
+            else
+                row "P5: normalise $label" "failed: tweet_bench exit $rc (see $LOGS/p5-normalise.out)" "–" "–" "(figure only)" "–"
+            fi
+        done
+    else
+        row "P5: normalise per input format" "not available: build/tests/bench/tweet_bench is not built" "–" "–" "(figure only)" "–"
     fi
 fi
 

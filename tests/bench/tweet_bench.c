@@ -1,6 +1,9 @@
-/* tweet_bench — how fast tweet_normalize runs on one core.
+/* tweet_bench — how fast the normaliser (tweet_norm_line, as ingest runs it)
+ * goes on one core, per input format.
  *
- *   tweet_bench               built-in synthetic tweets: v1.1 objects, then canonical ones
+ *   tweet_bench               built-in synthetic inputs: v1.1 objects, Bluesky Jetstream
+ *                             post events, Mastodon statuses (streaming `update` events),
+ *                             then canonical tweets
  *   tweet_bench FILE…         every line of each file (e.g. from `birdfeed gen`)
  *
  * Prints tweets/s and MB/s per input set; each set runs for about a second.
@@ -77,9 +80,76 @@ static void synth_v11(buf *b, unsigned i)
                i % 50, i % 31, i % 97, i % 97, i % 97, i % 53, i, i, 1714521600000ULL + i);
 }
 
+/* A Jetstream commit creating a post, with facets (a tag, a mention, a link), a reply and langs (about 1.1 KB). */
+static void synth_jetstream(buf *b, unsigned i)
+{
+    static const char *const words[] = {"sparrow", "dawn", "chorus", "river", "heron", "feeder", "rain",
+                                        "garden", "kestrel", "спасибо", "鳥", "café"};
+    buf t = BUF_INIT;
+    for (unsigned w = 0; w < 12; w++) buf_printf(&t, "%s%s", w ? " " : "", words[(i * 7 + w * 3) % 12]);
+    size_t tag = t.len + 1;
+    buf_printf(&t, " #birds%u", i % 50);
+    size_t mention = t.len + 1;
+    buf_printf(&t, " @user%u.bsky.social", i % 97);
+    size_t link = t.len + 1;
+    buf_printf(&t, " https://example.org/post/%u", i % 5000);
+    buf_printf(b, "{\"did\":\"did:plc:bench%019u\",\"time_us\":%llu,\"kind\":\"commit\",\"commit\":{\"rev\":\"3l3qo2vutsw2b\","
+                  "\"operation\":\"create\",\"collection\":\"app.bsky.feed.post\",\"rkey\":\"3l3qo%08u\",\"record\":{"
+                  "\"$type\":\"app.bsky.feed.post\",\"text\":\"%s\",\"createdAt\":\"2024-09-09T%02u:%02u:%02u.102Z\",\"langs\":[\"en\"],"
+                  "\"facets\":[{\"$type\":\"app.bsky.richtext.facet\",\"index\":{\"byteStart\":%zu,\"byteEnd\":%zu},"
+                  "\"features\":[{\"$type\":\"app.bsky.richtext.facet#tag\",\"tag\":\"birds%u\"}]},"
+                  "{\"$type\":\"app.bsky.richtext.facet\",\"index\":{\"byteStart\":%zu,\"byteEnd\":%zu},"
+                  "\"features\":[{\"$type\":\"app.bsky.richtext.facet#mention\",\"did\":\"did:plc:user%019u\"}]},"
+                  "{\"$type\":\"app.bsky.richtext.facet\",\"index\":{\"byteStart\":%zu,\"byteEnd\":%zu},"
+                  "\"features\":[{\"$type\":\"app.bsky.richtext.facet#link\",\"uri\":\"https://example.org/post/%u\"}]}],"
+                  "\"reply\":{\"root\":{\"uri\":\"at://did:plc:root/app.bsky.feed.post/3k%u\",\"cid\":\"bafyreidc6sydkkbchcyg62v77wbhzvb2mvytlmsychqgwf2xojjtirmzj4\"},"
+                  "\"parent\":{\"uri\":\"at://did:plc:parent/app.bsky.feed.post/3k%u\",\"cid\":\"bafyreidc6sydkkbchcyg62v77wbhzvb2mvytlmsychqgwf2xojjtirmzj4\"}}},"
+                  "\"cid\":\"bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi\"}}",
+               i % 3000, 1725911162329308ULL + i * 1000ULL, i, t.data, i / 3600 % 24, i / 60 % 60, i % 60, tag, tag + 7 + (i % 50 >= 10),
+               i % 50, mention, link - 1, i % 97, link, t.len, i % 5000, i, i);
+    buf_free(&t);
+}
+
+/* A Mastodon streaming `update` event: a Status with its account, HTML content with a
+ * hashtag link, a mention and a long link, as a JSON string (about 2.6 KB). */
+static void synth_mastodon(buf *b, unsigned i)
+{
+    buf st = BUF_INIT;
+    buf_printf(&st, "{\"id\":\"1132%014u\",\"created_at\":\"2024-11-0%uT%02u:%02u:%02u.000Z\",\"in_reply_to_id\":null,"
+                    "\"in_reply_to_account_id\":null,\"sensitive\":false,\"spoiler_text\":\"\",\"visibility\":\"public\","
+                    "\"language\":\"en\",\"uri\":\"https://mastodon.example/users/bench%u/statuses/1132%014u\","
+                    "\"url\":\"https://mastodon.example/@bench%u/1132%014u\",\"replies_count\":0,\"reblogs_count\":%u,"
+                    "\"favourites_count\":3,\"edited_at\":null,\"content\":\"<p>dawn chorus by the river, a heron at the "
+                    "feeder &amp; rain in the garden <a href=\\\"https://mastodon.example/tags/birds%u\\\" class=\\\"mention "
+                    "hashtag\\\" rel=\\\"tag\\\">#<span>birds%u</span></a> with <span class=\\\"h-card\\\" translate=\\\"no\\\">"
+                    "<a href=\\\"https://other.example/@user%u\\\" class=\\\"u-url mention\\\">@<span>user%u</span></a></span>"
+                    "</p><p>more: <a href=\\\"https://example.org/post/%u/a-long-path\\\" target=\\\"_blank\\\" "
+                    "rel=\\\"nofollow noopener noreferrer\\\" translate=\\\"no\\\"><span class=\\\"invisible\\\">https://"
+                    "</span><span class=\\\"ellipsis\\\">example.org/post/%u/a-lo</span><span class=\\\"invisible\\\">"
+                    "ng-path</span></a></p>\",\"reblog\":null,\"application\":{\"name\":\"Web\",\"website\":null},"
+                    "\"account\":{\"id\":\"%u\",\"username\":\"bench%u\",\"acct\":\"bench%u\",\"display_name\":\"Bench "
+                    "User %u\",\"locked\":false,\"bot\":false,\"discoverable\":true,\"group\":false,"
+                    "\"created_at\":\"2022-11-01T00:00:00.000Z\",\"note\":\"<p>A synthetic account.</p>\","
+                    "\"url\":\"https://mastodon.example/@bench%u\",\"avatar\":\"https://files.mastodon.example/a/%u.png\","
+                    "\"header\":\"https://files.mastodon.example/h/%u.png\",\"followers_count\":%u,\"following_count\":12,"
+                    "\"statuses_count\":3658,\"last_status_at\":\"2024-11-01\",\"emojis\":[],\"fields\":[]},"
+                    "\"media_attachments\":[],\"mentions\":[{\"id\":\"%u\",\"username\":\"user%u\","
+                    "\"url\":\"https://other.example/@user%u\",\"acct\":\"user%u@other.example\"}],"
+                    "\"tags\":[{\"name\":\"birds%u\",\"url\":\"https://mastodon.example/tags/birds%u\"}],"
+                    "\"emojis\":[],\"card\":null,\"poll\":null}",
+               i, 1 + i / 86400 % 9, i / 3600 % 24, i / 60 % 60, i % 60, i % 3000, i, i % 3000, i, i % 31, i % 50, i % 50,
+               i % 97, i % 97, i % 5000, i % 5000, i % 3000, i % 3000, i % 3000, i % 3000, i % 3000, i % 3000, i % 3000,
+               i * 37 % 100000, i % 97, i % 97, i % 97, i % 97, i % 50, i % 50);
+    buf_appends(b, "{\"stream\":[\"public\"],\"event\":\"update\",\"payload\":");
+    buf_append_json_str(b, st.data, st.len);
+    buf_appendc(b, '}');
+    buf_free(&st);
+}
+
 static double run(const char *name, const lines *in)
 {
     buf out = BUF_INIT;
+    tweet_norm *norm = tweet_norm_new(TWEET_HANDLES_DEFAULT);
     char err[256];
     size_t done = 0, rejected = 0, bytes = 0;
     uint64_t t0 = now_us(), t;
@@ -91,16 +161,17 @@ static double run(const char *name, const lines *in)
     do {
         for (size_t i = 0; i < in->count; i++) {
             buf_reset(&out);
-            if (tweet_normalize(in->s[i], in->n[i], MAX_LINE, &out, err, sizeof err) < 0) rejected++;
+            if (tweet_norm_line(norm, in->s[i], in->n[i], MAX_LINE, &out, NULL, err, sizeof err) != 0) rejected++;
             bytes += in->n[i];
         }
         done += in->count;
         t = now_us() - t0;
     } while (t < 1000000);
     double rate = (double)done / ((double)t / 1e6);
-    printf("%-24s %9.0f tweets/s  %7.1f MB/s  (%zu lines, avg %zu B, %zu rejected per pass)\n", name, rate,
+    printf("%-24s %9.0f tweets/s  %7.1f MB/s  (%zu lines, avg %zu B, %zu not posts per pass)\n", name, rate,
            (double)bytes / (double)t, in->count, in->bytes / in->count, rejected / (done / in->count));
     buf_free(&out);
+    tweet_norm_free(norm);
     return rate;
 }
 
@@ -135,7 +206,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    lines v11 = {0}, canon = {0};
+    lines v11 = {0}, js = {0}, masto = {0}, canon = {0};
     buf b = BUF_INIT, c = BUF_INIT;
     char err[256];
     for (unsigned i = 0; i < 2000; i++) {
@@ -143,17 +214,37 @@ int main(int argc, char **argv)
         buf_reset(&c);
         synth_v11(&b, i);
         lines_add(&v11, b.data, b.len);
-        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) < 0) {
-            fprintf(stderr, "tweet_bench: synthetic tweet rejected: %s\n", err);
+        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
+            fprintf(stderr, "tweet_bench: synthetic v1.1 tweet not a post: %s\n", err);
             return 1;
         }
         lines_add(&canon, c.data, c.len);
+        buf_reset(&b);
+        synth_jetstream(&b, i);
+        lines_add(&js, b.data, b.len);
+        buf_reset(&c);
+        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
+            fprintf(stderr, "tweet_bench: synthetic Jetstream event not a post: %s\n", err);
+            return 1;
+        }
+        buf_reset(&b);
+        synth_mastodon(&b, i);
+        lines_add(&masto, b.data, b.len);
+        buf_reset(&c);
+        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
+            fprintf(stderr, "tweet_bench: synthetic Mastodon status not a post: %s\n", err);
+            return 1;
+        }
     }
     run("v1.1 (built-in)", &v11);
+    run("jetstream (built-in)", &js);
+    run("mastodon (built-in)", &masto);
     run("canonical (built-in)", &canon);
     buf_free(&b);
     buf_free(&c);
     lines_free(&v11);
+    lines_free(&js);
+    lines_free(&masto);
     lines_free(&canon);
     return 0;
 }

@@ -28,7 +28,7 @@ ok "deterministic for a seed, $N v1.1 objects"
 assert_eq "$(wc -l <"$T/canon.ndjson")" $N "canonical line count"
 # the canonical stream is the v1.1 stream normalised: same ids, same order
 sed -n 's/^{"created_at":"[^"]*","id":[0-9]*,"id_str":"\([0-9]*\)".*/\1/p' "$T/a.ndjson" >"$T/ids.v11"
-sed -n 's/^{"id":"\([0-9]*\)","text":.*/\1/p' "$T/canon.ndjson" >"$T/ids.canon"
+sed -n 's/^{"id":"\([0-9]*\)","network":"twitter","text":.*/\1/p' "$T/canon.ndjson" >"$T/ids.canon"
 cmp -s "$T/ids.v11" "$T/ids.canon" || fail "canonical ids differ from v1.1 ids"
 assert_eq "$(sort -u "$T/ids.canon" | wc -l)" $N "unique ids"
 sed -n 's/.*"created_at":"\([^"]*\)".*/\1/p' "$T/canon.ndjson" >"$T/times"
@@ -52,7 +52,7 @@ grep '"lang":"ru"' "$T/canon.ndjson" | grep -qF ' и ' || fail "no Russian text"
 ok "variety: $rts retweets, $tagged tagged, languages $(printf '%s' "$langs" | sed 's/"lang"://g; s/""/ /g; s/"//g')"
 
 # words follow a Zipf-like law: the most frequent word is far more common than the 50th
-sed -n 's/^{"id":"[0-9]*","text":"\([^"]*\)".*/\1/p' "$T/canon.ndjson" | tr ' ' '\n' | grep -v '^[#@]' |
+sed -n 's/^{"id":"[0-9]*","network":"twitter","text":"\([^"]*\)".*/\1/p' "$T/canon.ndjson" | tr ' ' '\n' | grep -v '^[#@]' |
     grep -v '^https' | grep -v '^RT$' | sort | uniq -c | sort -rn >"$T/words"
 w1=$(sed -n 1p "$T/words" | awk '{print $1}'); w50=$(sed -n 50p "$T/words" | awk '{print $1}')
 assert_ge "$w1" $((w50 * 5)) "frequency of the top word vs the 50th"

@@ -38,7 +38,7 @@ N=3000
 # --dry-run validates and writes nothing.
 "$BF" ingest --dry-run "$T/v11.ndjson" 2>"$T/dry.err"; rc=$?
 assert_eq "$rc" 0 "dry-run exit code"
-assert_contains "$(cat "$T/dry.err")" "valid $N, rejected 0" "dry-run summary"
+assert_contains "$(cat "$T/dry.err")" "valid $N, skipped 0, rejected 0" "dry-run summary"
 assert_eq "$(rcli EXISTS bft:tweets)" 0 "stream after --dry-run"
 ok "--dry-run publishes nothing"
 
@@ -48,7 +48,7 @@ tail_pid=$!; bf_track $tail_pid
 wait_until 10 sh -c "[ \"\$(redis-cli -p $REDIS_PORT PUBSUB NUMSUB bft:live | tail -n 1)\" = 1 ]" || fail "tail did not subscribe"
 "$BF" ingest --batch 100 <"$T/v11.ndjson" 2>"$T/ingest.err"; rc=$?
 assert_eq "$rc" 0 "ingest exit code"
-assert_contains "$(cat "$T/ingest.err")" "ingested $N, rejected 0 in " "summary line"
+assert_contains "$(cat "$T/ingest.err")" "ingested $N, skipped 0, rejected 0 in " "summary line"
 assert_eq "$(rcli XLEN bft:tweets)" $N "XLEN after ingest"
 wait_until 20 sh -c "! kill -0 $tail_pid" || fail "tail --count $N did not finish ($(wc -l <"$T/tail.out") lines)"
 wait $tail_pid; rc=$?
@@ -73,7 +73,7 @@ t1=$!; bf_track $t1
 wait_until 10 sh -c "[ \"\$(redis-cli -p $REDIS_PORT PUBSUB NUMSUB bft:live | tail -n 1)\" = 1 ]" || fail "tail did not subscribe"
 "$BF" ingest "$T/one.ndjson" 2>/dev/null || fail "ingest one"
 wait $t1
-assert_eq "$(cat "$T/one.out")" '{"id":"1","text":"x","user":{"screen_name":"a"},"created_at":"2024-05-01T00:00:00Z","hashtags":[],"mentions":[],"urls":[],"retweet_count":0}' "tail output"
+assert_eq "$(cat "$T/one.out")" '{"id":"1","network":"twitter","text":"x","user":{"screen_name":"a"},"created_at":"2024-05-01T00:00:00Z","hashtags":[],"mentions":[],"urls":[],"retweet_count":0}' "tail output"
 ok "tail prints canonical JSON"
 
 # Rejects: FILE:LINE: reason, valid lines around them all ingested, exit 1,
@@ -98,7 +98,7 @@ grep -q "^$T/mixed.ndjson:12: " "$T/mixed.err" || fail "line 12 reject"
 grep -q "^$T/mixed.ndjson:14: .*UTF-8" "$T/mixed.err" || fail "line 14 reject (UTF-8)"
 grep -q "^$T/mixed.ndjson:25: line longer than 2000 bytes" "$T/mixed.err" || fail "line 25 reject (too long)"
 assert_eq "$(grep -c "^$T/mixed.ndjson:[0-9]*: " "$T/mixed.err")" 4 "reject lines"
-assert_contains "$(cat "$T/mixed.err")" "ingested 22, rejected 4 in " "summary with rejects"
+assert_contains "$(cat "$T/mixed.err")" "ingested 22, skipped 0, rejected 4 in " "summary with rejects"
 { sed -n 6p "$T/mixed.ndjson"; sed -n 12p "$T/mixed.ndjson"; sed -n 14p "$T/mixed.ndjson"; sed -n 25p "$T/mixed.ndjson"; } >"$T/dead.want"
 cmp -s "$T/dead.want" "$T/dead.ndjson" || fail "dead-letter file is not the rejected lines verbatim"
 ok "rejects reported as FILE:LINE, the rest ingested, dead letters verbatim, exit 1"
@@ -109,7 +109,7 @@ assert_eq "$rc" 1 "exit code, stdin rejects"
 grep -q '^stdin:2: not JSON' "$T/stdin.err" || fail "stdin reject named stdin:2: $(cat "$T/stdin.err")"
 { echo x; cat "$T/v11.ndjson"; } | "$BF" ingest --max-errors 0 2>"$T/maxerr.err"; rc=$?
 assert_eq "$rc" 1 "exit code with --max-errors"
-assert_contains "$(cat "$T/maxerr.err")" "ingested 0, rejected 1" "--max-errors 0 stops at the first reject"
+assert_contains "$(cat "$T/maxerr.err")" "ingested 0, skipped 0, rejected 1" "--max-errors 0 stops at the first reject"
 ok "stdin naming and --max-errors"
 
 # --history trims the stream (MAXLEN ~ keeps about that many).
@@ -164,8 +164,8 @@ ok "SCRIPT FLUSH mid-ingest: script reloaded, 4000 published once"
 if command -v script >/dev/null; then
     rcli DEL bft:tweets >/dev/null
     script -qec "$BF ingest --rate 2000 $T/flush.ndjson" "$T/tty.log" >/dev/null 2>&1 || fail "ingest on a terminal"
-    grep -qa 'ingested [0-9]*, rejected 0, [0-9]*/s' "$T/tty.log" || fail "no progress line on a terminal"
-    grep -qa 'ingested 4000, rejected 0 in ' "$T/tty.log" || fail "no summary on a terminal"
+    grep -qa 'ingested [0-9]*, skipped 0, rejected 0, [0-9]*/s' "$T/tty.log" || fail "no progress line on a terminal"
+    grep -qa 'ingested 4000, skipped 0, rejected 0 in ' "$T/tty.log" || fail "no summary on a terminal"
     "$BF" ingest "$T/flush.ndjson" 2>"$T/notty.err"
     assert_eq "$(wc -l <"$T/notty.err")" 1 "stderr lines when not a terminal"
     ok "progress on a terminal only"

@@ -10,7 +10,7 @@ stream_ids() { rcli --raw XRANGE bft:tweets - + | awk 'NR % 3 == 0' | sed -n 's/
 
 check_run() {   # check_run WHAT N INPUT ERRFILE
     local what=$1 n=$2 input=$3 err=$4
-    grep -q "ingested $n, rejected 0" "$err" || fail "$what: summary: $(tail -n 3 "$err")"
+    grep -q "ingested $n, skipped 0, rejected 0" "$err" || fail "$what: summary: $(tail -n 3 "$err")"
     assert_eq "$(rcli XLEN bft:tweets)" "$n" "$what: XLEN"
     stream_ids | sort >"$T/got.ids"
     assert_eq "$(sort -u "$T/got.ids" | wc -l)" "$n" "$what: distinct tweets in the stream"

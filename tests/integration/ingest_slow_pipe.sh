@@ -19,7 +19,7 @@ wait_until 10 sh -c "[ \"\$(redis-cli -p $REDIS_PORT XLEN bft:tweets)\" = 3 ]" |
 exec 7>&-
 wait $ing; rc=$?
 assert_eq "$rc" 0 "ingest exit code at end of pipe"
-assert_contains "$(cat "$T/ingest.err")" "ingested 3, rejected 0" "summary"
+assert_contains "$(cat "$T/ingest.err")" "ingested 3, skipped 0, rejected 0" "summary"
 ok "pipe closed: exit 0 with the summary"
 
 # SIGTERM while reading: what was read is published, the summary printed.
@@ -33,7 +33,7 @@ kill -TERM $ing
 wait $ing; rc=$?
 exec 7>&-
 assert_eq "$rc" 0 "exit code after SIGTERM"
-assert_contains "$(cat "$T/term.err")" "ingested 3, rejected 0" "summary after SIGTERM"
+assert_contains "$(cat "$T/term.err")" "ingested 3, skipped 0, rejected 0" "summary after SIGTERM"
 ok "SIGTERM: summary printed, exit $rc"
 
 # SIGTERM with half a line read: ingest says where it stopped.
@@ -63,5 +63,5 @@ kill -INT $ing
 wait $ing; rc=$?
 n=$(rcli XLEN bft:tweets)
 [ "$n" -lt 1000 ] || fail "--rate 20 did not pace (all $n published at once)"
-assert_contains "$(cat "$T/int.err")" "ingested $n, rejected 0" "summary after SIGINT matches the stream"
+assert_contains "$(cat "$T/int.err")" "ingested $n, skipped 0, rejected 0" "summary after SIGINT matches the stream"
 ok "--rate paces; SIGINT after $n tweets, summary matches the stream"

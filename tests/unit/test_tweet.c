@@ -61,6 +61,18 @@ static char *norm(const char *s)
     } while (0)
 #define ASSERT_REJECT(s, why) ASSERT_REJECT_N(s, strlen(s), why)
 
+/* Expect s to be skipped (valid, not a post) as what. */
+#define ASSERT_SKIP(s, what) do { \
+        buf o_ = BUF_INIT; \
+        buf_appends(&o_, "keep"); \
+        int rc_ = tweet_normalize(s, strlen(s), MAX_LINE, &o_, err, sizeof err); \
+        int kept_ = o_.len == 4 && memcmp(o_.data, "keep", 4) == 0; \
+        buf_free(&o_); \
+        if (rc_ != TWEET_SKIPPED) TEST_FAIL("not skipped (%d, %s): %s", rc_, err, s); \
+        if (!kept_) TEST_FAIL("out changed on skip"); \
+        ASSERT_STREQ(err, what); \
+    } while (0)
+
 static void test_v11_plain(void)
 {
     ASSERT_NORM("{\"created_at\":\"Wed Oct 10 20:19:24 +0000 2018\",\"id\":1050118621198921728,"
@@ -72,11 +84,11 @@ static void test_v11_plain(void)
                 "\"user\":{\"id\":6253282,\"id_str\":\"6253282\",\"name\":\"Bird Feed\",\"screen_name\":\"birdfeed\","
                 "\"followers_count\":6129794,\"lang\":null,\"verified\":true},\"geo\":null,\"retweet_count\":161,"
                 "\"favorite_count\":296,\"lang\":\"en\",\"timestamp_ms\":\"1539202764000\"}",
-                "{\"id\":\"1050118621198921728\",\"text\":\"Hello #World from @alice https://t.co/x\","
+                "{\"id\":\"1050118621198921728\",\"network\":\"twitter\",\"text\":\"Hello #World from @alice https://t.co/x\","
                 "\"user\":{\"screen_name\":\"birdfeed\",\"name\":\"Bird Feed\",\"followers_count\":6129794},"
                 "\"created_at\":\"2018-10-10T20:19:24Z\",\"lang\":\"en\",\"hashtags\":[\"World\"],"
                 "\"mentions\":[\"alice\"],\"urls\":[\"https://example.com/a\",\"https://t.co/y\"],"
-                "\"retweet_count\":161}");
+                "\"retweet_count\":161,\"url\":\"https://twitter.com/birdfeed/status/1050118621198921728\"}");
 }
 
 static void test_v11_extended(void)
@@ -85,14 +97,14 @@ static void test_v11_extended(void)
                 "\"truncated\":true,\"entities\":{\"hashtags\":[{\"text\":\"short\"}]},"
                 "\"extended_tweet\":{\"full_text\":\"the long text #longer\",\"entities\":{\"hashtags\":[{\"text\":\"longer\"}],"
                 "\"user_mentions\":[],\"urls\":[]}},\"user\":{\"screen_name\":\"x\"}}",
-                "{\"id\":\"7\",\"text\":\"the long text #longer\",\"user\":{\"screen_name\":\"x\"},"
+                "{\"id\":\"7\",\"network\":\"twitter\",\"text\":\"the long text #longer\",\"user\":{\"screen_name\":\"x\"},"
                 "\"created_at\":\"2024-03-01T01:29:59Z\",\"hashtags\":[\"longer\"],\"mentions\":[],\"urls\":[],"
-                "\"retweet_count\":0}");
+                "\"retweet_count\":0,\"url\":\"https://twitter.com/x/status/7\"}");
     /* full_text (tweet_mode=extended) wins over text */
     ASSERT_NORM("{\"id_str\":\"8\",\"full_text\":\"full\",\"text\":\"trunc\",\"user\":{\"screen_name\":\"x\"},"
                 "\"created_at\":\"Mon Jan 01 00:00:00 +0000 2024\"}",
-                "{\"id\":\"8\",\"text\":\"full\",\"user\":{\"screen_name\":\"x\"},\"created_at\":\"2024-01-01T00:00:00Z\","
-                "\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0}");
+                "{\"id\":\"8\",\"network\":\"twitter\",\"text\":\"full\",\"user\":{\"screen_name\":\"x\"},\"created_at\":\"2024-01-01T00:00:00Z\","
+                "\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0,\"url\":\"https://twitter.com/x/status/8\"}");
 }
 
 static void test_v11_retweet(void)
@@ -101,9 +113,9 @@ static void test_v11_retweet(void)
                 "\"created_at\":\"Tue May 14 08:00:00 +0000 2024\",\"retweet_count\":5,"
                 "\"retweeted_status\":{\"id\":100,\"id_str\":\"100\",\"text\":\"original\",\"user\":{\"screen_name\":\"bob\"}},"
                 "\"entities\":{\"user_mentions\":[{\"screen_name\":\"bob\"}]},\"lang\":\"en\"}",
-                "{\"id\":\"200\",\"text\":\"RT @bob: original\",\"user\":{\"screen_name\":\"carol\",\"followers_count\":3},"
+                "{\"id\":\"200\",\"network\":\"twitter\",\"text\":\"RT @bob: original\",\"user\":{\"screen_name\":\"carol\",\"followers_count\":3},"
                 "\"created_at\":\"2024-05-14T08:00:00Z\",\"lang\":\"en\",\"hashtags\":[],\"mentions\":[\"bob\"],\"urls\":[],"
-                "\"retweet_count\":5,\"retweeted_id\":\"100\"}");
+                "\"retweet_count\":5,\"retweeted_id\":\"100\",\"url\":\"https://twitter.com/carol/status/200\"}");
 }
 
 static void test_v2(void)
@@ -116,10 +128,11 @@ static void test_v2(void)
                 "\"referenced_tweets\":[{\"type\":\"quoted\",\"id\":\"5\"},{\"type\":\"retweeted\",\"id\":\"6\"}]},"
                 "\"includes\":{\"users\":[{\"id\":\"41\",\"username\":\"other\"},"
                 "{\"id\":\"42\",\"name\":\"Dev Eloper\",\"username\":\"developer\",\"public_metrics\":{\"followers_count\":77}}]}}",
-                "{\"id\":\"1460323737035677698\",\"text\":\"Hi #V2 @dev https://t.co/q\","
+                "{\"id\":\"1460323737035677698\",\"network\":\"twitter\",\"text\":\"Hi #V2 @dev https://t.co/q\","
                 "\"user\":{\"screen_name\":\"developer\",\"name\":\"Dev Eloper\",\"followers_count\":77},"
                 "\"created_at\":\"2021-11-15T19:08:05Z\",\"lang\":\"en\",\"hashtags\":[\"V2\"],\"mentions\":[\"dev\"],"
-                "\"urls\":[\"https://example.org/\"],\"retweet_count\":12,\"retweeted_id\":\"6\"}");
+                "\"urls\":[\"https://example.org/\"],\"retweet_count\":12,\"retweeted_id\":\"6\",\"quoted_id\":\"5\","
+                "\"url\":\"https://twitter.com/developer/status/1460323737035677698\"}");
     ASSERT_REJECT("{\"data\":{\"id\":\"1\",\"text\":\"t\",\"author_id\":\"42\",\"created_at\":\"2021-11-15T19:08:05Z\"}}",
                   "author_id 42 not in includes.users");
     ASSERT_REJECT("{\"data\":[{\"id\":\"1\"}]}", "data: expected one tweet object");
@@ -127,7 +140,7 @@ static void test_v2(void)
 
 static void test_canonical_round_trip(void)
 {
-    const char *c = "{\"id\":\"1\",\"text\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xa6 \\\"q\\\" \\\\ \\n\","
+    const char *c = "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x90\xa6 \\\"q\\\" \\\\ \\n\","
                     "\"user\":{\"screen_name\":\"a\",\"name\":\"\xd0\x90\xd0\xbd\xd1\x8f\",\"followers_count\":0},"
                     "\"created_at\":\"2024-05-01T12:00:00Z\",\"lang\":\"ja\",\"hashtags\":[\"x\",\"y\"],"
                     "\"mentions\":[\"m\"],\"urls\":[\"https://e.com/?a=1&b=2\"],\"retweet_count\":3,"
@@ -137,7 +150,7 @@ static void test_canonical_round_trip(void)
     ASSERT_NORM(" { \"sent_us\" : 5 , \"text\" : \"\\u0041\\u00e9\\ud83d\\udc26\\/\", \"id\":\"9\", "
                 "\"created_at\":\"2024-05-01T14:00:00+02:00\", \"user\":{\"screen_name\":\"a\"},"
                 "\"hashtags\":[\"#tag\"],\"mentions\":[\"@who\"]}\r",
-                "{\"id\":\"9\",\"text\":\"A\xc3\xa9\xf0\x9f\x90\xa6/\",\"user\":{\"screen_name\":\"a\"},"
+                "{\"id\":\"9\",\"network\":\"twitter\",\"text\":\"A\xc3\xa9\xf0\x9f\x90\xa6/\",\"user\":{\"screen_name\":\"a\"},"
                 "\"created_at\":\"2024-05-01T12:00:00Z\",\"hashtags\":[\"tag\"],\"mentions\":[\"who\"],\"urls\":[],"
                 "\"retweet_count\":0,\"sent_us\":5}");
 }
@@ -147,7 +160,7 @@ static void test_repeated_signs(void)
 {
     ASSERT_NORM("{\"id\":\"9\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
                 "\"hashtags\":[\"##x\",\"#\"],\"mentions\":[\"@@who\",\"@\"]}",
-                "{\"id\":\"9\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                "{\"id\":\"9\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
                 "\"hashtags\":[\"x\"],\"mentions\":[\"who\"],\"urls\":[],\"retweet_count\":0}");
 }
 
@@ -157,10 +170,11 @@ static void test_rejects(void)
     ASSERT_REJECT("hello", "not JSON: expected a value, found 'h' at byte 0");
     ASSERT_REJECT("{\"id\":\"1\",", "not JSON: unexpected end of input at byte 10");
     ASSERT_REJECT("[1,2]", "not an object: found an array");
-    ASSERT_REJECT("{\"delete\":{\"status\":{\"id\":1,\"id_str\":\"1\",\"user_id\":3}}}",
-                  "no id (a \"delete\" message, not a tweet)");
-    ASSERT_REJECT("{\"limit\":{\"track\":12}}", "no id (a \"limit\" message, not a tweet)");
-    ASSERT_REJECT("{\"errors\":[{\"title\":\"x\"}]}", "no id (a \"errors\" message, not a tweet)");
+    /* the streaming APIs' notices are not posts: skipped, not rejected */
+    ASSERT_SKIP("{\"delete\":{\"status\":{\"id\":1,\"id_str\":\"1\",\"user_id\":3}}}", "a Twitter \"delete\" message");
+    ASSERT_SKIP("{\"limit\":{\"track\":12}}", "a Twitter \"limit\" message");
+    ASSERT_SKIP("{\"errors\":[{\"title\":\"x\"}]}", "a Twitter \"errors\" message");
+    ASSERT_SKIP("{\"event\":\"favorite\",\"source\":{},\"target\":{}}", "a Twitter \"event\" message");
     ASSERT_REJECT("\"str\"", "not an object: found a string");
     ASSERT_REJECT("{\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"}", "no id");
     ASSERT_REJECT("{\"id\":\"1\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"}", "no text");
@@ -363,17 +377,17 @@ static void test_escapes(void)
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"other\":\"\\ud800\"," T_USER "}", "lone surrogate \\uD800");
     /* a proper pair decodes to one 4-byte character */
     ASSERT_NORM("{\"id\":\"1\",\"text\":\"\\ud83d\\udc26\\u00e9\\u65e5\"," T_USER "}",
-                "{\"id\":\"1\",\"text\":\"\xf0\x9f\x90\xa6\xc3\xa9\xe6\x97\xa5\",\"user\":{\"screen_name\":\"a\"},"
+                "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"\xf0\x9f\x90\xa6\xc3\xa9\xe6\x97\xa5\",\"user\":{\"screen_name\":\"a\"},"
                 "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
     /* NUL: rejected where it would reach the output, harmless elsewhere */
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"a\\u0000b\"," T_USER "}", "text: contains a NUL character");
     ASSERT_REJECT("{\"id\":\"1\\u0000\",\"text\":\"t\"," T_USER "}", "id: contains a NUL character");
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\\u0000\"}}", "user.screen_name: contains a NUL");
     ASSERT_NORM("{\"id\":\"1\",\"text\":\"t\",\"source\":\"\\u0000\"," T_USER "}",
-                "{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
+                "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
     /* control characters and quotes come out escaped, "/" plain */
     ASSERT_NORM("{\"id\":\"1\",\"text\":\"\\u0001\\\"\\\\\\/\\b\\f\\n\\r\\t\\u001f\"," T_USER "}",
-                "{\"id\":\"1\",\"text\":\"\\u0001\\\"\\\\/\\b\\f\\n\\r\\t\\u001f\",\"user\":{\"screen_name\":\"a\"},"
+                "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"\\u0001\\\"\\\\/\\b\\f\\n\\r\\t\\u001f\",\"user\":{\"screen_name\":\"a\"},"
                 "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
 }
 
@@ -411,7 +425,7 @@ static void test_huge_and_truncated(void)
     buf_appends(&b, "\"," T_USER "}");
     char *got = norm(b.data);
     ASSERT(got != NULL);
-    ASSERT_EQ(strlen(got), 600000 + strlen("{\"id\":\"1\",\"text\":\"\",\"user\":{\"screen_name\":\"a\"},"
+    ASSERT_EQ(strlen(got), 600000 + strlen("{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"\",\"user\":{\"screen_name\":\"a\"},"
                                            "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL));
     free(got);
     ASSERT_EQ(tweet_normalize(b.data, b.len, 100000, &out, err, sizeof err), -1);
@@ -446,21 +460,40 @@ static void test_ids(void)
 {
     /* numeric ids keep every digit, beyond 2^53 and 2^64 */
     ASSERT_NORM("{\"id\":1050118621198921728,\"text\":\"t\"," T_USER "}",
-                "{\"id\":\"1050118621198921728\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                "{\"id\":\"1050118621198921728\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
                 "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
     ASSERT_NORM("{\"id\":184467440737095516160,\"text\":\"t\"," T_USER "}",
-                "{\"id\":\"184467440737095516160\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                "{\"id\":\"184467440737095516160\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
                 "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
     /* id_str wins over a numeric id that a double has already rounded */
     ASSERT_NORM("{\"id\":1050118621198921700,\"id_str\":\"1050118621198921728\",\"text\":\"t\"," T_USER "}",
-                "{\"id\":\"1050118621198921728\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
-                "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
+                "{\"id\":\"1050118621198921728\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                "\"created_at\":\"2024-05-01T12:00:00Z\",\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0,"
+                "\"url\":\"https://twitter.com/a/status/1050118621198921728\"}");
     ASSERT_NORM("{\"id\":\"1\",\"text\":\"t\"," T_USER ",\"retweeted_status\":{\"id\":99999999999999999999}}",
-                "{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
-                "\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0,\"retweeted_id\":\"99999999999999999999\"}");
+                "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"2024-05-01T12:00:00Z\","
+                "\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0,\"retweeted_id\":\"99999999999999999999\","
+                "\"url\":\"https://twitter.com/a/status/1\"}");
     ASSERT_REJECT("{\"id\":\"1\",\"text\":\"t\"," T_USER ",\"retweeted_status\":{\"text\":\"x\"}}", "retweeted_status: no id");
-    ASSERT_REJECT("{\"id\":\"12345678901234567890123456789012345678901234567890123456789012345\",\"text\":\"t\"}",
-                  "id: longer than 64 bytes");
+    /* ids of TWEET_ID_MAX bytes fit (AT URIs and Mastodon URIs are long), one more does not */
+    {
+        char id[TWEET_ID_MAX + 2], in[2048], want[2048];
+        memset(id, 'x', sizeof id);
+        memcpy(id, "at://did:plc:", 13);
+        id[TWEET_ID_MAX] = '\0';
+        snprintf(in, sizeof in, "{\"id\":\"%s\",\"network\":\"bluesky\",\"text\":\"t\"," T_USER ",\"retweeted_id\":\"%s\","
+                 "\"in_reply_to_id\":\"%s\",\"quoted_id\":\"%s\"}", id, id, id, id);
+        snprintf(want, sizeof want, "{\"id\":\"%s\",\"network\":\"bluesky\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                 "\"created_at\":\"2024-05-01T12:00:00Z\",\"hashtags\":[],\"mentions\":[],\"urls\":[],\"retweet_count\":0,"
+                 "\"retweeted_id\":\"%s\",\"in_reply_to_id\":\"%s\",\"quoted_id\":\"%s\"}", id, id, id, id);
+        ASSERT_NORM(in, want);
+        id[TWEET_ID_MAX] = 'x';
+        id[TWEET_ID_MAX + 1] = '\0';
+        snprintf(in, sizeof in, "{\"id\":\"%s\",\"text\":\"t\"}", id);
+        ASSERT_REJECT(in, "id: longer than 256 bytes");
+        snprintf(in, sizeof in, "{\"id\":\"1\",\"text\":\"t\"," T_USER ",\"quoted_id\":\"%s\"}", id);
+        ASSERT_REJECT(in, "quoted_id: longer than 256 bytes");
+    }
     ASSERT_REJECT("{\"id\":\"a\\nb\",\"text\":\"t\"}", "id: contains a control character");
     ASSERT_REJECT("{\"id\":1e5,\"text\":\"t\"}", "id: expected a string or a non-negative integer, found 1e5");
 }
@@ -483,9 +516,9 @@ static void test_dates(void)
     };
     char in[256], want[512];
     for (size_t i = 0; i < ARRAY_LEN(ok); i++) {
-        snprintf(in, sizeof in, "{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"%s\"}",
-                 ok[i].in);
-        snprintf(want, sizeof want, "{\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"%s\""
+        snprintf(in, sizeof in, "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                 "\"created_at\":\"%s\"}", ok[i].in);
+        snprintf(want, sizeof want, "{\"id\":\"1\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"%s\""
                  T_TAIL, ok[i].out);
         ASSERT_NORM(in, want);
     }
@@ -504,19 +537,20 @@ static void test_non_ascii(void)
                 "\xd0\xbf\xd1\x82\xd0\xb8\xd1\x86\xd1\x8b \xf0\x9f\x90\xa6\",\"user\":{\"screen_name\":\"s\","
                 "\"name\":\"\xe4\xbd\x90\xe8\x97\xa4\"},\"created_at\":\"Wed Oct 10 20:19:24 +0000 2018\",\"lang\":\"ja\","
                 "\"entities\":{\"hashtags\":[{\"text\":\"\xe9\x87\x8e\xe9\xb3\xa5\"}]}}",
-                "{\"id\":\"5\",\"text\":\"\xe4\xbb\x8a\xe6\x97\xa5\xe3\x81\xaf\xe9\xb3\xa5 #\xe9\x87\x8e\xe9\xb3\xa5 "
+                "{\"id\":\"5\",\"network\":\"twitter\",\"text\":\"\xe4\xbb\x8a\xe6\x97\xa5\xe3\x81\xaf\xe9\xb3\xa5 #\xe9\x87\x8e\xe9\xb3\xa5 "
                 "\xd0\xbf\xd1\x82\xd0\xb8\xd1\x86\xd1\x8b \xf0\x9f\x90\xa6\",\"user\":{\"screen_name\":\"s\","
                 "\"name\":\"\xe4\xbd\x90\xe8\x97\xa4\"},\"created_at\":\"2018-10-10T20:19:24Z\",\"lang\":\"ja\","
-                "\"hashtags\":[\"\xe9\x87\x8e\xe9\xb3\xa5\"],\"mentions\":[],\"urls\":[],\"retweet_count\":0}");
+                "\"hashtags\":[\"\xe9\x87\x8e\xe9\xb3\xa5\"],\"mentions\":[],\"urls\":[],\"retweet_count\":0,"
+                "\"url\":\"https://twitter.com/s/status/5\"}");
 }
 
 static void *thread_main(void *arg)
 {
     const char *in = "{\"id_str\":\"7\",\"text\":\"same \\u00e9\",\"user\":{\"screen_name\":\"x\"},"
                      "\"created_at\":\"Wed Oct 10 20:19:24 +0000 2018\",\"retweet_count\":3}";
-    const char *want = "{\"id\":\"7\",\"text\":\"same \xc3\xa9\",\"user\":{\"screen_name\":\"x\"},"
+    const char *want = "{\"id\":\"7\",\"network\":\"twitter\",\"text\":\"same \xc3\xa9\",\"user\":{\"screen_name\":\"x\"},"
                        "\"created_at\":\"2018-10-10T20:19:24Z\",\"hashtags\":[],\"mentions\":[],\"urls\":[],"
-                       "\"retweet_count\":3}";
+                       "\"retweet_count\":3,\"url\":\"https://twitter.com/x/status/7\"}";
     buf out = BUF_INIT;
     char e[128];
     long bad = 0;
@@ -548,7 +582,7 @@ static void test_appends(void)
     const char *in = "{\"id\":\"1\",\"text\":\"t\"," T_USER "}";
     buf_appends(&out, "1-0 ");
     ASSERT_EQ(tweet_normalize(in, strlen(in), MAX_LINE, &out, err, sizeof err), 0);
-    ASSERT_STREQ(out.data, "1-0 {\"id\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+    ASSERT_STREQ(out.data, "1-0 {\"id\":\"1\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
                            "\"created_at\":\"2024-05-01T12:00:00Z\"" T_TAIL);
     /* a zero-sized err buffer is allowed */
     ASSERT_EQ(tweet_normalize("x", 1, MAX_LINE, &out, NULL, 0), -1);
