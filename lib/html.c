@@ -195,7 +195,8 @@ int html_to_text(const char *html, size_t n, buf *out, html_link_fn on_link, voi
     if (out->len > st.start && utf8_validate(out->data + st.start, out->len - st.start, &bad) < 0) {
         w = st.start + bad;
         for (size_t r = w; r < out->len;) {
-            size_t k = utf8_seq_len((const unsigned char *)out->data + r, out->len - r);
+            uint32_t cp;
+            size_t k = utf8_decode(out->data + r, out->len - r, &cp);
             if (k == 0) {
                 r++;
                 continue;
