@@ -306,6 +306,14 @@ static void opt_str(buf *out, const char *key, post_str v)
     buf_append_json_str(out, v.s, v.n);
 }
 
+/* key (ending in '[') + the list's members + ']' */
+static void list(buf *out, const char *key, const buf *members)
+{
+    buf_appends(out, key);
+    buf_append(out, members->data, members->len);
+    buf_appendc(out, ']');
+}
+
 void post_write(const post *p, buf *out)
 {
     buf_reserve(out, 160 + p->text.n + p->hashtags.len + p->mentions.len + p->urls.len);
@@ -326,13 +334,10 @@ void post_write(const post *p, buf *out)
     buf_append(out, p->created_at, 20);
     buf_appendc(out, '"');
     if (p->lang.s && p->lang.n) opt_str(out, ",\"lang\":", p->lang);
-    buf_appends(out, ",\"hashtags\":[");
-    buf_append(out, p->hashtags.data, p->hashtags.len);
-    buf_appends(out, "],\"mentions\":[");
-    buf_append(out, p->mentions.data, p->mentions.len);
-    buf_appends(out, "],\"urls\":[");
-    buf_append(out, p->urls.data, p->urls.len);
-    buf_appends(out, "],\"retweet_count\":");
+    list(out, ",\"hashtags\":[", &p->hashtags);
+    list(out, ",\"mentions\":[", &p->mentions);
+    list(out, ",\"urls\":[", &p->urls);
+    buf_appends(out, ",\"retweet_count\":");
     append_u64(out, (unsigned long long)p->retweets);
     opt_str(out, ",\"retweeted_id\":", p->retweeted_id);
     opt_str(out, ",\"in_reply_to_id\":", p->in_reply_to_id);

@@ -146,6 +146,25 @@ static void synth_mastodon(buf *b, unsigned i)
     buf_free(&st);
 }
 
+/* Make input i with synth into l; it must be a post. Its canonical form
+ * goes to canon (may be NULL). -1 after saying why on stderr. */
+static int add_synth(lines *l, buf *b, void (*synth)(buf *, unsigned), unsigned i, buf *canon)
+{
+    buf c = BUF_INIT;
+    char err[256];
+    buf_reset(b);
+    synth(b, i);
+    lines_add(l, b->data, b->len);
+    int rc = tweet_normalize(b->data, b->len, MAX_LINE, &c, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "tweet_bench: synthetic input %u not a post: %s\n", i, err);
+    if (canon) {
+        buf_free(canon);
+        *canon = c;
+    } else
+        buf_free(&c);
+    return rc == 0 ? 0 : -1;
+}
+
 static double run(const char *name, const lines *in)
 {
     buf out = BUF_INIT;
@@ -208,33 +227,11 @@ int main(int argc, char **argv)
     }
     lines v11 = {0}, js = {0}, masto = {0}, canon = {0};
     buf b = BUF_INIT, c = BUF_INIT;
-    char err[256];
     for (unsigned i = 0; i < 2000; i++) {
-        buf_reset(&b);
-        buf_reset(&c);
-        synth_v11(&b, i);
-        lines_add(&v11, b.data, b.len);
-        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
-            fprintf(stderr, "tweet_bench: synthetic v1.1 tweet not a post: %s\n", err);
+        if (add_synth(&v11, &b, synth_v11, i, &c) < 0 || add_synth(&js, &b, synth_jetstream, i, NULL) < 0 ||
+            add_synth(&masto, &b, synth_mastodon, i, NULL) < 0)
             return 1;
-        }
         lines_add(&canon, c.data, c.len);
-        buf_reset(&b);
-        synth_jetstream(&b, i);
-        lines_add(&js, b.data, b.len);
-        buf_reset(&c);
-        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
-            fprintf(stderr, "tweet_bench: synthetic Jetstream event not a post: %s\n", err);
-            return 1;
-        }
-        buf_reset(&b);
-        synth_mastodon(&b, i);
-        lines_add(&masto, b.data, b.len);
-        buf_reset(&c);
-        if (tweet_normalize(b.data, b.len, MAX_LINE, &c, err, sizeof err) != 0) {
-            fprintf(stderr, "tweet_bench: synthetic Mastodon status not a post: %s\n", err);
-            return 1;
-        }
     }
     run("v1.1 (built-in)", &v11);
     run("jetstream (built-in)", &js);
