@@ -65,7 +65,10 @@ $(BUILD)/birdfeed-fcgi: $(FCGI_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBA) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+
+# Unit tests of cli/ modules link those objects too.
+$(BUILD)/tests/unit/test_cli: $(BUILD)/cli/cli.o
 
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)

@@ -26,7 +26,19 @@
 #include "store.h"
 #include "util.h"
 
-enum { OPT_GROUP = 1, OPT_CONSUMER, OPT_BATCH, OPT_ONCE, OPT_BLOCK, OPT_CLAIM };
+static const char archive_help[] =
+    "Copy the tweets stream from Redis into the SQL archive (--db / BIRDFEED_DB), as a\n"
+    "service. Reads with a consumer group (created when absent, from the oldest entry\n"
+    "still held): first this consumer's unacknowledged entries and those other consumers\n"
+    "abandoned, then new ones. Each batch is one transaction, acknowledged after the\n"
+    "commit, stored idempotently by stream id: a crash anywhere loses nothing and\n"
+    "duplicates nothing. Progress and lag go to the log and to the Redis hash\n"
+    "<prefix>archive:<group>. Entries trimmed from the stream before they were archived\n"
+    "are logged as errors (archive.overtaken) with their number.\n"
+    "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch;\n"
+    "SIGHUP reopens the log file.\n"
+    "Exit status: 0 ok; with --once, 1 when entries were lost or rejected; 2 usage error;\n"
+    "3 when Redis or the database cannot be reached (--once) or the schema is not current.";
 
 #define BATCH_MAX 10000
 #define REPORT_EVERY_MS 1000      /* state hash refresh */
@@ -34,11 +46,32 @@ enum { OPT_GROUP = 1, OPT_CONSUMER, OPT_BATCH, OPT_ONCE, OPT_BLOCK, OPT_CLAIM };
 
 struct archive_opts {
     const char *group;
-    const char *consumer;
+    const char *consumer;         /* NULL: the host name */
     long long batch;
     long long block_ms;
     long long claim_idle_ms;
     int once;
+};
+
+static const struct archive_opts archive_defaults = {
+    .group = "archive", .consumer = NULL, .batch = 500, .block_ms = 1000, .claim_idle_ms = 60000, .once = 0,
+};
+
+static const cli_option archive_options[] = {
+    CLI_OPT_TEXT("group", 0, "NAME", struct archive_opts, group, 1, 200, "consumer group (default archive)"),
+    CLI_OPT_TEXT("consumer", 0, "NAME", struct archive_opts, consumer, 1, 200,
+                 "this archiver's name in the group; keep it stable across\n"
+                 "restarts so it finishes its own pending entries (default:\n"
+                 "the host name)"),
+    CLI_OPT_INT("batch", 0, "N", struct archive_opts, batch, 1, BATCH_MAX,
+                "entries per transaction (default 500, at most 10000)"),
+    CLI_OPT_INT("block-ms", 0, "N", struct archive_opts, block_ms, 10, 60000,
+                "wait this long for new entries per read (default 1000)"),
+    CLI_OPT_INT("claim-idle-ms", 0, "N", struct archive_opts, claim_idle_ms, 0, 86400000,
+                "on start and reconnect, take over entries another consumer of\n"
+                "the group left unacknowledged this long (default 60000)"),
+    CLI_OPT_FLAG("once", 0, struct archive_opts, once, "archive what the stream holds now, then exit"),
+    CLI_OPT_END,
 };
 
 /* What the archiver knows about the stream and its group (XINFO). */
@@ -55,7 +88,7 @@ struct stream_info {
 
 struct archiver {
     config *cfg;
-    struct archive_opts *opt;
+    const struct archive_opts *opt;
     redisContext *redis;
     store *db;
     char key[512];                /* the stream */
@@ -71,45 +104,6 @@ static void on_signal(int sig)
 {
     if (sig == SIGHUP) reopen_requested = 1;
     else stop_requested = 1;
-}
-
-static int on_option(int val, const char *arg, void *ctx)
-{
-    struct archive_opts *o = ctx;
-    const char *why;
-    switch (val) {
-    case OPT_GROUP:
-    case OPT_CONSUMER:
-        if (*arg == '\0' || strlen(arg) > 200) {
-            fprintf(stderr, "birdfeed archive: --%s must be 1 to 200 bytes\n", val == OPT_GROUP ? "group" : "consumer");
-            return -1;
-        }
-        if (val == OPT_GROUP) o->group = arg;
-        else o->consumer = arg;
-        return 0;
-    case OPT_BATCH:
-        if (parse_ll(arg, 1, BATCH_MAX, &o->batch, &why) < 0) {
-            fprintf(stderr, "birdfeed archive: --batch %s: %s (1 to %d)\n", arg, why, BATCH_MAX);
-            return -1;
-        }
-        return 0;
-    case OPT_BLOCK:
-        if (parse_ll(arg, 10, 60000, &o->block_ms, &why) < 0) {
-            fprintf(stderr, "birdfeed archive: --block-ms %s: %s (10 to 60000)\n", arg, why);
-            return -1;
-        }
-        return 0;
-    case OPT_CLAIM:
-        if (parse_ll(arg, 0, 86400000, &o->claim_idle_ms, &why) < 0) {
-            fprintf(stderr, "birdfeed archive: --claim-idle-ms %s: %s (0 to 86400000)\n", arg, why);
-            return -1;
-        }
-        return 0;
-    case OPT_ONCE:
-        o->once = 1;
-        return 0;
-    }
-    return -1;
 }
 
 /* ---- XINFO ---- */
@@ -476,7 +470,7 @@ static int run(struct archiver *a)
                 if (a->opt->once || fatal) {
                     fprintf(stderr, "birdfeed archive: %s\n", err);
                     disconnect_all(a);
-                    return EXIT_UNREACHABLE;
+                    return CLI_EXIT_UNREACHABLE;
                 }
                 disconnect_all(a);
                 sleep_ms(wait_ms);   /* a signal ends it early: the loop checks stop_requested */
@@ -525,76 +519,32 @@ static int run(struct archiver *a)
         log_error("archive.failed", "error=\"%s\" retry_ms=%d", err, wait_ms);
         if (a->opt->once) {
             fprintf(stderr, "birdfeed archive: %s\n", err);
-            return EXIT_UNREACHABLE;
+            return CLI_EXIT_UNREACHABLE;
         }
         disconnect_all(a);
         sleep_ms(wait_ms);
     }
     if (a->redis) report(a, 1);
-    return (a->lost || a->rejected) && a->opt->once ? EXIT_PARTIAL : 0;
+    return (a->lost || a->rejected) && a->opt->once ? CLI_EXIT_PARTIAL : 0;
 }
 
-int cmd_archive(int argc, char **argv)
+static int archive_run(void *opts, config *cfg, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"group", required_argument, NULL, OPT_GROUP},
-        {"consumer", required_argument, NULL, OPT_CONSUMER},
-        {"batch", required_argument, NULL, OPT_BATCH},
-        {"block-ms", required_argument, NULL, OPT_BLOCK},
-        {"once", no_argument, NULL, OPT_ONCE},
-        {"claim-idle-ms", required_argument, NULL, OPT_CLAIM},
-        {0, 0, 0, 0},
-    };
+    struct archive_opts *o = opts;
+    struct archiver a = {.cfg = cfg, .opt = o};
     char host[128];
-    if (gethostname(host, sizeof host) < 0 || host[0] == '\0') strlcpy_safe(host, "archiver", sizeof host);
-    host[sizeof host - 1] = '\0';
-    struct archive_opts o = {"archive", host, 500, 1000, 60000, 0};
-    const cli_spec spec = {
-        .name = "archive",
-        .synopsis = "[--db URL] [--group NAME] [--consumer NAME] [--batch N] [--claim-idle-ms N] [--once]",
-        .description =
-            "Copy the tweets stream from Redis into the SQL archive (--db / BIRDFEED_DB), as a\n"
-            "service. Reads with a consumer group (created when absent, from the oldest entry\n"
-            "still held): first this consumer's unacknowledged entries and those other consumers\n"
-            "abandoned, then new ones. Each batch is one transaction, acknowledged after the\n"
-            "commit, stored idempotently by stream id: a crash anywhere loses nothing and\n"
-            "duplicates nothing. Progress and lag go to the log and to the Redis hash\n"
-            "<prefix>archive:<group>. Entries trimmed from the stream before they were archived\n"
-            "are logged as errors (archive.overtaken) with their number.\n"
-            "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch;\n"
-            "SIGHUP reopens the log file.\n"
-            "Exit: 0 ok; with --once, 1 when entries were lost or rejected; 3 when Redis or the\n"
-            "database cannot be reached (--once) or the schema is not current.",
-        .options_help = "  --group NAME               consumer group (default archive)\n"
-                        "  --consumer NAME            this archiver's name in the group; keep it stable across\n"
-                        "                             restarts so it finishes its own pending entries (default:\n"
-                        "                             the host name)\n"
-                        "  --batch N                  entries per transaction (default 500, at most 10000)\n"
-                        "  --block-ms N               wait this long for new entries per read (default 1000)\n"
-                        "  --claim-idle-ms N          on start and reconnect, take over entries another consumer of\n"
-                        "                             the group left unacknowledged this long (default 60000)\n"
-                        "  --once                     archive what the stream holds now, then exit\n",
-        .shortopts = "",
-        .longopts = longopts,
-        .on_option = on_option,
-        .ctx = &o,
-    };
-    config cfg;
-    struct archiver a;
-    int rc = cli_parse(&spec, argc, argv, &cfg);
+    int rc;
 
-    memset(&a, 0, sizeof a);
-    if (rc == -100) { rc = 0; goto done; }
-    if (rc < 0) { rc = -rc; goto done; }
-    if (rc < argc) {
-        fprintf(stderr, "birdfeed archive: unexpected argument '%s'\n", argv[rc]);
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    if (cfg.db_url == NULL) {
+    (void)argc;
+    (void)argv;
+    if (cfg->db_url == NULL) {
         fprintf(stderr, "birdfeed archive: no database: give --db sqlite:PATH or postgres://… (or BIRDFEED_DB)\n");
-        rc = EXIT_USAGE;
-        goto done;
+        return CLI_EXIT_USAGE;
+    }
+    if (o->consumer == NULL) {
+        if (gethostname(host, sizeof host) < 0 || host[0] == '\0') strlcpy_safe(host, "archiver", sizeof host);
+        host[sizeof host - 1] = '\0';
+        o->consumer = host;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -605,17 +555,21 @@ int cmd_archive(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    a.cfg = &cfg;
-    a.opt = &o;
-    bus_key(a.key, sizeof a.key, cfg.prefix, BUS_KEY_TWEETS);
-    snprintf(a.state_key, sizeof a.state_key, "%sarchive:%s", cfg.prefix, o.group);
-    log_info("archive.start", "stream=%s group=%s consumer=%s batch=%lld once=%d", a.key, o.group, o.consumer,
-             o.batch, o.once);
+    bus_key(a.key, sizeof a.key, cfg->prefix, BUS_KEY_TWEETS);
+    snprintf(a.state_key, sizeof a.state_key, "%sarchive:%s", cfg->prefix, o->group);
+    log_info("archive.start", "stream=%s group=%s consumer=%s batch=%lld once=%d", a.key, o->group, o->consumer,
+             o->batch, o->once);
     rc = run(&a);
     log_info("archive.stop", "archived=%llu duplicates=%llu lost=%llu rejected=%llu exit=%d", a.archived,
              a.duplicates, a.lost, a.rejected, rc);
     disconnect_all(&a);
-done:
-    config_free(&cfg);
+    o->consumer = NULL;   /* host is about to go out of scope */
     return rc;
 }
+
+const cli_command cli_cmd_archive = {
+    .name = "archive", .summary = "copy the tweets stream into the SQL archive (a service)", .max_operands = 0,
+    .synopsis = "[--db URL] [--group NAME] [--consumer NAME] [--batch N] [--claim-idle-ms N] [--once]",
+    .description = archive_help,
+    CLI_OPTIONS(struct archive_opts, archive_options, &archive_defaults), .run = archive_run,
+};

@@ -10,60 +10,7 @@
 #include "filterdb.h"
 #include "util.h"
 
-enum { OPT_JSON = 1, OPT_NAME, OPT_TRACK, OPT_LANG, OPT_ANY_LANG, OPT_FILE, OPT_IF_VERSION };
-
-struct opts {
-    int json;
-    const char *name;
-    const char **track;
-    size_t ntrack;
-    const char **lang;
-    size_t nlang;
-    int any_lang;
-    const char *file;
-    long long if_version;
-};
-
-static const struct option longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"track", required_argument, NULL, OPT_TRACK},
-    {"lang", required_argument, NULL, OPT_LANG},
-    {"any-lang", no_argument, NULL, OPT_ANY_LANG},
-    {"file", required_argument, NULL, OPT_FILE},
-    {"if-version", required_argument, NULL, OPT_IF_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static int on_option(int val, const char *arg, void *ctx)
-{
-    struct opts *o = ctx;
-    const char *why;
-
-    switch (val) {
-    case OPT_JSON: o->json = 1; return 0;
-    case OPT_NAME: o->name = arg; return 0;
-    case OPT_TRACK:
-        o->track = xrealloc(o->track, (o->ntrack + 1) * sizeof *o->track);
-        o->track[o->ntrack++] = arg;
-        return 0;
-    case OPT_LANG:
-        o->lang = xrealloc(o->lang, (o->nlang + 1) * sizeof *o->lang);
-        o->lang[o->nlang++] = arg;
-        return 0;
-    case OPT_ANY_LANG: o->any_lang = 1; return 0;
-    case OPT_FILE: o->file = arg; return 0;
-    case OPT_IF_VERSION:
-        if (parse_ll(arg, 1, (long long)1 << 53, &o->if_version, &why) < 0) {
-            fprintf(stderr, "birdfeed filters: --if-version %s: %s\n", arg, why);
-            return -1;
-        }
-        return 0;
-    default: return -1;
-    }
-}
-
-static const char DESCRIPTION[] =
+static const char filters_help[] =
     "Manage saved filters in Redis, with the validation the REST API applies.\n"
     "\n"
     "  list                       every filter (a table, or --json)\n"
@@ -79,14 +26,29 @@ static const char DESCRIPTION[] =
     "Exit status: 0 ok, 1 rejected (invalid, not found, duplicate name, changed\n"
     "meanwhile), 2 usage error, 3 Redis unreachable.";
 
-static const char OPTIONS_HELP[] =
-    "  --name NAME                the filter's name (unique, 1–filter-name-max bytes)\n"
-    "  --track PHRASE             a phrase (repeat for more; replaces all phrases on update)\n"
-    "  --lang CODE                only tweets in this language (repeat or comma-separate)\n"
-    "  --any-lang                 update: drop the language restriction\n"
-    "  --file FILE                the filter as JSON ('-': standard input)\n"
-    "  --if-version N             update/rm: only if the filter is still at version N\n"
-    "  --json                     print JSON instead of text\n";
+struct opts {
+    int json;
+    const char *name;
+    cli_list track;
+    cli_list lang;
+    int any_lang;
+    const char *file;
+    long long if_version;   /* -1: any */
+};
+
+static const struct opts filters_defaults = {.if_version = -1};
+
+static const cli_option filters_options[] = {
+    CLI_OPT_TEXT("name", 0, "NAME", struct opts, name, 0, 0, "the filter's name (unique, 1–filter-name-max bytes)"),
+    CLI_OPT_LIST("track", 0, "PHRASE", struct opts, track, "a phrase (repeat for more; replaces all phrases on update)"),
+    CLI_OPT_LIST("lang", 0, "CODE", struct opts, lang, "only tweets in this language (repeat or comma-separate)"),
+    CLI_OPT_FLAG("any-lang", 0, struct opts, any_lang, "update: drop the language restriction"),
+    CLI_OPT_TEXT("file", 0, "FILE", struct opts, file, 1, 0, "the filter as JSON ('-': standard input)"),
+    CLI_OPT_INT("if-version", 0, "N", struct opts, if_version, 1, (long long)1 << 53,
+                "update/rm: only if the filter is still at version N"),
+    CLI_OPT_FLAG("json", 0, struct opts, json, "print JSON instead of text"),
+    CLI_OPT_END,
+};
 
 /* Read all of path ("-" = stdin) into out. 0 ok, -1 after printing why. */
 static int read_input(const char *path, buf *out)
@@ -120,8 +82,8 @@ static void append_lang_array(buf *b, const struct opts *o)
 {
     int first = 1;
     buf_appends(b, "[");
-    for (size_t i = 0; i < o->nlang; i++) {
-        const char *s = o->lang[i];
+    for (size_t i = 0; i < o->lang.n; i++) {
+        const char *s = o->lang.v[i];
         while (*s) {
             size_t n = strcspn(s, ",");
             if (n) {
@@ -153,10 +115,10 @@ static int build_filter(const struct opts *o, const filter *base, const filter_l
         else
             buf_appends(&j, "null");
         buf_appends(&j, ",\"track\":[");
-        if (o->ntrack) {
-            for (size_t i = 0; i < o->ntrack; i++) {
+        if (o->track.n) {
+            for (size_t i = 0; i < o->track.n; i++) {
                 if (i) buf_appendc(&j, ',');
-                buf_append_json_str(&j, o->track[i], strlen(o->track[i]));
+                buf_append_json_str(&j, o->track.v[i], strlen(o->track.v[i]));
             }
         } else if (base) {
             for (size_t i = 0; i < base->ntrack; i++) {
@@ -165,7 +127,7 @@ static int build_filter(const struct opts *o, const filter *base, const filter_l
             }
         }
         buf_appendc(&j, ']');
-        if (o->nlang) {
+        if (o->lang.n) {
             buf_appends(&j, ",\"lang\":");
             append_lang_array(&j, o);
         } else if (base && base->nlang && !o->any_lang) {
@@ -200,7 +162,7 @@ static int report(int rc, const char *err)
     case FILTERDB_OK: return 0;
     case FILTERDB_ERROR:
         fprintf(stderr, "birdfeed filters: %s\n", err);
-        return EXIT_UNREACHABLE;
+        return CLI_EXIT_UNREACHABLE;
     case FILTERDB_PRECONDITION:
         fprintf(stderr, "birdfeed filters: %s; show it and try again\n", err);
         return 1;
@@ -262,157 +224,182 @@ static void print_one(const filter *f)
     buf_free(&b);
 }
 
-static int need_operands(int have, int want, const char *what)
-{
-    if (have == want) return 0;
-    fprintf(stderr, "birdfeed filters: %s\nTry 'birdfeed filters --help'.\n", what);
-    return -1;
-}
+/* One subcommand: what it accepts, and the work once Redis is connected.
+ * f is the filter the subcommand fills (add: already built from the
+ * options); the caller frees it. */
+struct filters_cmd {
+    const char *name;
+    int takes_id;     /* 1: exactly one filter ID after the name; 0: none */
+    int edits;        /* accepts --name, --track, --lang, --any-lang, --file */
+    int conditional;  /* accepts --if-version */
+    int (*run)(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f);
+};
 
-int cmd_filters(int argc, char **argv)
+static int filters_list(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
 {
-    struct opts o = {0};
-    o.if_version = -1;
-    cli_spec spec = {
-        .name = "filters",
-        .synopsis = "list|add|show|update|rm [ID] [options]",
-        .description = DESCRIPTION,
-        .options_help = OPTIONS_HELP,
-        .shortopts = "",
-        .longopts = longopts,
-        .on_option = on_option,
-        .ctx = &o,
-    };
-    config cfg;
-    filter_limits lim;
-    redisContext *c = NULL;
-    filter f, cur;
     filter *all = NULL;
     size_t nall = 0;
     char err[512];
-    int rc = EXIT_USAGE;
-
-    memset(&f, 0, sizeof f);
-    memset(&cur, 0, sizeof cur);
-    int first = cli_parse(&spec, argc, argv, &cfg);
-    if (first == -100) {
-        rc = 0;
-        goto done;
-    }
-    if (first < 0) {
-        rc = -first;
-        goto done;
-    }
-    int nops = argc - first;
-    const char *sub = nops > 0 ? argv[first] : NULL;
-    const char *id = nops > 1 ? argv[first + 1] : NULL;
-    if (sub == NULL) {
-        need_operands(0, 1, "which one: list, add, show, update or rm?");
-        goto done;
-    }
-    filter_limits_from_config(&lim, &cfg);
-    int is_list = !strcmp(sub, "list"), is_add = !strcmp(sub, "add"), is_show = !strcmp(sub, "show"),
-        is_update = !strcmp(sub, "update"), is_rm = !strcmp(sub, "rm");
-    if (!(is_list || is_add || is_show || is_update || is_rm)) {
-        fprintf(stderr, "birdfeed filters: unknown subcommand '%s' (list, add, show, update, rm)\n", sub);
-        goto done;
-    }
-    if ((is_list || is_add) && need_operands(nops, 1, "this subcommand takes no ID") < 0) goto done;
-    if ((is_show || is_update || is_rm) && need_operands(nops, 2, "give exactly one filter ID") < 0) goto done;
-    if ((is_list || is_show || is_rm) && (o.name || o.ntrack || o.nlang || o.file || o.any_lang)) {
-        fprintf(stderr, "birdfeed filters: --name, --track, --lang, --any-lang and --file go with add or update\n");
-        goto done;
-    }
-    if (o.file && (o.name || o.ntrack || o.nlang || o.any_lang)) {
-        fprintf(stderr, "birdfeed filters: --file replaces --name, --track and --lang; give one or the other\n");
-        goto done;
-    }
-    if (is_add && o.if_version >= 0) {
-        fprintf(stderr, "birdfeed filters: --if-version goes with update or rm\n");
-        goto done;
-    }
-    /* Validate what we can before connecting. */
-    if (is_add && build_filter(&o, NULL, &lim, &f) < 0) {
-        rc = 1;
-        goto done;
-    }
-
-    c = bus_connect(cfg.redis_url, 5000, err, sizeof err);
-    if (c == NULL) {
-        fprintf(stderr, "birdfeed filters: Redis unreachable: %s\n", err);
-        rc = EXIT_UNREACHABLE;
-        goto done;
-    }
-    filterdb db = {filterdb_context_cmd, c, cfg.prefix, cfg.filters_max};
-
-    if (is_list) {
-        rc = report(filterdb_list(&db, &all, &nall, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.json) {
-            buf b = BUF_INIT;
-            buf_appends(&b, "{\"filters\":[");
-            for (size_t i = 0; i < nall; i++) {
-                if (i) buf_appendc(&b, ',');
-                filter_to_json(&all[i], &b);
-            }
-            buf_appends(&b, "]}");
-            puts(b.data);
-            buf_free(&b);
-        } else {
-            print_table(all, nall);
+    (void)id;
+    (void)lim;
+    (void)f;
+    int rc = report(filterdb_list(db, &all, &nall, err, sizeof err), err);
+    if (rc == 0 && o->json) {
+        buf b = BUF_INIT;
+        buf_appends(&b, "{\"filters\":[");
+        for (size_t i = 0; i < nall; i++) {
+            if (i) buf_appendc(&b, ',');
+            filter_to_json(&all[i], &b);
         }
-    } else if (is_add) {
-        rc = report(filterdb_create(&db, &f, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.json)
-            print_json(&f);
-        else
-            printf("created filter %s (version %lld)\n", f.id, f.version);
-    } else if (is_show) {
-        rc = report(filterdb_get(&db, id, &cur, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.json)
-            print_json(&cur);
-        else
-            print_one(&cur);
-    } else if (is_update) {
-        if (!o.file && !o.name && !o.ntrack && !o.nlang && !o.any_lang) {
-            fprintf(stderr, "birdfeed filters: nothing to change: give --name, --track, --lang, --any-lang or --file\n");
-            goto done;
-        }
-        rc = report(filterdb_get(&db, id, &cur, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.if_version >= 0 && cur.version != o.if_version) {
-            rc = report(FILTERDB_PRECONDITION, "the filter is no longer at that version");
-            goto done;
-        }
-        if (build_filter(&o, &cur, &lim, &f) < 0) {
-            rc = 1;
-            goto done;
-        }
-        /* Read-modify-write: commit only over the version read. */
-        rc = report(filterdb_replace(&db, id, cur.version, &f, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.json)
-            print_json(&f);
-        else
-            printf("updated filter %s (version %lld)\n", f.id, f.version);
-    } else {
-        rc = report(filterdb_delete(&db, id, o.if_version, err, sizeof err), err);
-        if (rc) goto done;
-        if (o.json)
-            printf("{\"deleted\":\"%s\"}\n", id);
-        else
-            printf("deleted filter %s\n", id);
+        buf_appends(&b, "]}");
+        puts(b.data);
+        buf_free(&b);
+    } else if (rc == 0) {
+        print_table(all, nall);
     }
-done:
     for (size_t i = 0; i < nall; i++) filter_free(&all[i]);
     free(all);
-    filter_free(&f);
-    filter_free(&cur);
-    if (c) redisFree(c);
-    free(o.track);
-    free(o.lang);
-    config_free(&cfg);
     return rc;
 }
+
+static int filters_add(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
+{
+    char err[512];
+    (void)id;
+    (void)lim;
+    int rc = report(filterdb_create(db, f, err, sizeof err), err);
+    if (rc) return rc;
+    if (o->json) print_json(f);
+    else printf("created filter %s (version %lld)\n", f->id, f->version);
+    return 0;
+}
+
+static int filters_show(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
+{
+    char err[512];
+    (void)lim;
+    int rc = report(filterdb_get(db, id, f, err, sizeof err), err);
+    if (rc) return rc;
+    if (o->json) print_json(f);
+    else print_one(f);
+    return 0;
+}
+
+static int filters_update(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
+{
+    filter cur;
+    char err[512];
+    int rc;
+
+    memset(&cur, 0, sizeof cur);
+    rc = report(filterdb_get(db, id, &cur, err, sizeof err), err);
+    if (rc) goto done;
+    if (o->if_version >= 0 && cur.version != o->if_version) {
+        rc = report(FILTERDB_PRECONDITION, "the filter is no longer at that version");
+        goto done;
+    }
+    if (build_filter(o, &cur, lim, f) < 0) {
+        rc = CLI_EXIT_PARTIAL;
+        goto done;
+    }
+    /* Read-modify-write: commit only over the version read. */
+    rc = report(filterdb_replace(db, id, cur.version, f, err, sizeof err), err);
+    if (rc) goto done;
+    if (o->json) print_json(f);
+    else printf("updated filter %s (version %lld)\n", f->id, f->version);
+done:
+    filter_free(&cur);
+    return rc;
+}
+
+static int filters_rm(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
+{
+    char err[512];
+    (void)lim;
+    (void)f;
+    int rc = report(filterdb_delete(db, id, o->if_version, err, sizeof err), err);
+    if (rc) return rc;
+    if (o->json) printf("{\"deleted\":\"%s\"}\n", id);
+    else printf("deleted filter %s\n", id);
+    return 0;
+}
+
+static const struct filters_cmd filters_cmds[] = {
+    {"list", 0, 0, 0, filters_list},
+    {"add", 0, 1, 0, filters_add},
+    {"show", 1, 0, 0, filters_show},
+    {"update", 1, 1, 1, filters_update},
+    {"rm", 1, 0, 1, filters_rm},
+};
+
+/* Which subcommand argv names, with its operands and options checked.
+ * NULL after printing why. */
+static const struct filters_cmd *pick(const struct opts *o, int argc, char **argv)
+{
+    const struct filters_cmd *sc = NULL;
+    const char *why = NULL;
+    int edits = o->name || o->track.n || o->lang.n || o->file || o->any_lang;
+
+    if (argc == 0) {
+        why = "which one: list, add, show, update or rm?";
+    } else {
+        for (size_t i = 0; i < ARRAY_LEN(filters_cmds); i++)
+            if (strcmp(argv[0], filters_cmds[i].name) == 0) sc = &filters_cmds[i];
+        if (sc == NULL) {
+            fprintf(stderr, "birdfeed filters: unknown subcommand '%s' (list, add, show, update, rm)\n", argv[0]);
+            why = "";
+        } else if (argc != 1 + sc->takes_id) {
+            why = sc->takes_id ? "give exactly one filter ID" : "this subcommand takes no ID";
+        } else if (edits && !sc->edits) {
+            why = "--name, --track, --lang, --any-lang and --file go with add or update";
+        } else if (o->file && (o->name || o->track.n || o->lang.n || o->any_lang)) {
+            why = "--file replaces --name, --track and --lang; give one or the other";
+        } else if (o->if_version >= 0 && !sc->conditional) {
+            why = "--if-version goes with update or rm";
+        } else if (sc->edits && sc->takes_id && !edits) {
+            why = "nothing to change: give --name, --track, --lang, --any-lang or --file";
+        }
+    }
+    if (why == NULL) return sc;
+    if (*why) fprintf(stderr, "birdfeed filters: %s\n", why);
+    fprintf(stderr, "Try 'birdfeed filters --help'.\n");
+    return NULL;
+}
+
+static int filters_run(void *opts, config *cfg, int argc, char **argv)
+{
+    const struct opts *o = opts;
+    const struct filters_cmd *sc = pick(o, argc, argv);
+    filter_limits lim;
+    redisContext *c = NULL;
+    filter f;
+    char err[512];
+    int rc;
+
+    if (sc == NULL) return CLI_EXIT_USAGE;
+    memset(&f, 0, sizeof f);
+    filter_limits_from_config(&lim, cfg);
+    /* Validate what we can before connecting. */
+    if (sc->edits && !sc->takes_id && build_filter(o, NULL, &lim, &f) < 0) {
+        rc = CLI_EXIT_PARTIAL;
+        goto done;
+    }
+    c = bus_connect(cfg->redis_url, 5000, err, sizeof err);
+    if (c == NULL) {
+        fprintf(stderr, "birdfeed filters: Redis unreachable: %s\n", err);
+        rc = CLI_EXIT_UNREACHABLE;
+        goto done;
+    }
+    filterdb db = {filterdb_context_cmd, c, cfg->prefix, cfg->filters_max};
+    rc = sc->run(o, &db, argc > 1 ? argv[1] : NULL, &lim, &f);
+done:
+    filter_free(&f);
+    if (c) redisFree(c);
+    return rc;
+}
+
+const cli_command cli_cmd_filters = {
+    .name = "filters", .summary = "list, add, show, update and remove saved filters", .max_operands = -1,
+    .synopsis = "list|add|show|update|rm [ID] [options]", .description = filters_help,
+    CLI_OPTIONS(struct opts, filters_options, &filters_defaults), .run = filters_run,
+};

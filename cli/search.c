@@ -9,7 +9,13 @@
 #include "store.h"
 #include "util.h"
 
-enum { OPT_BEFORE = 1, OPT_LIMIT, OPT_JSON };
+static const char search_help[] =
+    "Search the archive, newest first. Every word of -q must occur in the tweet's text,\n"
+    "hashtags, mentions or author (case-insensitive; punctuation and search syntax are\n"
+    "ignored). Without -q, the newest tweets. Prints '<stream id>  @author  text' lines and,\n"
+    "when more results exist, the --before value for the next page on stderr; --json prints\n"
+    "{\"tweets\":[…],\"next\":\"<id>\"|null} like GET /api/tweets.\n\n"
+    "Exit status: 0 ok, 2 usage error, 3 the archive unreachable or its schema not current.";
 
 struct search_opts {
     const char *q;
@@ -18,29 +24,17 @@ struct search_opts {
     int json;
 };
 
-static int on_option(int val, const char *arg, void *ctx)
-{
-    struct search_opts *o = ctx;
-    const char *why;
-    switch (val) {
-    case 'q':
-        o->q = arg;
-        return 0;
-    case OPT_BEFORE:
-        o->before = arg;
-        return 0;
-    case OPT_LIMIT:
-        if (parse_ll(arg, 1, STORE_LIMIT_MAX, &o->limit, &why) < 0) {
-            fprintf(stderr, "birdfeed search: --limit %s: %s (1 to %d)\n", arg, why, STORE_LIMIT_MAX);
-            return -1;
-        }
-        return 0;
-    case OPT_JSON:
-        o->json = 1;
-        return 0;
-    }
-    return -1;
-}
+static const struct search_opts search_defaults = {.limit = STORE_LIMIT_DEFAULT};
+
+static const cli_option search_options[] = {
+    CLI_OPT_TEXT("q", 'q', "WORDS", struct search_opts, q, 0, 0, "words that must all occur"),
+    CLI_OPT_TEXT("before", 0, "ID", struct search_opts, before, 0, 0,
+                 "only tweets older than this stream id (the previous page's next)"),
+    CLI_OPT_INT("limit", 0, "N", struct search_opts, limit, 1, STORE_LIMIT_MAX,
+                "results per page (default 20, at most 500)"),
+    CLI_OPT_FLAG("json", 0, struct search_opts, json, "print the JSON answer of GET /api/tweets"),
+    CLI_OPT_END,
+};
 
 /* "<stream id>  @author  text" for people; the text on one line. */
 static void print_line(const char *id, const char *json)
@@ -56,88 +50,63 @@ static void print_line(const char *id, const char *json)
     json_object_put(o);
 }
 
-int cmd_search(int argc, char **argv)
+/* The query the options describe. 0 ok, -1 after printing why. */
+static int make_query(const struct search_opts *o, store_query *q)
 {
-    static const struct option longopts[] = {
-        {"q", required_argument, NULL, 'q'},
-        {"before", required_argument, NULL, OPT_BEFORE},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"json", no_argument, NULL, OPT_JSON},
-        {0, 0, 0, 0},
-    };
-    struct search_opts o = {NULL, NULL, STORE_LIMIT_DEFAULT, 0};
-    const cli_spec spec = {
-        .name = "search",
-        .synopsis = "[--db URL] [-q WORDS] [--before ID] [--limit N] [--json]",
-        .description =
-            "Search the archive, newest first. Every word of -q must occur in the tweet's text,\n"
-            "hashtags, mentions or author (case-insensitive; punctuation and search syntax are\n"
-            "ignored). Without -q, the newest tweets. Prints '<stream id>  @author  text' lines and,\n"
-            "when more results exist, the --before value for the next page on stderr; --json prints\n"
-            "{\"tweets\":[…],\"next\":\"<id>\"|null} like GET /api/tweets.",
-        .options_help = "  -q, --q WORDS              words that must all occur\n"
-                        "  --before ID                only tweets older than this stream id (the previous page's next)\n"
-                        "  --limit N                  results per page (default 20, at most 500)\n"
-                        "  --json                     print the JSON answer of GET /api/tweets\n",
-        .shortopts = "q:",
-        .longopts = longopts,
-        .on_option = on_option,
-        .ctx = &o,
-    };
-    config cfg;
+    char err[1024];
+    *q = (store_query){.q = o->q, .limit = (int)o->limit};
+    if (o->before && bus_id_parse(o->before, strlen(o->before), &q->before) < 0) {
+        fprintf(stderr, "birdfeed search: --before %s: not a stream id (<ms>-<seq>)\n", o->before);
+        return -1;
+    }
+    q->has_before = o->before != NULL;
+    if (store_query_check(q, err, sizeof err) < 0) {
+        fprintf(stderr, "birdfeed search: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int search_run(void *opts, config *cfg, int argc, char **argv)
+{
+    const struct search_opts *o = opts;
     char err[1024];
     store *s = NULL;
     store_result res = {0};
+    store_query q;
     buf out = BUF_INIT;
-    int rc = cli_parse(&spec, argc, argv, &cfg);
+    int rc = CLI_EXIT_USAGE;
 
-    if (rc == -100) { rc = 0; goto done; }
-    if (rc < 0) { rc = -rc; goto done; }
-    if (rc < argc) {
-        fprintf(stderr, "birdfeed search: unexpected argument '%s' (words go in -q \"…\")\n", argv[rc]);
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    store_query q = {.q = o.q, .limit = (int)o.limit};
-    if (o.before && bus_id_parse(o.before, strlen(o.before), &q.before) < 0) {
-        fprintf(stderr, "birdfeed search: --before %s: not a stream id (<ms>-<seq>)\n", o.before);
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    q.has_before = o.before != NULL;
-    if (store_query_check(&q, err, sizeof err) < 0) {
-        fprintf(stderr, "birdfeed search: %s\n", err);
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    if (cfg.db_url == NULL) {
+    (void)argc;
+    (void)argv;
+    if (make_query(o, &q) < 0) goto done;
+    if (cfg->db_url == NULL) {
         fprintf(stderr, "birdfeed search: no archive: give --db sqlite:PATH or postgres://… (or BIRDFEED_DB)\n");
-        rc = EXIT_USAGE;
         goto done;
     }
-    s = store_open(cfg.db_url, err, sizeof err);
-    if (s == NULL || store_check(s, err, sizeof err) < 0) {
+    rc = CLI_EXIT_UNREACHABLE;
+    s = store_open(cfg->db_url, err, sizeof err);
+    if (s == NULL || store_check(s, err, sizeof err) < 0 || store_search(s, &q, &res, err, sizeof err) < 0) {
         fprintf(stderr, "birdfeed search: %s\n", err);
-        rc = EXIT_UNREACHABLE;
         goto done;
     }
-    if (store_search(s, &q, &res, err, sizeof err) < 0) {
-        fprintf(stderr, "birdfeed search: %s\n", err);
-        rc = EXIT_UNREACHABLE;
-        goto done;
-    }
-    if (o.json) {
+    if (o->json) {
         store_result_json(&res, &out);
         puts(out.data);
     } else {
         for (size_t i = 0; i < res.n; i++) print_line(res.ids[i], res.jsons[i]);
         if (res.has_next) fprintf(stderr, "more: --before %s\n", res.next);
     }
-    rc = 0;
+    rc = CLI_EXIT_OK;
 done:
     buf_free(&out);
     store_result_free(&res);
     store_close(s);
-    config_free(&cfg);
     return rc;
 }
+
+const cli_command cli_cmd_search = {
+    .name = "search", .summary = "search the archive", .max_operands = 0,
+    .synopsis = "[--db URL] [-q WORDS] [--before ID] [--limit N] [--json]", .description = search_help,
+    CLI_OPTIONS(struct search_opts, search_options, &search_defaults), .run = search_run,
+};

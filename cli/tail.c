@@ -19,7 +19,11 @@
 #include "log.h"
 #include "util.h"
 
-enum { OPT_COUNT = 1, OPT_IDS, OPT_RETRIES };
+static const char tail_help[] =
+    "Subscribe to the live channel and print each tweet published from now on as one line\n"
+    "of canonical JSON (with --ids: '<stream-id> <json>', the SSE event id first). If Redis\n"
+    "drops, tail reconnects with backoff and prints what it missed from the stream history.\n\n"
+    "Exit status: 0 after --count tweets, 2 usage error, 3 Redis unreachable.";
 
 struct tail_opts {
     long long count;    /* 0: forever */
@@ -27,37 +31,25 @@ struct tail_opts {
     long long retries;
 };
 
+static const struct tail_opts tail_defaults = {.count = 0, .ids = 0, .retries = 10};
+
+static const cli_option tail_options[] = {
+    CLI_OPT_INT("count", 0, "N", struct tail_opts, count, 1, 1000000000000LL,
+                "exit after N tweets (default: run until interrupted)"),
+    CLI_OPT_FLAG("ids", 0, struct tail_opts, ids, "print '<stream-id> <json>'"),
+    CLI_OPT_RETRIES(struct tail_opts, retries),
+    CLI_OPT_END,
+};
+
 struct tail {
-    struct tail_opts o;
-    config cfg;
     char key_live[256], key_tweets[256];
+    const char *redis_url;
+    const struct tail_opts *o;
     redisContext *sub;
     bus_id last;         /* last id printed */
     int have_last;
     unsigned long long printed;
 };
-
-static int on_option(int val, const char *arg, void *ctx)
-{
-    struct tail_opts *o = ctx;
-    const char *why;
-    switch (val) {
-    case OPT_COUNT:
-        if (parse_ll(arg, 1, 1000000000000LL, &o->count, &why) < 0) {
-            fprintf(stderr, "birdfeed tail: --count '%s' is %s (allowed 1..1000000000000)\n", arg, why);
-            return -1;
-        }
-        return 0;
-    case OPT_RETRIES:
-        if (parse_ll(arg, 0, 1000, &o->retries, &why) < 0) {
-            fprintf(stderr, "birdfeed tail: --retries '%s' is %s (allowed 0..1000)\n", arg, why);
-            return -1;
-        }
-        return 0;
-    case OPT_IDS: o->ids = 1; return 0;
-    }
-    return -1;
-}
 
 /* Print one "<id> <json>" payload, unless it is at or before the last id
  * printed. Returns 1 when --count is reached. */
@@ -72,11 +64,11 @@ static int emit(struct tail *t, const char *payload, size_t len)
     if (t->have_last && bus_id_cmp(id, t->last) <= 0) return 0;
     t->last = id;
     t->have_last = 1;
-    if (t->o.ids) fwrite(payload, 1, len, stdout);
+    if (t->o->ids) fwrite(payload, 1, len, stdout);
     else fwrite(sp + 1, 1, len - (size_t)(sp + 1 - payload), stdout);
     putchar('\n');
     t->printed++;
-    return t->o.count && t->printed >= (unsigned long long)t->o.count;
+    return t->o->count && t->printed >= (unsigned long long)t->o->count;
 }
 
 /* After a reconnect: print what was added to the stream since the last id
@@ -86,7 +78,7 @@ static int emit(struct tail *t, const char *payload, size_t len)
 static int backfill(struct tail *t, char *err, size_t errlen)
 {
     if (!t->have_last) return 0;
-    redisContext *c = bus_connect(t->cfg.redis_url, 10000, err, errlen);
+    redisContext *c = bus_connect(t->redis_url, 10000, err, errlen);
     if (c == NULL) return -1;
     int rc = 0;
     for (;;) {
@@ -132,7 +124,7 @@ static int backfill(struct tail *t, char *err, size_t errlen)
 static int subscribe(struct tail *t, char *err, size_t errlen)
 {
     if (t->sub) redisFree(t->sub);
-    t->sub = bus_connect(t->cfg.redis_url, 0, err, errlen);
+    t->sub = bus_connect(t->redis_url, 0, err, errlen);
     if (t->sub == NULL) return -1;
     redisReply *r = redisCommand(t->sub, "SUBSCRIBE %s", t->key_live);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -144,59 +136,44 @@ static int subscribe(struct tail *t, char *err, size_t errlen)
     return 0;
 }
 
-static const struct option longopts[] = {
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"ids", no_argument, NULL, OPT_IDS},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {NULL, 0, NULL, 0},
-};
-
-int cmd_tail(int argc, char **argv)
+/* Read live messages until --count is reached (1) or the connection drops (0). */
+static int follow(struct tail *t)
 {
-    struct tail t;
-    memset(&t, 0, sizeof t);
-    t.o.retries = 10;
-    cli_spec spec = {
-        .name = "tail",
-        .synopsis = "[--count N] [--ids]",
-        .description =
-            "Subscribe to the live channel and print each tweet published from now on as one line\n"
-            "of canonical JSON (with --ids: '<stream-id> <json>', the SSE event id first). If Redis\n"
-            "drops, tail reconnects with backoff and prints what it missed from the stream history.\n\n"
-            "Exit status: 0 after --count tweets, 2 usage error, 3 Redis unreachable.",
-        .options_help =
-            "  --count N                  exit after N tweets (default: run until interrupted)\n"
-            "  --ids                      print '<stream-id> <json>'\n"
-            "  --retries N                reconnect attempts in a row before giving up (default 10)\n",
-        .shortopts = "",
-        .longopts = longopts,
-        .on_option = on_option,
-        .ctx = &t.o,
-    };
-    int first = cli_parse(&spec, argc, argv, &t.cfg), rc = 0;
+    for (;;) {
+        redisReply *r = NULL;
+        int done = 0;
+        if (redisGetReplyFromReader(t->sub, (void **)&r) != REDIS_OK) return 0;
+        if (r == NULL) {
+            fflush(stdout);   /* nothing more buffered: show what we have */
+            if (redisGetReply(t->sub, (void **)&r) != REDIS_OK || r == NULL) return 0;
+        }
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
+            strcmp(r->element[0]->str, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING)
+            done = emit(t, r->element[2]->str, r->element[2]->len);
+        freeReplyObject(r);
+        if (done) return 1;
+    }
+}
+
+static int tail_run(void *opts, config *cfg, int argc, char **argv)
+{
+    struct tail t = {.o = opts, .redis_url = cfg->redis_url};
+    int rc = CLI_EXIT_OK;
     char err[512];
     backoff bo;
 
-    if (first == -100 || first < 0) {
-        config_free(&t.cfg);
-        return first == -100 ? 0 : EXIT_USAGE;
-    }
-    if (first < argc) {
-        fprintf(stderr, "birdfeed tail: unexpected argument '%s'\nTry 'birdfeed tail --help'.\n", argv[first]);
-        config_free(&t.cfg);
-        return EXIT_USAGE;
-    }
-    bus_key(t.key_live, sizeof t.key_live, t.cfg.prefix, BUS_KEY_LIVE);
-    bus_key(t.key_tweets, sizeof t.key_tweets, t.cfg.prefix, BUS_KEY_TWEETS);
-    backoff_init(&bo, 100, (int)t.cfg.backoff_max_ms);
-
+    (void)argc;
+    (void)argv;
+    bus_key(t.key_live, sizeof t.key_live, cfg->prefix, BUS_KEY_LIVE);
+    bus_key(t.key_tweets, sizeof t.key_tweets, cfg->prefix, BUS_KEY_TWEETS);
+    backoff_init(&bo, 100, (int)cfg->backoff_max_ms);
     for (;;) {
         /* (Re)connect: subscribe first, then fill the gap from the stream. */
         int b = 0;
         if (subscribe(&t, err, sizeof err) < 0 || (b = backfill(&t, err, sizeof err)) < 0) {
-            if (bo.attempt >= t.o.retries) {
+            if (bo.attempt >= t.o->retries) {
                 fprintf(stderr, "birdfeed tail: %s\n", err);
-                rc = EXIT_UNREACHABLE;
+                rc = CLI_EXIT_UNREACHABLE;
                 break;
             }
             int ms = backoff_next(&bo);
@@ -206,25 +183,16 @@ int cmd_tail(int argc, char **argv)
         }
         if (b == 1) break;
         backoff_reset(&bo);
-        int done = 0;
-        for (;;) {
-            redisReply *r = NULL;
-            if (redisGetReplyFromReader(t.sub, (void **)&r) != REDIS_OK) break;
-            if (r == NULL) {
-                fflush(stdout);   /* nothing more buffered: show what we have */
-                if (redisGetReply(t.sub, (void **)&r) != REDIS_OK || r == NULL) break;
-            }
-            if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
-                strcmp(r->element[0]->str, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING)
-                done = emit(&t, r->element[2]->str, r->element[2]->len);
-            freeReplyObject(r);
-            if (done) break;
-        }
-        if (done) break;
+        if (follow(&t)) break;
         log_warn("tail.disconnected", "error=\"%s\"", t.sub->errstr[0] ? t.sub->errstr : "connection closed");
     }
     fflush(stdout);
     if (t.sub) redisFree(t.sub);
-    config_free(&t.cfg);
     return rc;
 }
+
+const cli_command cli_cmd_tail = {
+    .name = "tail", .summary = "print live tweets, one canonical JSON object a line", .max_operands = 0,
+    .synopsis = "[--count N] [--ids]", .description = tail_help,
+    CLI_OPTIONS(struct tail_opts, tail_options, &tail_defaults), .run = tail_run,
+};
