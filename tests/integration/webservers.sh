@@ -135,6 +135,16 @@ done
 wait_until 5 bash -c "! kill -0 $reload_curl" || fail "nginx: the stream outlived its old worker"
 ok "nginx reload: the old worker ends its streams and exits (worker_shutdown_timeout)"
 
+# lighttpd graceful restart (SIGUSR1) with a stream open: after
+# server.graceful-shutdown-timeout the stream ends and lighttpd serves again.
+timeout 120 curl -sN -o "$T/lreload.stream" "$LIGHTTPD_URL/stream?preload=0" & lreload_curl=$!
+wait_until 10 grep -q '^retry:' "$T/lreload.stream" || fail "lighttpd: stream before the restart"
+kill -USR1 "$LIGHTTPD_PID"
+wait_until 40 bash -c "! kill -0 $lreload_curl" || fail "lighttpd: a stream held a graceful restart 40 s (graceful-shutdown-timeout missing?)"
+wait_until 10 curl -fsS -o /dev/null "$LIGHTTPD_URL/api/health" || fail "lighttpd: not serving after the graceful restart"
+grep -h WARNING "$T"/lighttpd/*.log && fail "lighttpd warned about its config"
+ok "lighttpd graceful restart: the stream ends after the shutdown timeout, lighttpd serves again, no config warning"
+
 # No responder at all: /stream answers 200 text/event-stream with only
 # "retry: 2000" through each server; /api/ keeps its 5xx; a direct request
 # for the helper is refused.
