@@ -117,5 +117,6 @@ extern const cli_command cli_cmd_tail;
 extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_archive;
 extern const cli_command cli_cmd_search;
+extern const cli_command cli_cmd_token;
 
 #endif

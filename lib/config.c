@@ -32,6 +32,8 @@ static const struct setting settings[] = {
     SN("prefix", prefix, K_STR, 0, 0, "birdfeed:", "prefix of every Redis key"),
     SN("db", db_url, K_STR, 0, 0, NULL, "archive: sqlite:PATH or postgres://…"),
     SN("tokens-file", tokens_file, K_STR, 0, 0, NULL, "bearer tokens allowed to change state, one a line"),
+    SN("jwt-secret-file", jwt_secret_file, K_STR, 0, 0, NULL,
+       "key of reader tokens (JWT, HS256): the file's bytes without trailing whitespace, 32 or more"),
     SN("log-file", log_file, K_STR, 0, 0, NULL, "log to this file instead of stderr"),
     SN("log-level", log_level, K_LEVEL, 0, 3, "info", "debug, info, warn or error"),
     SN("history", history, K_NUM, 1, 100000000, "100000", "tweets kept in the Redis stream (MAXLEN ~)"),

@@ -18,6 +18,7 @@ typedef struct config {
     char *prefix;             /* Redis key prefix, "birdfeed:" */
     char *db_url;             /* sqlite:PATH or postgres://…; NULL: no archive */
     char *tokens_file;        /* bearer tokens, one a line; NULL: no writes allowed */
+    char *jwt_secret_file;    /* HS256 key of reader tokens (lib/jwt.h); NULL: no reader tokens */
     char *log_file;           /* NULL: stderr */
     long long log_level;      /* enum log_level */
     long long history;        /* stream MAXLEN ~ */
