@@ -3,8 +3,10 @@
  * One EventSource on `stream` (relative, so the page works wherever the web
  * server mounts birdfeed, as long as /, /stream and /api/ share a prefix).
  * Tweets are queued as they arrive and drawn once per animation frame; the
- * list keeps at most MAX_TWEETS entries and the word counts decay, so memory
- * stays bounded however long the page stays open. Tweet text only ever
+ * list keeps at most MAX_TWEETS entries (the newest arrivals, shown newest
+ * first or sorted by retweets or followers) and the word counts decay, so
+ * memory stays bounded however long the page stays open. The two charts
+ * (charts.js) count per minute of the last hour. Tweet text only ever
  * reaches the DOM through textContent. */
 'use strict';
 
@@ -28,8 +30,9 @@
     search: $('search'), searchForm: $('search-form'), picker: $('filter-picker'),
     showAll: $('show-all'), filterList: $('filter-list'), form: $('filter-form'),
     token: $('token'), fName: $('f-name'), fTrack: $('f-track'), fLang: $('f-lang'),
-    formMsg: $('form-msg'),
+    formMsg: $('form-msg'), sort: $('sort'),
   };
+  const charts = window.birdfeedCharts.create($('chart-minutes'), $('chart-langs'));
 
   /* ---- state ---------------------------------------------------------- */
   const state = {
@@ -37,12 +40,15 @@
     es: null,
     generation: 0,        // bumps whenever a stream is replaced, so stale callbacks do nothing
     lastId: null,         // newest event id seen for the current selection
+    firstId: null,        // oldest event id received for it (what the charts count from)
     opened: false,        // did the current EventSource ever open?
     openedAt: 0,          // performance.now() when it did
     retryMs: RETRY_MIN_MS,
     retryTimer: 0,
     status: 'connecting',
     filters: [],
+    sort: 'time',         // 'time' | 'retweets' | 'followers'
+    preload: '',          // ?preload= of the page's own URL, passed on to the stream
   };
   // Read by the browser test (tests/browser/) and handy in the console.
   const stats = {
@@ -50,6 +56,7 @@
     perSecond: new Array(SPARK_SECONDS).fill(0), second: 0,
   };
   const pending = [];     // tweets received but not yet drawn, oldest first
+  const arrival = [];     // the list's <li>, in the order they arrived (oldest first)
   let frameQueued = false;
   const words = new Map();
 
@@ -69,6 +76,7 @@
     const u = new URL('stream', document.baseURI);
     if (state.selection.filter) u.searchParams.set('filter', state.selection.filter);
     if (state.selection.q) u.searchParams.set('q', state.selection.q);
+    if (state.preload) u.searchParams.set('preload', state.preload);
     // A fresh EventSource sends no Last-Event-ID header: resume through the
     // query parameter the responder accepts for exactly this case.
     if (state.lastId) u.searchParams.set('lastEventId', state.lastId);
@@ -161,14 +169,15 @@
   function select(filter, q) {
     state.selection = { filter: filter || '', q: q || '' };
     state.lastId = null;
+    state.firstId = null;
     stats.reconnects = 0;
     state.retryMs = RETRY_MIN_MS;
     el.reconnects.textContent = '0';
     pending.length = 0;
-    el.list.textContent = '';
-    stats.rendered = 0;
+    clearList();
     el.empty.hidden = false;
     words.clear();
+    charts.reset();
     hideNotice();
     el.picker.value = state.selection.filter;
     if (!q) el.search.value = '';
@@ -197,8 +206,11 @@
     try { t = JSON.parse(ev.data); } catch (e) { return; }
     if (!t || typeof t !== 'object') return;
     state.lastId = ev.lastEventId || state.lastId;
+    if (!state.firstId) state.firstId = state.lastId;
     t._sid = ev.lastEventId;
     stats.total++;
+    const sid = parseId(ev.lastEventId);
+    if (sid) charts.add(sid[0], t.lang);
     // tweets/s counts live arrivals: the preload (or resume backlog) that
     // comes in one burst right after the stream opens is left out.
     if (performance.now() - state.openedAt > PRELOAD_BURST_MS) stats.perSecond[stats.second]++;
@@ -216,9 +228,10 @@
     // responder sends a fresh preload next, so start the list over.
     stats.resets++;
     state.lastId = null;
+    state.firstId = null;
     pending.length = 0;
-    el.list.textContent = '';
-    stats.rendered = 0;
+    clearList();
+    charts.reset();
     // data: the oldest id the history still holds.
     const oldest = parseId(String(ev.data).trim()) ? String(ev.data).trim() : '';
     showNotice('Some tweets were missed while disconnected and are no longer in the history' +
@@ -237,18 +250,61 @@
   function flush() {
     frameQueued = false;
     if (!pending.length) return;
-    const frag = document.createDocumentFragment();
     const fresh = pending.length <= FRESH_MAX;
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const li = renderTweet(pending[i]);
+    const items = pending.map((t) => {
+      const li = renderTweet(t);
       if (fresh) li.classList.add('fresh');
-      frag.appendChild(li);
+      return li;
+    });
+    if (state.sort === 'time') {
+      const frag = document.createDocumentFragment();
+      for (let i = items.length - 1; i >= 0; i--) frag.appendChild(items[i]);
+      el.list.prepend(frag);
+    } else {
+      for (const li of items) insertSorted(li);
     }
+    arrival.push(...items);
     stats.rendered += pending.length;
     pending.length = 0;
-    el.list.prepend(frag);
-    while (el.list.childElementCount > MAX_TWEETS) el.list.lastElementChild.remove();
+    // Keep the newest arrivals, whatever the order shown.
+    while (arrival.length > MAX_TWEETS) arrival.shift().remove();
     el.empty.hidden = true;
+  }
+
+  function clearList() {
+    el.list.textContent = '';
+    arrival.length = 0;
+    stats.rendered = 0;
+  }
+
+  /* ---- sorting: newest first, most retweeted, most followed ----------- */
+  const SORT_KEYS = {
+    retweets: (li) => Number(li.dataset.retweets),
+    followers: (li) => Number(li.dataset.followers),
+  };
+  // Does <li> a come before <li> b in the current order? Ties go newest first.
+  function comesBefore(a, b) {
+    const key = SORT_KEYS[state.sort];
+    if (key) {
+      const ka = key(a), kb = key(b);
+      if (ka !== kb) return ka > kb;
+    }
+    return idAfter(a.dataset.id, b.dataset.id);
+  }
+  function insertSorted(li) {
+    const kids = el.list.children;
+    let lo = 0, hi = kids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (comesBefore(li, kids[mid])) hi = mid; else lo = mid + 1;
+    }
+    el.list.insertBefore(li, kids[lo] || null);
+  }
+  function setSort(kind) {
+    state.sort = SORT_KEYS[kind] ? kind : 'time';
+    el.sort.value = state.sort;
+    const items = [...el.list.children].sort((a, b) => (comesBefore(a, b) ? -1 : 1));
+    el.list.append(...items);
   }
 
   function hue(s) {
@@ -292,12 +348,26 @@
   const FULL_FMT = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'medium' });
   const NUM_FMT = new Intl.NumberFormat();
 
+  // Where a post comes from: twitter (also when the tweet does not say),
+  // bluesky or mastodon.
+  const NETWORKS = { twitter: 'Twitter', bluesky: 'Bluesky', mastodon: 'Mastodon' };
+  function networkBadge(network) {
+    const n = typeof network === 'string' && network ? network : 'twitter';
+    const known = Object.prototype.hasOwnProperty.call(NETWORKS, n);
+    const b = span('net ' + (known ? 'net-' + n : 'net-other'), known ? NETWORKS[n] : n.slice(0, 20));
+    b.dataset.network = known ? n : 'other';
+    b.title = 'from ' + (known ? NETWORKS[n] : n.slice(0, 20));
+    return b;
+  }
+
   function renderTweet(t) {
     const user = (t.user && typeof t.user === 'object') ? t.user : {};
     const screen = String(user.screen_name || 'unknown');
     const li = document.createElement('li');
     li.className = 'tweet';
     li.dataset.id = t._sid || '';
+    li.dataset.retweets = String(typeof t.retweet_count === 'number' && t.retweet_count > 0 ? t.retweet_count : 0);
+    li.dataset.followers = String(typeof user.followers_count === 'number' ? user.followers_count : -1);
 
     const initial = /[\p{L}\p{N}]/u.exec(String(user.name || '') + screen);
     const avatar = span('avatar', initial ? initial[0].toUpperCase() : '?');
@@ -311,6 +381,7 @@
     head.className = 'head';
     head.appendChild(span('name', String(user.name || screen)));
     head.appendChild(span('handle', '@' + screen));
+    head.appendChild(networkBadge(t.network));
     if (t.lang) head.appendChild(span('lang', String(t.lang)));
     if (t.retweeted_id) head.appendChild(span('rt', 'retweet'));
     const time = document.createElement('time');
@@ -320,7 +391,18 @@
       time.textContent = TIME_FMT.format(when);
       time.title = FULL_FMT.format(when);
     }
-    head.appendChild(time);
+    // The time links to the post where it was published (http(s) only).
+    if (typeof t.url === 'string' && /^https?:\/\//.test(t.url)) {
+      const a = document.createElement('a');
+      a.href = t.url;
+      a.rel = 'noopener noreferrer nofollow';
+      a.target = '_blank';
+      a.className = 'permalink';
+      a.appendChild(time);
+      head.appendChild(a);
+    } else {
+      head.appendChild(time);
+    }
     body.appendChild(head);
 
     const p = document.createElement('p');
@@ -329,8 +411,9 @@
     body.appendChild(p);
 
     const meta = [];
-    if (typeof user.followers_count === 'number') meta.push(NUM_FMT.format(user.followers_count) + ' followers');
-    if (typeof t.retweet_count === 'number' && t.retweet_count > 0) meta.push(NUM_FMT.format(t.retweet_count) + ' retweets');
+    const count = (n, one, many) => NUM_FMT.format(n) + (n === 1 ? one : many);
+    if (typeof user.followers_count === 'number') meta.push(count(user.followers_count, ' follower', ' followers'));
+    if (typeof t.retweet_count === 'number' && t.retweet_count > 0) meta.push(count(t.retweet_count, ' retweet', ' retweets'));
     if (meta.length) body.appendChild(span('meta', meta.join(' · ')));
     li.appendChild(body);
     return li;
@@ -410,6 +493,7 @@
     el.total.textContent = NUM_FMT.format(stats.total);
     el.reconnects.textContent = String(stats.reconnects);
     drawSpark();
+    charts.draw(Date.now());
     stats.second = (stats.second + 1) % SPARK_SECONDS;
     stats.perSecond[stats.second] = 0;
     decayWords();
@@ -568,15 +652,22 @@
     select('', q);
   });
   el.showAll.addEventListener('click', () => select('', ''));
+  el.sort.addEventListener('change', () => setSort(el.sort.value));
 
   /* ---- start ---------------------------------------------------------- */
   window.birdfeed = {
     stats,
-    state: () => ({ status: state.status, lastId: state.lastId, selection: Object.assign({}, state.selection) }),
+    state: () => ({ status: state.status, lastId: state.lastId, firstId: state.firstId, sort: state.sort,
+                    selection: Object.assign({}, state.selection) }),
     renderedIds: () => [...el.list.children].map((li) => li.dataset.id),
     select,
+    setSort,
+    // The charts' counts now, drawn at once (for the browser test).
+    charts: () => Object.assign(charts.draw(Date.now()), { total: charts.total() }),
   };
   const params = new URLSearchParams(location.search);
+  if (/^\d{1,6}$/.test(params.get('preload') || '')) state.preload = params.get('preload');
+  if (SORT_KEYS[params.get('sort')]) setSort(params.get('sort'));
   loadFilters().then(() => select(params.get('filter') || '', params.get('q') || ''));
   setInterval(tick, 1000);
 })();

@@ -5,6 +5,9 @@
 // Environment: BF_RESTART (a shell command that restarts the responder),
 // BF_PUBLISH (a shell command that publishes one hostile tweet), BF_XRANGE (a
 // shell command printing the stream ids between $1 and $2, one a line),
+// BF_XRANGE_FULL (the same, as redis-cli prints XRANGE: id, field, tweet JSON
+// per entry), BF_PUBLISH_NETWORKS (publishes three tweets whose texts end in
+// "network-probe-bluesky", "-mastodon" and "-none", the last without a network),
 // BF_ARTIFACTS (where screenshots go), BF_TOKEN (a bearer token), BF_FILTER_NAME / BF_FILTER_TERMS (a
 // saved filter and the words its tweets contain), BF_SEARCH (a search word).
 // Prints "ok - …" per check; exits non-zero on the first failure.
@@ -94,6 +97,78 @@ async function main() {
     ok(`live tweets appear (${live.total} received, ${live.rate}/s, ${live.words} words in the cloud)`);
     await page.screenshot({ path: path.join(artifacts, 'browser.png') });
 
+    // 2b. The charts count what the stream holds: per minute of the last hour
+    //     and per language, checked against the tweets Redis holds between
+    //     the first and the last id the page received.
+    const snap = await bf(() => {
+      const c = window.birdfeed.charts();
+      const st = window.birdfeed.state();
+      return {
+        c, first: st.firstId, last: st.lastId, now: Date.now(),
+        bars: [...document.querySelectorAll('#chart-minutes rect.bar')].map((r) => [r.dataset.minute, Number(r.dataset.count)]),
+        rows: [...document.querySelectorAll('#chart-langs g.lang-row')].map((g) => [g.dataset.lang, Number(g.dataset.count)]),
+      };
+    });
+    const lines = sh(process.env.BF_XRANGE_FULL, [snap.first, snap.last]).split('\n').filter(Boolean);
+    const perMinute = new Map(), perLang = new Map();
+    for (let i = 0; i + 2 < lines.length; i += 3) {
+      const ms = Number(lines[i].split('-')[0]);
+      if (Math.floor(ms / 60000) <= Math.floor(snap.now / 60000) - 60) continue;
+      const t = JSON.parse(lines[i + 2]);
+      const m = String(Math.floor(ms / 60000));
+      perMinute.set(m, (perMinute.get(m) || 0) + 1);
+      const l = typeof t.lang === 'string' ? t.lang : 'und';
+      perLang.set(l, (perLang.get(l) || 0) + 1);
+    }
+    if (snap.bars.length !== 60) throw new Error('the minutes chart has ' + snap.bars.length + ' bars');
+    for (const [m, n] of snap.bars) {
+      if ((perMinute.get(m) || 0) !== n) throw new Error(`minute ${m}: chart ${n}, stream ${perMinute.get(m) || 0}`);
+    }
+    const counted = snap.bars.reduce((a, x) => a + x[1], 0);
+    if (counted !== lines.length / 3 || counted !== snap.c.total) {
+      throw new Error(`charts count ${counted}, the page received ${snap.c.total}, the stream holds ${lines.length / 3}`);
+    }
+    const wantLangs = [...perLang.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    if (wantLangs.length > 8) wantLangs.push(['other', wantLangs.splice(7).reduce((a, x) => a + x[1], 0)]);
+    if (JSON.stringify(snap.rows) !== JSON.stringify(wantLangs)) {
+      throw new Error('languages chart ' + JSON.stringify(snap.rows) + ', stream ' + JSON.stringify(wantLangs));
+    }
+    ok(`charts: ${counted} tweets per minute of the last hour and ${snap.rows.length} languages, ` +
+       'equal to what Redis holds for that range');
+
+    // 2c. Sorting: by retweets, by followers (live tweets land in place), back to newest first.
+    const orderOk = (key) => bf((k) => {
+      const lis = [...document.querySelectorAll('#tweets .tweet')];
+      const id = (li) => li.dataset.id.split('-').map(Number);
+      for (let i = 1; i < lis.length; i++) {
+        const a = lis[i - 1], b = lis[i];
+        const ka = k ? Number(a.dataset[k]) : 0, kb = k ? Number(b.dataset[k]) : 0;
+        const [am, as] = id(a), [bm, bs] = id(b);
+        const newer = am > bm || (am === bm && as > bs);
+        if (ka < kb || (ka === kb && !newer)) return `position ${i}: ${a.dataset.id} (${ka}) before ${b.dataset.id} (${kb})`;
+      }
+      return lis.length >= 20 ? '' : 'only ' + lis.length + ' tweets';
+    }, key);
+    for (const [value, key] of [['retweets', 'retweets'], ['followers', 'followers']]) {
+      await page.selectOption('#sort', value);
+      let bad = await orderOk(key);
+      if (bad) throw new Error(`sorted by ${value}: ${bad}`);
+      const seen = await bf(() => window.birdfeed.stats.rendered);
+      await until((n) => window.birdfeed.stats.rendered >= n + 10, seen, 'live tweets while sorted');
+      bad = await orderOk(key);
+      if (bad) throw new Error(`sorted by ${value}, after live tweets: ${bad}`);
+    }
+    const top = await bf(() => {
+      const li = document.querySelector('#tweets .tweet');
+      return { followers: Number(li.dataset.followers), text: li.querySelector('.meta') ? li.querySelector('.meta').textContent : '' };
+    });
+    if (!(top.followers > 0) || !top.text.includes('followers')) throw new Error('the top tweet by followers shows ' + JSON.stringify(top));
+    await page.selectOption('#sort', 'time');
+    const badTime = await orderOk(null);
+    if (badTime) throw new Error('newest first again: ' + badTime);
+    ok(`sorting by retweets and by followers orders the list (live tweets land in place; top: ${top.text}); ` +
+       'newest first again after');
+
     // 3. Tweet text is text: a hostile tweet shows literally and runs nothing.
     sh(process.env.BF_PUBLISH);
     await until(() => [...document.querySelectorAll('#tweets .text')].some((p) => p.textContent.includes('<img src=x')),
@@ -104,6 +179,33 @@ async function main() {
     }));
     if (hostile.imgs || hostile.pwned) throw new Error('tweet text reached the DOM as markup');
     ok('tweet text is escaped (markup in a tweet shows as text, runs nothing)');
+
+    // 3b. A badge says where each post comes from; a tweet without a network is Twitter's.
+    sh(process.env.BF_PUBLISH_NETWORKS);
+    await until(() => ['bluesky', 'mastodon', 'none'].every((n) => [...document.querySelectorAll('#tweets .text')]
+      .some((p) => p.textContent.endsWith('network-probe-' + n))), null, 'the three network probes')
+      .catch(async (e) => {
+        const seen = await bf(() => [...document.querySelectorAll('#tweets .text')].slice(0, 8).map((p) => p.textContent));
+        throw new Error(e.message + '; the list begins with ' + JSON.stringify(seen));
+      });
+    const badges = await bf(() => {
+      const out = {};
+      for (const li of document.querySelectorAll('#tweets .tweet')) {
+        const m = /network-probe-(\w+)$/.exec(li.querySelector('.text').textContent);
+        if (!m) continue;
+        const b = li.querySelector('.net'), a = li.querySelector('a.permalink');
+        out[m[1]] = { network: b.dataset.network, label: b.textContent, href: a ? a.href : '' };
+      }
+      out.gen = document.querySelector('#tweets .tweet .net').dataset.network;
+      return out;
+    });
+    if (badges.bluesky.network !== 'bluesky' || badges.bluesky.label !== 'Bluesky' ||
+        !badges.bluesky.href.startsWith('https://bsky.app/')) throw new Error('bluesky badge: ' + JSON.stringify(badges.bluesky));
+    if (badges.mastodon.network !== 'mastodon' || badges.mastodon.label !== 'Mastodon') {
+      throw new Error('mastodon badge: ' + JSON.stringify(badges.mastodon));
+    }
+    if (badges.none.network !== 'twitter' || badges.none.label !== 'Twitter') throw new Error('no network: ' + JSON.stringify(badges.none));
+    ok('network badges: Bluesky (its time links to bsky.app), Mastodon, and Twitter for a tweet that names none');
 
     // 4. A saved filter changes the stream.
     await page.selectOption('#filter-picker', { label: filterName });
