@@ -12,6 +12,8 @@
 #     running the same XADD+PUBLISH script; then the normaliser alone per input
 #     format (Twitter v1.1, Bluesky Jetstream, Mastodon), tests/bench/tweet_bench
 # P6  build/tests/bench/match_bench if present
+# P3+ 100 000 concurrent subscribers, ramp and reconnect storm, both systems
+#     (tests/bench/subscribers.sh; BENCH_SUBS to change the number)
 # P8  P1, P2 and P3 behind lighttpd and Apache (their shipped configs), and a
 #     "Which web server" table beside nginx and Nchan
 #
@@ -50,7 +52,7 @@ FDMAX=$(ulimit -n)
 WORKERS=${BENCH_WORKERS:-2}
 FCGI_VIA=${BENCH_FCGI:-unix}
 case $FCGI_VIA in unix|tcp) ;; *) echo "bench: BENCH_FCGI must be unix or tcp, not '$FCGI_VIA'" >&2; exit 2;; esac
-ONLY=${BENCH_ONLY:-P1 P2 P3 P4 P5 P6 P8}
+ONLY=${BENCH_ONLY:-P1 P2 P3 P3+ P4 P5 P6 P8}
 BF_SITE=${BENCH_SITE:-deploy/nginx/birdfeed.conf}
 BENCH_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -590,6 +592,32 @@ if want P3; then
     row "P3b: one broadcast to the $p3_n idle subscribers" "$bf_bc" "$nc_bc" "$ratio_bc" "p99 ≤ 250 ms" "$met_bc"
 fi
 bf_down; nchan_down
+
+# ---------------------------------------------------------------- P3+ (100 000 subscribers)
+# tests/bench/subscribers.sh: its own stacks (12 nginx workers, 8 responders,
+# Nchan with 8 workers), 8 client processes from 8 source addresses, a ramp
+# and a reconnect storm, memory per subscriber; it raises somaxconn and
+# tcp_max_syn_backlog for the run and restores them (not with BENCH_QUICK).
+if want P3+; then
+    sn=$([ -n "${BENCH_QUICK:-}" ] && echo 4000 || echo "${BENCH_SUBS:-100000}")
+    SCALE_SUBS=$sn SCALE_SYSCTL=$([ -n "${BENCH_QUICK:-}" ] && echo 0 || echo 1) SCALE_LOGS=$LOGS/subscribers \
+        bash tests/bench/subscribers.sh >"$LOGS/p3plus.out" 2>&1
+    cmd "SCALE_SUBS=$sn bash tests/bench/subscribers.sh"
+    p3p() {   # SYS PHASE → a figure
+        local l
+        l=$(grep "^P3+ $1 phase=$2 " "$LOGS/p3plus.out") || { echo "failed: $(tail -n 2 "$LOGS/p3plus.out" | tr '\n' ' ')"; return; }
+        echo "all $(kv subscribers "$l") open at once: $([ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && echo yes || echo "no ($(kv plateaus "$l") client processes got all theirs)") after $(kv all_open_after_s "$l") s, $(kv retries "$l") retries; broadcast $(kv delivered_pct "$l") % delivered, p99 ≤ $(fmt "$(kv p99_ms_max "$l")" 0) ms$([ "$2" = ramp ] && echo "; memory per subscriber: $(tr ' ' '\n' <<<"$l" | sed -n 's/^mem_\(.*\)_b=\(.*\)/\1 \2 B/p' | paste -sd, - | sed 's/,/, /g'), kernel Slab $(kv kernel_slab_b "$l") B") $REF"
+    }
+    p3p_met() {   # SYS PHASE → yes/no
+        local l
+        l=$(grep "^P3+ $1 phase=$2 " "$LOGS/p3plus.out") || { echo no; return; }
+        [ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && [ "$(kv delivered_pct "$l")" = "100.00" ] && le "$(kv p99_ms_max "$l")" 1000 && echo yes || echo no
+    }
+    for ph in ramp storm; do
+        row "P3+: $sn subscribers, $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
+            "$(p3p birdfeed "$ph")" "$(p3p nchan "$ph")" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met birdfeed "$ph")"
+    done
+fi
 
 # ---------------------------------------------------------------- P8 (lighttpd, Apache)
 # The birdfeed stack behind each of the other two shipped web server configs:

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -36,7 +37,8 @@
 #define MAX_LINE      (1u << 20)   /* longest SSE line accepted */
 #define MAX_HEAD      16384        /* longest response head accepted */
 #define READ_BUF      (256 * 1024)
-#define MAX_PIDS      16
+#define MAX_PIDS      64
+#define MAX_SOURCES   64
 
 /* ---------------------------------------------------------------- latency histogram */
 
@@ -162,6 +164,9 @@ static struct {
     const char *ready_file;
     int verbose;
     int quickack;
+    int retry;                   /* reopen connections that fail before their head */
+    int nsources;
+    struct sockaddr_in sources[MAX_SOURCES];   /* local addresses, in turn */
 } opt = {.conns = 1, .ramp = 1000, .duration_s = 30, .expect = -1, .until_idle_ms = -1,
          .settle_ms = 1000, .threads = 1};
 
@@ -203,6 +208,8 @@ typedef struct conn {
     uint64_t data_bytes;        /* data field bytes of counted events */
     uint64_t ev_data_bytes;
     uint64_t t_request_us, t_first_us, t_expect_us;     /* monotonic */
+    uint64_t retry_at_us;       /* CS_IDLE with --retry: open again then */
+    int reopen;                 /* --retry: the next conn_open keeps the counts */
     int counted_done;
 } conn;
 
@@ -218,6 +225,7 @@ static uint64_t t_start_us;
 static char first_error[256];
 static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic long long failed_connect, failed_http, failed_proto;
+static _Atomic long long retries;        /* connections opened again (--retry) */
 
 typedef struct worker {
     int ep;
@@ -227,6 +235,9 @@ typedef struct worker {
     char *rbuf;
     pthread_t tid;
     int index;
+    long long *retry_q;         /* indexes waiting to be opened again (--retry) */
+    size_t nretry, retry_cap;
+    unsigned rnd;
 } worker;
 
 static void note_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -250,9 +261,37 @@ static void conn_mark_done(conn *c)
     }
 }
 
+/* --retry: close c and open it again 0.2-2 s later, as a browser's
+ * EventSource would; a reconnect storm gets in eventually. */
+static void conn_retry(worker *w, conn *c)
+{
+    if (c->state >= CS_BODY) atomic_fetch_sub(&settled, 1);    /* it settles again */
+    if (c->fd >= 0) {
+        epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        c->fd = -1;
+    }
+    buf_free(&c->head);
+    buf_free(&c->line);
+    c->state = CS_IDLE;
+    c->reopen = 1;
+    w->rnd = w->rnd * 1103515245u + 12345u;
+    c->retry_at_us = now_us() + 200000u + (w->rnd >> 8) % 1800000u;
+    if (w->nretry == w->retry_cap) {
+        w->retry_cap = w->retry_cap ? 2 * w->retry_cap : 256;
+        w->retry_q = xrealloc(w->retry_q, w->retry_cap * sizeof *w->retry_q);
+    }
+    w->retry_q[w->nretry++] = (long long)(c - conns);
+}
+
 static void conn_end(worker *w, conn *c, int why)
 {
     if (c->state == CS_DONE) return;
+    if (opt.retry && why == END_CLOSED && !(opt.expect > 0 && c->events >= (uint64_t)opt.expect) &&
+        !atomic_load(&stop_flag)) {
+        conn_retry(w, c);       /* the server ended the stream early: reconnect */
+        return;
+    }
     if (c->state < CS_BODY) atomic_fetch_add(&settled, 1);
     if (c->fd >= 0) {
         epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -276,6 +315,10 @@ static void conn_fail(worker *w, conn *c, _Atomic long long *counter, const char
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     note_error("connection %ld: %s", (long)(c - conns), msg);
+    if (opt.retry && c->state < CS_BODY) {
+        conn_retry(w, c);
+        return;
+    }
     if (counter) atomic_fetch_add(counter, 1);
     conn_end(w, c, c->state >= CS_BODY ? END_CLOSED : END_FAILED);
 }
@@ -563,7 +606,23 @@ static int head_parse(worker *w, conn *c, size_t head_len)
 static void conn_open(worker *w, long long i)
 {
     conn *c = &conns[i];
-    memset(c, 0, sizeof *c);
+    if (c->reopen) {
+        /* --retry: a fresh connection, the counts of the earlier ones kept. */
+        conn keep = *c;
+        memset(c, 0, sizeof *c);
+        c->events = keep.events;
+        c->other_events = keep.other_events;
+        c->ooo = keep.ooo;
+        c->dup = keep.dup;
+        c->comments = keep.comments;
+        c->data_bytes = keep.data_bytes;
+        c->last_id = keep.last_id;
+        c->have_last = keep.have_last;
+        c->t_first_us = keep.t_first_us;
+        c->t_expect_us = keep.t_expect_us;
+    } else {
+        memset(c, 0, sizeof *c);
+    }
     c->fd = -1;
     c->ev_sent_us = -1;
     c->state = CS_CONNECTING;
@@ -575,6 +634,16 @@ static void conn_open(worker *w, long long i)
     c->fd = fd;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt.nsources > 0) {
+        /* The port is chosen at connect (per 4-tuple), so each source address
+         * adds a whole ephemeral port range toward the one target port. */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        const struct sockaddr_in *src = &opt.sources[i % opt.nsources];
+        if (bind(fd, (const struct sockaddr *)src, sizeof *src) < 0) {
+            conn_fail(w, c, &failed_connect, "bind: %s", strerror(errno));
+            return;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&target, target_len) < 0 && errno != EINPROGRESS) {
         conn_fail(w, c, &failed_connect, "connect: %s", strerror(errno));
         return;
@@ -682,11 +751,18 @@ static void *worker_run(void *arg)
             if (!atomic_compare_exchange_weak(&next_conn, &i, i + 1)) continue;
             conn_open(w, i);
         }
-        int ramping = atomic_load(&next_conn) < opt.conns;
+        for (size_t k = 0; k < w->nretry;) {
+            long long ci = w->retry_q[k];
+            if (conns[ci].retry_at_us > now) { k++; continue; }
+            w->retry_q[k] = w->retry_q[--w->nretry];
+            atomic_fetch_add(&retries, 1);
+            conn_open(w, ci);
+        }
+        int ramping = atomic_load(&next_conn) < opt.conns || w->nretry > 0;
         int n = epoll_wait(w->ep, evs, (int)ARRAY_LEN(evs), ramping ? 1 : 20);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
-            if (c->state == CS_DONE) continue;
+            if (c->state == CS_DONE || c->state == CS_IDLE) continue;     /* idle: closed, retrying */
             if (c->state == CS_CONNECTING || c->state == CS_WRITING) {
                 if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) conn_writable(w, c);
             } else if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
@@ -753,13 +829,19 @@ static void usage(FILE *out)
           "      --quickack        acknowledge every read at once (TCP_QUICKACK) instead of\n"
           "                        delaying ACKs as browsers do; shows whether a server's\n"
           "                        Nagle delays meet the client's delayed ACKs\n"
+          "      --retry           open a connection again, 0.2-2 s later, when it fails\n"
+          "                        before its response head (refused, reset, an error\n"
+          "                        status), until --duration: a reconnect storm gets in\n"
+          "      --source A[,A…]   bind connection i to local address A[i % n] (127.x.y.z):\n"
+          "                        each address gives its own ephemeral port range toward\n"
+          "                        the one server port (~28 000 connections each here)\n"
           "  -v, --verbose         progress on stderr\n"
           "  -h, --help            this text\n\n"
           "Output (stdout): a one-line summary, then one line of key=value pairs:\n"
           "  conns connected failed closed events expected delivered_pct min_events\n"
           "  ooo dup other_events comments lat_samples p50_ms p90_ms p99_ms p999_ms max_ms\n"
           "  first_p50_ms complete_p50_ms complete_max_ms elapsed_s events_per_s\n"
-          "  avg_data_b request_b (bytes of the request sent) stop (expect, idle, duration, closed) plateau (0/1)\n"
+          "  avg_data_b request_b (bytes of the request sent) retries (--retry) stop (expect, idle, duration, closed) plateau (0/1)\n"
           "  rss_before_kb rss_idle_kb rss_per_conn_b rss_pids=PID:BEFORE:IDLE,… (--pid-rss;\n"
           "  kB; rss_per_conn_b = (idle - before) / connected, in bytes)\n"
           "delivered_pct counts at most --expect events per connection (na without it);\n"
@@ -885,6 +967,25 @@ static int header_file(const char *path)
     return rc;
 }
 
+/* --source A,B,…: loopback IPv4 addresses to bind to, in turn. 0 ok, -1 with a message. */
+static int sources_parse(const char *arg)
+{
+    char *list = xstrdup(arg), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        if (opt.nsources == MAX_SOURCES || inet_pton(AF_INET, tok, &a.sin_addr) != 1 ||
+            (ntohl(a.sin_addr.s_addr) >> 24) != 127) {
+            fprintf(stderr, "sseload: --source '%s': want up to %d loopback IPv4 addresses (127.x.y.z)\n", tok, MAX_SOURCES);
+            rc = -1;
+            break;
+        }
+        opt.sources[opt.nsources++] = a;
+    }
+    free(list);
+    return rc;
+}
+
 /* Is header NAME among the --header lines? (They replace sseload's own.) */
 static int header_given(const char *name)
 {
@@ -906,7 +1007,9 @@ static int parse_args(int argc, char **argv)
         {"until-idle", required_argument, NULL, 'i'}, {"header", required_argument, NULL, 'H'},
         {"pid-rss", required_argument, NULL, 'p'},   {"settle", required_argument, NULL, 'S'},
         {"ready-file", required_argument, NULL, 'R'}, {"threads", required_argument, NULL, 't'},
-        {"verbose", no_argument, NULL, 'v'},         {"quickack", no_argument, NULL, 'Q'},         {"help", no_argument, NULL, 'h'},
+        {"verbose", no_argument, NULL, 'v'},         {"quickack", no_argument, NULL, 'Q'},
+        {"retry", no_argument, NULL, 'T'},           {"source", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:r:d:e:i:H:p:t:vh", longopts, NULL)) != -1) {
@@ -930,7 +1033,7 @@ static int parse_args(int argc, char **argv)
             char *list = xstrdup(optarg), *save = NULL;
             for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 long long pid;
-                if (opt.npids == MAX_PIDS) { free(list); return bad_usage("--pid-rss: at most 16 pids%s", ""); }
+                if (opt.npids == MAX_PIDS) { free(list); return bad_usage("--pid-rss: at most 64 pids%s", ""); }
                 if (num_opt("pid-rss", tok, 1, 4194304, &pid) < 0) { free(list); return 2; }
                 opt.pids[opt.npids++] = (int)pid;
             }
@@ -940,6 +1043,8 @@ static int parse_args(int argc, char **argv)
         case 'R': opt.ready_file = optarg; break;
         case 'v': opt.verbose = 1; break;
         case 'Q': opt.quickack = 1; break;
+        case 'T': opt.retry = 1; break;
+        case 's': if (sources_parse(optarg) < 0) return 2; break;
         case 'h': usage(stdout); exit(0);
         default: fprintf(stderr, "(sseload --help lists the options)\n"); return 2;
         }
@@ -1013,6 +1118,7 @@ int main(int argc, char **argv)
         ws[i].index = i;
         ws[i].ep = epoll_create1(EPOLL_CLOEXEC);
         ws[i].rbuf = xmalloc(READ_BUF);
+        ws[i].rnd = 2654435761u * (unsigned)(i + 1) ^ (unsigned)getpid();
         if (ws[i].ep < 0) {
             fprintf(stderr, "sseload: epoll_create1: %s\n", strerror(errno));
             return 1;
@@ -1116,7 +1222,7 @@ int main(int argc, char **argv)
            " min_events=%llu ooo=%llu dup=%llu other_events=%llu comments=%llu lat_samples=%llu no_stamp=%llu"
            " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f"
            " first_p50_ms=%.3f complete_p50_ms=%.3f complete_max_ms=%.3f elapsed_s=%.2f events_per_s=%.0f"
-           " avg_data_b=%.0f request_b=%zu failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
+           " avg_data_b=%.0f request_b=%zu retries=%lld failed_connect=%lld failed_http=%lld failed_proto=%lld stop=%s",
            opt.conns, connected, failed, closed, (unsigned long long)events, (unsigned long long)expected, pct,
            (unsigned long long)(min_events == UINT64_MAX ? 0 : min_events), (unsigned long long)ooo,
            (unsigned long long)dup, (unsigned long long)other, (unsigned long long)comments,
@@ -1124,7 +1230,7 @@ int main(int argc, char **argv)
            pct_of(firsts, nfirst, 0.5) / 1000, pct_of(completes, ncomplete, 0.5) / 1000,
            ncomplete ? (double)completes[ncomplete - 1] / 1000 : 0.0, elapsed,
            elapsed > 0 ? (double)events / elapsed : 0.0, events ? (double)data_bytes / (double)events : 0.0,
-           request.len, (long long)atomic_load(&failed_connect),
+           request.len, (long long)atomic_load(&retries), (long long)atomic_load(&failed_connect),
            (long long)atomic_load(&failed_http), (long long)atomic_load(&failed_proto),
            stop_reason[0] == 'a' ? "closed" : stop_reason);
     if (opt.npids) {
@@ -1146,6 +1252,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < opt.threads; i++) {
         close(ws[i].ep);
         free(ws[i].rbuf);
+        free(ws[i].retry_q);
     }
     free(ws);
     free(lat);

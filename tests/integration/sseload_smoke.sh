@@ -178,3 +178,40 @@ assert_eq "$(kv ooo "$line")" 0 "birdfeed live: out of order"
 assert_eq "$(kv dup "$line")" 0 "birdfeed live: duplicated"
 assert_eq "$(kv stop "$line")" expect "birdfeed live: stop reason"
 ok "20 birdfeed subscribers x 40 live tweets counted exactly: $(head -n 1 "$T/bf.out")"
+
+# --- --retry and --source: a reconnect storm against a port not yet open ------
+# 60 connections, ramp 0, from three source addresses, toward a server that
+# only listens 1.5 s later (first against a port that never opens): every connection is refused at first and gets in by
+# retrying; the server sees the three addresses.
+"$SSELOAD" --conns 60 --ramp 0 --retry --source 127.0.0.2,127.0.0.3,127.0.0.4 --duration 3 \
+    "http://127.0.0.1:$(free_port)/stream?preload=0" >"$T/noport.out" 2>&1
+assert_contains "$(grep '^conns=' "$T/noport.out")" "connected=0" "retry against a closed port ends unconnected"
+line=$(grep '^conns=' "$T/noport.out")
+[ "$(kv retries "$line")" -gt 60 ] || fail "no retries counted: $line"
+port=$(free_port)
+python3 - "$port" "$T/sources" <<'PY' &
+import socket, sys, time
+time.sleep(1.5)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+seen, conns = set(), []
+s.settimeout(8)
+try:
+    while len(conns) < 60:
+        c, a = s.accept(); seen.add(a[0]); conns.append(c)
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nid: 1-1\ndata: {}\n\n")
+finally:
+    open(sys.argv[2], "w").write(" ".join(sorted(seen)))
+    time.sleep(1)
+PY
+srv=$!
+"$SSELOAD" --conns 60 --ramp 0 --retry --source 127.0.0.2,127.0.0.3,127.0.0.4 --expect 1 --duration 20 \
+    "http://127.0.0.1:$port/" >"$T/storm.out" 2>&1
+wait "$srv"
+line=$(grep '^conns=' "$T/storm.out")
+assert_eq "$(kv connected "$line")" 60 "storm: connected after retrying"
+assert_eq "$(kv delivered_pct "$line")" "100.00" "storm: delivered"
+[ "$(kv retries "$line")" -ge 60 ] || fail "storm: every connection should have retried: $line"
+assert_eq "$(cat "$T/sources")" "127.0.0.2 127.0.0.3 127.0.0.4" "source addresses seen by the server"
+ok "--retry gets a storm of 60 in once the port opens ($(kv retries "$line") retries); --source spreads them over 3 addresses"

@@ -1,0 +1,208 @@
+#!/bin/bash
+# tests/bench/subscribers.sh — P3+: 100 000 concurrent subscribers on this
+# machine, birdfeed (nginx + responders) and nginx + Nchan in the same run.
+# A benchmark: never part of make test or CI. make bench runs it as "P3+"
+# (BENCH_QUICK=1: 4 000 subscribers); alone:
+#
+#   bash tests/bench/subscribers.sh            # 100 000, both systems
+#   SCALE_SUBS=4000 SCALE_SYSCTL=0 bash tests/bench/subscribers.sh   # a small try
+#
+# For each system, on a stack started for it:
+#   1. ramp   SCALE_CLIENTS sseload processes open SCALE_SUBS streams in all
+#             (SCALE_RAMP a second each), from SCALE_SOURCES loopback source
+#             addresses (each gives ~28 000 ephemeral ports toward the one
+#             server port), every one sending the recorded Chromium request;
+#             a stream refused or ended early is opened again (sseload
+#             --retry), as EventSource does. Once every process has all its
+#             streams open and idle, the RSS of every serving process is
+#             taken, then one tweet is broadcast.
+#   2. storm  the same number of subscribers again, all at once (ramp 0),
+#             against the same stack: what a restart's reconnect storm looks
+#             like. Everyone must get in (retrying), then one broadcast.
+# Reported: connected (all at once, at the plateau), retries, broadcast
+# delivered and p99 (the largest of the client processes' p99s: an upper
+# bound of the overall p99), memory per subscriber of each serving process
+# group and of the kernel (Slab, system-wide).
+#
+# File descriptors (the hard limit here is 20 000 per process): nginx needs
+# two per birdfeed stream, so SCALE_NGINX_WORKERS ≥ 11 for 100 000; the
+# responders one each (SCALE_RESPONDERS ≥ 6); Nchan's nginx one
+# (SCALE_NCHAN_WORKERS ≥ 6); each sseload one (SCALE_CLIENTS ≥ 6). The script
+# checks these before it starts. SCALE_SYSCTL=1 (the default) raises
+# net.core.somaxconn and net.ipv4.tcp_max_syn_backlog to 65535 for the run
+# and restores them on exit; SCALE_SYSCTL=0 leaves the kernel alone.
+# SCALE_ONLY="birdfeed" or "nchan" runs one system. Output: a human summary
+# and one "P3+ SYSTEM key=value…" line per system (run.sh reads them).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+cd "$(dirname "$0")/../.." || exit 2
+. tests/lib.sh
+set -u
+
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+N=${SCALE_SUBS:-100000}
+CLIENTS=${SCALE_CLIENTS:-8}
+SOURCES=${SCALE_SOURCES:-8}
+NGINX_WORKERS=${SCALE_NGINX_WORKERS:-12}
+RESPONDERS=${SCALE_RESPONDERS:-8}
+NCHAN_WORKERS=${SCALE_NCHAN_WORKERS:-8}
+RAMP=${SCALE_RAMP:-1500}
+ONLY=${SCALE_ONLY:-birdfeed nchan}
+HEAD_FILE=${SCALE_HEAD:-tests/bench/chromium-stream.head}
+LOGS=${SCALE_LOGS:-$BIRDFEED_BUILD/bench-logs/subscribers}
+mkdir -p "$LOGS"
+
+say() { echo "subscribers: $*" >&2; }
+die() { say "$*"; exit 2; }
+for p in "$SSELOAD" "$BF" "$BF_FCGI"; do [ -x "$p" ] || die "$p missing (make bench builds it)"; done
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+FDMAX=$(ulimit -n)
+per() { echo $(( ($1 + $2 - 1) / $2 )); }   # ceil(A / B)
+[ $(( 2 * $(per "$N" "$NGINX_WORKERS") + 200 )) -le "$FDMAX" ] || die "nginx: 2 fds a stream over $NGINX_WORKERS workers exceeds the limit $FDMAX (raise SCALE_NGINX_WORKERS)"
+[ $(( $(per "$N" "$RESPONDERS") + 200 )) -le "$FDMAX" ] || die "responders: $N streams over $RESPONDERS processes exceed the limit $FDMAX (raise SCALE_RESPONDERS)"
+[ $(( $(per "$N" "$NCHAN_WORKERS") + 200 )) -le "$FDMAX" ] || die "Nchan: $N streams over $NCHAN_WORKERS workers exceed the limit $FDMAX (raise SCALE_NCHAN_WORKERS)"
+[ $(( $(per "$N" "$CLIENTS") + 100 )) -le "$FDMAX" ] || die "clients: $N streams over $CLIENTS sseload processes exceed the limit $FDMAX (raise SCALE_CLIENTS)"
+read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
+[ "$(per "$N" "$SOURCES")" -le $(( (port_hi - port_lo) * 9 / 10 )) ] || die "$N streams from $SOURCES source addresses need more than 90 % of the ephemeral ports ($port_lo-$port_hi) each (raise SCALE_SOURCES)"
+SRC=$(seq 2 $((SOURCES + 1)) | sed 's/^/127.0.0./' | paste -sd, -)
+
+# ---- kernel settings, restored on exit -----------------------------------------
+SAVED=()
+sysctl_restore() {
+    local kv
+    for kv in "${SAVED[@]}"; do sysctl -q -w "$kv" >/dev/null 2>&1 || say "could not restore $kv"; done
+    SAVED=()
+}
+trap 'sysctl_restore; bf_cleanup' EXIT
+if [ "${SCALE_SYSCTL:-1}" = 1 ]; then
+    for kv in net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535; do
+        k=${kv%%=*}; old=$(sysctl -n "$k") || die "cannot read $k"
+        [ "$old" -ge "${kv#*=}" ] && continue
+        SAVED+=("$k=$old")
+        sysctl -q -w "$kv" >/dev/null || die "cannot set $kv (run as root, or SCALE_SYSCTL=0)"
+        say "$k: $old -> ${kv#*=} for this run (restored on exit)"
+    done
+fi
+
+# ---- helpers ---------------------------------------------------------------------
+family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
+tree_rss() { local p t=0; for p in ${1//,/ }; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$t"; }
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | tail -n 1; }
+nginx_top() {   # DIR WORKERS
+    cat <<EOF
+worker_processes $2;
+worker_rlimit_nofile $FDMAX;
+pid $1/nginx.pid;
+error_log $1/error.log crit;
+daemon off;
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+events { worker_connections $((FDMAX - 100)); multi_accept on; }
+EOF
+}
+generic() { sed -n '/>>> generic/,/<<< generic/p' deploy/nginx/birdfeed.conf | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '; }
+
+STACK_PIDS=""   # "name=pid,pid;name=pid…" groups of serving processes
+PUBLISH=""      # a command that broadcasts one stamped message
+URL=""
+birdfeed_up() {
+    local d=$T/birdfeed port
+    mkdir -p "$d"
+    start_redis >/dev/null
+    FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS"
+    port=$(free_port)
+    sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
+        -e "s#listen 80;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
+        -e "s#/var/log/nginx/#$d/#g" deploy/nginx/birdfeed.conf >"$d/site.conf"
+    { nginx_top "$d" "$NGINX_WORKERS"; echo "http { access_log off;"
+      for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
+      echo "  include $d/site.conf; }"; } >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
+    NGX=$!
+    bf_track "$NGX"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "nginx did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    sleep 0.5
+    URL="http://127.0.0.1:$port/stream?preload=0"
+    STACK_PIDS="nginx=$(family "$NGX");responders=$(family "$FCGI_PID");redis=$REDIS_PID"
+    PUBLISH="'$BF' gen --canonical --stamp --count 1 | '$BF' ingest"
+}
+nchan_up() {
+    local d=$T/nchan port
+    mkdir -p "$d"
+    port=$(free_port)
+    sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#$NCHAN_WORKERS#g; s#@GENERIC@#$(generic)#" \
+        -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
+        -e "s#worker_connections .*#worker_connections $((FDMAX - 100));#" \
+        -e "s#listen 127.0.0.1:$port reuseport;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
+        tests/bench/nchan.conf >"$d/nginx.conf"
+    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
+    NGX=$!
+    bf_track "$NGX"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "nginx+Nchan did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    sleep 0.5
+    URL="http://127.0.0.1:$port/sub"
+    STACK_PIDS="nginx+Nchan=$(family "$NGX")"
+    PUBLISH="curl -s -o /dev/null -X POST --data-binary \"{\\\"sent_us\\\":\$(date +%s%6N)}\" http://127.0.0.1:$port/pub"
+}
+stack_down() {
+    kill -TERM "$NGX" 2>/dev/null; wait "$NGX" 2>/dev/null
+    [ -n "${FCGI_PID:-}" ] && { kill -TERM "$FCGI_PID" 2>/dev/null; wait "$FCGI_PID" 2>/dev/null; FCGI_PID=""; }
+    [ -n "${REDIS_PID:-}" ] && { kill_redis; REDIS_PID=""; unset REDIS_PORT; }
+}
+rss_groups() {   # → "name:kB name:kB …"
+    local g out=""
+    for g in ${STACK_PIDS//;/ }; do
+        local name=${g%%=*} pids=${g#*=}
+        out="$out $name:$(tree_rss "$(family "${pids%%,*}")")"     # children counted now
+    done
+    echo "$out"
+}
+
+# phase SYSTEM NAME RAMP: one round of clients; sets RESULT (key=value words).
+phase() {
+    local sys=$1 name=$2 ramp=$3 i pids=() per_c dur slab0 rss0 rss1 slab1
+    per_c=$(per "$N" "$CLIENTS")
+    dur=$(( N / (CLIENTS * (ramp > 0 ? ramp : 100000)) + 150 ))
+    rm -f "$T"/ready.*
+    rss0=$(rss_groups); slab0=$(slab_kb)
+    for i in $(seq 1 "$CLIENTS"); do
+        "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --source "$SRC" --expect 1 --duration "$dur" \
+            --settle 2000 -H @"$HEAD_FILE" --ready-file "$T/ready.$i" "$URL" >"$LOGS/$sys-$name-$i.out" 2>&1 &
+        pids+=($!)
+    done
+    local t0=$SECONDS
+    if ! wait_until $((dur - 20)) bash -c "[ \$(ls '$T'/ready.* 2>/dev/null | wc -l) -ge $CLIENTS ]"; then
+        say "$sys $name: not every client reached its plateau in $((SECONDS - t0)) s"
+    fi
+    local plateau_s=$((SECONDS - t0))
+    rss1=$(rss_groups); slab1=$(slab_kb)
+    bash -c "$PUBLISH" >/dev/null 2>&1
+    for i in "${pids[@]}"; do wait "$i"; done
+    # Sum the clients' figures; p99: the largest of theirs.
+    local conn=0 ev=0 ret=0 p99=0 plat=0 line f
+    for f in "$LOGS/$sys-$name-"*.out; do
+        line=$(grep '^conns=' "$f") || continue
+        conn=$((conn + $(kv connected "$line"))); ev=$((ev + $(kv events "$line"))); ret=$((ret + $(kv retries "$line")))
+        plat=$((plat + $(kv plateau "$line")))
+        p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$line")" 'BEGIN { print (b > a ? b : a) }')
+    done
+    RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p99_ms_max=$p99"
+    if [ "$name" = ramp ]; then
+        local g k before after
+        for g in $rss1; do
+            k=${g%%:*}; after=${g#*:}; before=$(tr ' ' '\n' <<<"$rss0" | sed -n "s/^$k://p")
+            RESULT="$RESULT mem_${k//+/_}_b=$(( (after - before) * 1024 / (per_c * CLIENTS) ))"
+        done
+        RESULT="$RESULT kernel_slab_b=$(( (slab1 - slab0) * 1024 / (per_c * CLIENTS) ))"
+    fi
+}
+
+say "$N subscribers, $CLIENTS client processes from $SOURCES source addresses, ramp $RAMP/s each; nginx $NGINX_WORKERS workers, $RESPONDERS responders, Nchan $NCHAN_WORKERS workers; load $(cut -d' ' -f1-3 /proc/loadavg)"
+for sys in $ONLY; do
+    case $sys in birdfeed) birdfeed_up;; nchan) nchan_up;; *) die "SCALE_ONLY: unknown system $sys";; esac
+    for ph in ramp storm; do
+        phase "$sys" "$ph" "$([ "$ph" = ramp ] && echo "$RAMP" || echo 0)"
+        echo "P3+ $sys $RESULT load=$(cut -d' ' -f1 /proc/loadavg)"
+    done
+    stack_down
+done
