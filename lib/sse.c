@@ -61,6 +61,10 @@ struct sse_parser {
     int have_data;
     size_t comments;
     long retry;
+    size_t max;         /* bytes one event may take (0: no bound) */
+    int over;           /* the event being read is over max: drop it */
+    int in_long_line;   /* inside a line already dropped for being over max */
+    size_t dropped;
 };
 
 sse_parser *sse_parser_new(void)
@@ -150,6 +154,25 @@ static int process_line(sse_parser *p, const char *line, size_t n)
     return 0;
 }
 
+void sse_parser_limit(sse_parser *p, size_t max)
+{
+    p->max = max;
+}
+
+size_t sse_parser_dropped(const sse_parser *p)
+{
+    return p->dropped;
+}
+
+/* The event being read is over the bound: forget what it has so far. */
+static void go_over(sse_parser *p)
+{
+    p->over = 1;
+    buf_reset(&p->data);
+    buf_reset(&p->event);
+    p->have_data = 0;
+}
+
 int sse_parser_next(sse_parser *p, sse_event *ev)
 {
     while (p->pos < p->in.len) {
@@ -163,9 +186,33 @@ int sse_parser_next(sse_parser *p, sse_event *ev)
             }
         }
         while (n < left && s[n] != '\n' && s[n] != '\r') n++;
-        if (n == left) return 0;                 /* incomplete line */
+        if (n == left) {                         /* incomplete line */
+            if (p->max && (p->in_long_line || left + p->data.len > p->max)) {
+                /* never hold more than the bound: drop the line as it comes */
+                if (!p->in_long_line) go_over(p);
+                p->in_long_line = 1;
+                p->pos = p->in.len;
+            }
+            return 0;
+        }
         p->pos += n + 1;
         if (s[n] == '\r') p->skip_lf = 1;
+        if (p->in_long_line) {                   /* the end of a dropped line */
+            p->in_long_line = 0;
+            continue;
+        }
+        if (p->over) {
+            if (n == 0) {                        /* the end of the dropped event */
+                p->over = 0;
+                p->dropped++;
+                buf_reset(&p->event);
+            }
+            continue;
+        }
+        if (p->max && n + p->data.len > p->max) {
+            go_over(p);
+            continue;
+        }
         if (process_line(p, s, n)) {
             ev->id = p->out_id.data ? p->out_id.data : "";
             ev->event = p->out_event.data;

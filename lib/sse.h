@@ -4,9 +4,10 @@
  * unchanged: a CR, LF or CRLF inside data starts a new "data:" line (so it
  * comes back as LF) and a NUL there is dropped; CR and LF are dropped from
  * id, event and comments (C strings, so without NUL). Nothing a value holds
- * can break the framing. The parser (feed it bytes, pull events out) is the
- * unit tests' and the fuzz target's: it checks that what the encoder writes
- * reads back unchanged. */
+ * can break the framing. The parser (feed it bytes, pull events out) serves
+ * the unit tests and the fuzz target (what the encoder writes reads back
+ * unchanged) and `birdfeed pull` (a remote event stream, with a bound on the
+ * size of an event). */
 #ifndef BIRDFEED_SSE_H
 #define BIRDFEED_SSE_H
 
@@ -40,6 +41,11 @@ void sse_parser_free(sse_parser *p);              /* p may be NULL */
 void sse_parser_feed(sse_parser *p, const char *data, size_t len);
 /* 1 and *ev filled when a complete event is ready, 0 when more bytes are needed. */
 int sse_parser_next(sse_parser *p, sse_event *ev);
+/* Bound the bytes one event may take, its lines together (0, the default:
+ * no bound). The parser then never holds much more than max bytes: an event
+ * over the bound is dropped whole, and counted by sse_parser_dropped. */
+void sse_parser_limit(sse_parser *p, size_t max);
+size_t sse_parser_dropped(const sse_parser *p);
 /* Counters: comment lines seen (heartbeats), the last retry: value (-1: none). */
 size_t sse_parser_comments(const sse_parser *p);
 long sse_parser_retry(const sse_parser *p);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "handles.h"
 #include "html.h"
+#include "seen.h"
 #include "tweet.h"
 #include "util.h"
 #include "test.h"
@@ -497,6 +498,36 @@ static void test_handles(void)
     handles_free(h);
 }
 
+/* ---- the set of recent ids (pull's duplicate filter) ---- */
+
+static void test_seen(void)
+{
+    seen *s = seen_new(3);
+    char k[16];
+    ASSERT_EQ(seen_add(s, "a", 1), 0);
+    ASSERT_EQ(seen_add(s, "a", 1), 1);
+    ASSERT_EQ(seen_add(s, "b", 1), 0);
+    ASSERT_EQ(seen_add(s, "", 0), 0);
+    ASSERT_EQ(seen_add(s, "", 0), 1);
+    ASSERT_EQ(seen_count(s), 3);
+    /* full: the oldest ("a") goes first, the others stay */
+    ASSERT_EQ(seen_add(s, "c", 1), 0);
+    ASSERT_EQ(seen_count(s), 3);
+    ASSERT_EQ(seen_add(s, "b", 1), 1);
+    ASSERT_EQ(seen_add(s, "a", 1), 0);     /* forgotten, so new again (and "b" goes) */
+    ASSERT_EQ(seen_add(s, "c", 1), 1);
+    ASSERT_EQ(seen_add(s, "b", 1), 0);
+    seen_free(s);
+    seen_free(NULL);
+    /* many more than room: exactly the last max are held */
+    s = seen_new(1000);
+    for (int i = 0; i < 50000; i++) ASSERT_EQ(seen_add(s, k, (size_t)snprintf(k, sizeof k, "id%d", i)), 0);
+    ASSERT_EQ(seen_count(s), 1000);
+    for (int i = 49000; i < 50000; i++) ASSERT_EQ(seen_add(s, k, (size_t)snprintf(k, sizeof k, "id%d", i)), 1);
+    ASSERT_EQ(seen_add(s, "id48999", 7), 0);
+    seen_free(s);
+}
+
 /* ---- the recorded samples (tests/samples/README.md) ---- */
 
 static char *slurp(const char *path, size_t *len)
@@ -562,6 +593,7 @@ int main(void)
     RUN(test_mastodon_stream);
     RUN(test_html);
     RUN(test_handles);
+    RUN(test_seen);
     RUN(test_samples);
     return test_summary();
 }

@@ -79,6 +79,41 @@ static void test_parser_rules(void)
     sse_parser_free(p);
 }
 
+/* A bound on the size of an event: an event over it is dropped whole, in
+ * one piece or fed byte by byte, and what follows is read as usual. */
+static void test_parser_limit(void)
+{
+    buf big = BUF_INIT;
+    buf_appends(&big, "event: update\ndata: ");
+    for (int i = 0; i < 5000; i++) buf_appendc(&big, 'x');
+    buf_appends(&big, "\ndata: more\n\nevent: delete\ndata: 1\n\n: thump\n"
+                      "data: 0123456789\ndata: 0123456789\ndata: 0123456789\ndata: 0123456789\n\ndata: ok\n\n");
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        sse_parser *p = sse_parser_new();
+        sse_event ev;
+        int got = 0;
+        sse_parser_limit(p, 40);
+        for (size_t i = 0; i < big.len; i += bytewise ? 1 : big.len) {
+            sse_parser_feed(p, big.data + i, bytewise ? 1 : big.len);
+            while (sse_parser_next(p, &ev)) {
+                got++;
+                if (got == 1) {
+                    ASSERT_STREQ(ev.event, "delete");
+                    ASSERT_STREQ(ev.data, "1");
+                } else {
+                    ASSERT_STREQ(ev.event, "message");
+                    ASSERT_STREQ(ev.data, "ok");
+                }
+            }
+        }
+        ASSERT_EQ(got, 2);
+        ASSERT_EQ(sse_parser_dropped(p), 2);     /* 5 000 bytes on a line; 4 lines of 10 adding up over 40 */
+        ASSERT_EQ(sse_parser_comments(p), 1);
+        sse_parser_free(p);
+    }
+    buf_free(&big);
+}
+
 static void test_fcgirec(void)
 {
     unsigned char h[FCGIREC_HEADER_LEN], end[FCGIREC_END_LEN];
@@ -128,6 +163,7 @@ int main(void)
     RUN(test_encode_hostile);
     RUN(test_roundtrip);
     RUN(test_parser_rules);
+    RUN(test_parser_limit);
     RUN(test_fcgirec);
     return test_summary();
 }
