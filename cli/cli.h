@@ -113,6 +113,7 @@ extern const cli_command cli_cmd_version;
 extern const cli_command cli_cmd_gen;
 extern const cli_command cli_cmd_filters;
 extern const cli_command cli_cmd_ingest;
+extern const cli_command cli_cmd_pull;
 extern const cli_command cli_cmd_tail;
 extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_archive;

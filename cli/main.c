@@ -8,7 +8,8 @@
 
 static const cli_command *const commands[] = {
     &cli_cmd_version, &cli_cmd_gen,     &cli_cmd_filters, &cli_cmd_ingest,
-    &cli_cmd_tail,    &cli_cmd_migrate, &cli_cmd_archive, &cli_cmd_search,  &cli_cmd_token,
+    &cli_cmd_pull,    &cli_cmd_tail,    &cli_cmd_migrate, &cli_cmd_archive, &cli_cmd_search,
+    &cli_cmd_token,
 };
 
 static void usage(FILE *out)

@@ -6,6 +6,7 @@
 # lighttpd-mod-openssl gives lighttpd TLS, so browsers can speak HTTP/2 to it.
 set -eu
 PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev libxml2-dev
+libcurl4-openssl-dev libwebsockets-dev python3-websockets openssl
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
 curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind
 libnginx-mod-nchan systemd chromium lighttpd-mod-openssl ${BIRDFEED_DEPS_EXTRA:-}"
