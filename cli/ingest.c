@@ -57,13 +57,8 @@ struct ingest {
     size_t npaths;
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+/* Set by SIGINT/SIGTERM (intake_catch_signals). */
+static volatile sig_atomic_t *stop_flag;
 
 /* Read one input to its end (or until told to stop), line by line. */
 static int ingest_fd(struct ingest *g, int fd, size_t file)
@@ -72,7 +67,7 @@ static int ingest_fd(struct ingest *g, int fd, size_t file)
     lines_item it;
     lines_init(&lr, (size_t)g->cfg->max_line, READ_CHUNK);
     while (!intake_stopped(g->in)) {
-        if (interrupted) {
+        if (*stop_flag) {
             /* Stop at once; say where, so the rest can be ingested later. */
             intake_clear_progress(g->in);
             fprintf(stderr, "birdfeed ingest: interrupted: %s ingested up to line %llu",
@@ -148,7 +143,7 @@ static int open_inputs(struct ingest *g, int argc, char **argv)
 /* Every input in turn, until the end or told to stop. */
 static void read_inputs(struct ingest *g)
 {
-    for (size_t i = 0; i < g->npaths && !intake_stopped(g->in) && !interrupted; i++) {
+    for (size_t i = 0; i < g->npaths && !intake_stopped(g->in) && !*stop_flag; i++) {
         const char *path = g->paths[i];
         int fd = 0;
         if (strcmp(path, "-") != 0) {
@@ -168,20 +163,14 @@ static void read_inputs(struct ingest *g)
 static int ingest_run(void *opts, config *cfg, int argc, char **argv)
 {
     const struct ingest_opts *o = opts;
-    struct ingest g = {.in = intake_new("ingest", &o->in, cfg, &interrupted), .cfg = cfg};
+    stop_flag = intake_catch_signals();
+    struct ingest g = {.in = intake_new("ingest", &o->in, cfg, stop_flag), .cfg = cfg};
     int rc;
 
     if (open_inputs(&g, argc, argv) < 0) {
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;     /* no SA_RESTART: a blocked read returns */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     if (intake_start(g.in) < 0) {
         rc = CLI_EXIT_UNREACHABLE;
         goto out;

@@ -41,6 +41,26 @@ struct intake {
     char err[512];
 };
 
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+volatile sig_atomic_t *intake_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return &interrupted;
+}
+
 intake *intake_new(const char *cmd, const intake_opts *o, const config *cfg, volatile sig_atomic_t *stop)
 {
     intake *in = xcalloc(1, sizeof *in);

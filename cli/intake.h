@@ -43,6 +43,10 @@ typedef struct intake_opts {
 
 typedef struct intake intake;
 
+/* Catch SIGINT and SIGTERM (without SA_RESTART, so a blocked read or wait
+ * returns) and ignore SIGPIPE. Returns the flag the two signals set. */
+volatile sig_atomic_t *intake_catch_signals(void);
+
 /* A new intake for command `cmd` ("ingest", in messages), reading sources
  * named in messages; stop is the flag SIGINT/SIGTERM set (pacing and
  * Redis retries end early on it). Nothing is opened yet. Never NULL. */

@@ -87,13 +87,8 @@ struct pull {
     buf wrap, url;
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+/* Set by SIGINT/SIGTERM (intake_catch_signals). */
+static volatile sig_atomic_t *stop_flag;
 
 /* Mastodon's streaming event types: their data is wrapped as Mastodon's
  * WebSocket form, {"event":…,"payload":…}, which the normaliser reads. */
@@ -181,7 +176,7 @@ static int pull_loop(struct pull *pl, const char *url, const source_opts *so)
     long long failures = 0;
 
     backoff_init(&b, 250, (int)pl->cfg->backoff_max_ms);
-    while (!interrupted && !intake_stopped(pl->in)) {
+    while (!*stop_flag && !intake_stopped(pl->in)) {
         const char *u = next_url(pl, url);
         opts.last_event_id = pl->last_event_id;
         if (pl->transport == T_WS) source_ws_once(&opts, u, &sink, &r);
@@ -281,21 +276,15 @@ static int pull_run(void *opts, config *cfg, int argc, char **argv)
         buf_free(&token);
         return CLI_EXIT_USAGE;
     }
+    stop_flag = intake_catch_signals();
     pl.name = display_name(url);
-    pl.in = intake_new("pull", &o->in, cfg, &interrupted);
+    pl.in = intake_new("pull", &o->in, cfg, stop_flag);
     intake_dedup(pl.in, (size_t)o->dedup);
     intake_source(pl.in, pl.name);
     if (intake_open_dead_letter(pl.in) < 0) {
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;     /* no SA_RESTART: a blocked wait returns */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     if (intake_start(pl.in) < 0) {
         rc = CLI_EXIT_UNREACHABLE;
         goto out;
@@ -306,7 +295,7 @@ static int pull_run(void *opts, config *cfg, int argc, char **argv)
         .bearer = token.len ? token.data : NULL,
         .stall_ms = (long)o->stall_ms,
         .max_record = (size_t)cfg->max_line,
-        .stop = &interrupted,
+        .stop = stop_flag,
     };
     int src = pull_loop(&pl, url, &so);
     char extra[160];
