@@ -2,13 +2,17 @@
 # make run — birdfeed on this machine, from a run/ directory, in one command:
 # Redis (deploy/redis.conf), the responder (2 workers), nginx
 # (deploy/nginx/birdfeed.conf with the demo page), synthetic tweets flowing
-# (birdfeed gen | birdfeed ingest) and two demo filters. Prints the URL to
-# open and a bearer token for the page's filter form. Ctrl-C stops
+# (birdfeed gen | birdfeed ingest) — or, with BIRDFEED_SOURCE, a real
+# source pulled live (birdfeed pull) — and two demo filters. Prints the URL
+# to open and a bearer token for the page's filter form. Ctrl-C stops
 # everything it started and leaves nothing running.
 #
 # Environment:
 #   BIRDFEED_PORT       web port on 127.0.0.1 (default 8080, else the next free one)
 #   BIRDFEED_RATE       synthetic tweets per second (default 20)
+#   BIRDFEED_SOURCE     a URL to pull instead of the synthetic feed (birdfeed pull: a
+#                       Jetstream wss:// URL, a Mastodon streaming https:// URL, NDJSON)
+#   BIRDFEED_SOURCE_ARGS  more options for birdfeed pull (--bearer-file F, --cacert F, …)
 #   BIRDFEED_RUN_DIR    where state and logs go (default run/ in the repository)
 #   BIRDFEED_RUN_SKIP_SETUP=1   don't install packages or build (tests use it)
 #   BIRDFEED_BUILD      where the programs are (default build/)
@@ -19,12 +23,14 @@ cd "$ROOT"
 RUN=${BIRDFEED_RUN_DIR:-$ROOT/run}
 BUILD=${BIRDFEED_BUILD:-$ROOT/build}
 RATE=${BIRDFEED_RATE:-20}
+SOURCE=${BIRDFEED_SOURCE:-}
 WANT_PORT=${BIRDFEED_PORT:-8080}
 
 say() { printf 'birdfeed run: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 case $RATE in ''|*[!0-9.]*) die "BIRDFEED_RATE must be a number of tweets per second, got '$RATE'" ;; esac
+case $SOURCE in ''|http://*|https://*|ws://*|wss://*) ;; *) die "BIRDFEED_SOURCE must be an http(s):// or ws(s):// URL, got '$SOURCE'" ;; esac
 case $WANT_PORT in ''|*[!0-9]*) die "BIRDFEED_PORT must be a port number, got '$WANT_PORT'" ;; esac
 [ "$WANT_PORT" -ge 1 ] && [ "$WANT_PORT" -le 65535 ] || die "BIRDFEED_PORT must be 1..65535, got $WANT_PORT"
 
@@ -186,17 +192,24 @@ add_filter() {  # NAME PHRASE…
 add_filter "Owls and herons" owl heron
 add_filter "Coffee" coffee café "#coffee"
 
-# ---- the feed: a preload's worth at once, then a steady rate ---------------------
-if [ "$(redis-cli -p "$REDIS_PORT" xlen "${BIRDFEED_PREFIX}tweets")" -lt 500 ]; then
-    "$BUILD/birdfeed" gen --count 500 --seed "$RANDOM" | "$BUILD/birdfeed" ingest >>"$RUN/logs/ingest.log" 2>&1 \
-        || die "the first tweets could not be ingested (see $RUN/logs/ingest.log)"
+# ---- the feed: a live source, or synthetic tweets (a preload's worth at once, then a steady rate)
+if [ -n "$SOURCE" ]; then
+    # shellcheck disable=SC2086   # BIRDFEED_SOURCE_ARGS is a list of options
+    "$BUILD/birdfeed" pull ${BIRDFEED_SOURCE_ARGS:-} "$SOURCE" >>"$RUN/logs/pull.log" 2>&1 &
+    track $! "birdfeed pull"
+    FEED="birdfeed pull $SOURCE (log: $RUN/logs/pull.log)"
+else
+    if [ "$(redis-cli -p "$REDIS_PORT" xlen "${BIRDFEED_PREFIX}tweets")" -lt 500 ]; then
+        "$BUILD/birdfeed" gen --count 500 --seed "$RANDOM" | "$BUILD/birdfeed" ingest >>"$RUN/logs/ingest.log" 2>&1 \
+            || die "the first tweets could not be ingested (see $RUN/logs/ingest.log)"
+    fi
+    rm -f "$RUN/feed.fifo"
+    mkfifo "$RUN/feed.fifo"
+    "$BUILD/birdfeed" ingest < "$RUN/feed.fifo" >>"$RUN/logs/ingest.log" 2>&1 &
+    track $! "birdfeed ingest"
+    "$BUILD/birdfeed" gen --rate "$RATE" --count 0 --seed "$RANDOM" > "$RUN/feed.fifo" 2>>"$RUN/logs/gen.log" &
+    track $! "birdfeed gen"
 fi
-rm -f "$RUN/feed.fifo"
-mkfifo "$RUN/feed.fifo"
-"$BUILD/birdfeed" ingest < "$RUN/feed.fifo" >>"$RUN/logs/ingest.log" 2>&1 &
-track $! "birdfeed ingest"
-"$BUILD/birdfeed" gen --rate "$RATE" --count 0 --seed "$RANDOM" > "$RUN/feed.fifo" 2>>"$RUN/logs/gen.log" &
-track $! "birdfeed gen"
 
 cat >&2 <<EOF
 
@@ -207,7 +220,7 @@ cat >&2 <<EOF
   filters         ${URL}api/filters
   token           $TOKEN
                   (paste it into "Create a filter" on the page; also in $RUN/tokens)
-  feed            birdfeed gen --rate $RATE | birdfeed ingest
+  feed            ${FEED:-birdfeed gen --rate $RATE | birdfeed ingest}
   logs            $RUN/logs/
   Redis           redis-cli -p $REDIS_PORT
 
