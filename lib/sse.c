@@ -164,6 +164,18 @@ size_t sse_parser_dropped(const sse_parser *p)
     return p->dropped;
 }
 
+/* Is the whole line s[0..n) a data line? */
+static int is_data_line(const char *s, size_t n)
+{
+    return n >= 4 && memcmp(s, "data", 4) == 0 && (n == 4 || s[4] == ':');
+}
+
+/* May a line whose first n bytes are s be a data line? */
+static int may_be_data_line(const char *s, size_t n)
+{
+    return memcmp(s, "data:", n < 5 ? n : 5) == 0 || (n == 4 && memcmp(s, "data", 4) == 0);
+}
+
 /* The event being read is over the bound: forget what it has so far. */
 static void go_over(sse_parser *p)
 {
@@ -188,8 +200,10 @@ int sse_parser_next(sse_parser *p, sse_event *ev)
         while (n < left && s[n] != '\n' && s[n] != '\r') n++;
         if (n == left) {                         /* incomplete line */
             if (p->max && (p->in_long_line || left + p->data.len > p->max)) {
-                /* never hold more than the bound: drop the line as it comes */
-                if (!p->in_long_line) go_over(p);
+                /* never hold more than the bound: drop the line as it comes
+                 * (a data line takes its event with it; another field is
+                 * just ignored) */
+                if (!p->in_long_line && may_be_data_line(s, left)) go_over(p);
                 p->in_long_line = 1;
                 p->pos = p->in.len;
             }
@@ -209,10 +223,11 @@ int sse_parser_next(sse_parser *p, sse_event *ev)
             }
             continue;
         }
-        if (p->max && n + p->data.len > p->max) {
+        if (p->max && is_data_line(s, n) && n + p->data.len > p->max) {
             go_over(p);
             continue;
         }
+        if (p->max && n > p->max) continue;       /* an over-long other field: ignored */
         if (process_line(p, s, n)) {
             ev->id = p->out_id.data ? p->out_id.data : "";
             ev->event = p->out_event.data;

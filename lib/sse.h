@@ -43,7 +43,8 @@ void sse_parser_feed(sse_parser *p, const char *data, size_t len);
 int sse_parser_next(sse_parser *p, sse_event *ev);
 /* Bound the bytes one event may take, its lines together (0, the default:
  * no bound). The parser then never holds much more than max bytes: an event
- * over the bound is dropped whole, and counted by sse_parser_dropped. */
+ * whose data lines add up to more is dropped whole, and counted by
+ * sse_parser_dropped; a longer line of another field is ignored. */
 void sse_parser_limit(sse_parser *p, size_t max);
 size_t sse_parser_dropped(const sse_parser *p);
 /* Counters: comment lines seen (heartbeats), the last retry: value (-1: none). */

@@ -11,7 +11,10 @@
  *   event the same, or "message" when that leaves nothing;
  *   data  CRLF, CR and LF each become LF; NUL bytes are dropped.
  * Two events, a comment and a retry are encoded and fed in chunks whose size
- * the flags pick; exactly the two events, one comment and the retry come out. */
+ * the flags pick; exactly the two events, one comment and the retry come out.
+ * Then the same bytes through a parser bounded to a few hundred bytes per
+ * event: each event comes out unchanged or is dropped whole (and counted),
+ * and one whose encoding fits the bound always comes out. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sse_parser_retry(p) != 3000) abort();
 
     sse_parser_free(p);
+
+    /* Again with a bound on the size of an event (what `birdfeed pull` sets):
+     * an event is delivered unchanged or dropped whole, never cut; every
+     * event whose encoding fits the bound is delivered; and the two add up. */
+    buf one = BUF_INIT, two = BUF_INIT;
+    sse_encode_event(&one, with_id ? id_in.data : NULL, with_event ? ev_in.data : NULL, dp, dlen);
+    sse_encode_event(&two, NULL, NULL, dp, dlen);
+    size_t limit = 1 + (size_t)data[1] * 4;
+    p = sse_parser_new();
+    sse_parser_limit(p, limit);
+    got = 0;
+    int first = 1;
+    for (size_t off = 0; off < wire.len; off += chunk) {
+        size_t n = wire.len - off < chunk ? wire.len - off : chunk;
+        sse_parser_feed(p, wire.data + off, n);
+        while (sse_parser_next(p, &ev)) {
+            /* which event this is: the first one carries the type, the second never */
+            if (first && one.len <= limit) check(&ev, &want_id, &want_ev, &want_data);
+            else if (ev.data_len != want_data.len || memcmp(ev.data, want_data.data, want_data.len) != 0) abort();
+            first = 0;
+            got++;
+        }
+    }
+    if (got + (int)sse_parser_dropped(p) != 2) abort();
+    if (one.len <= limit && two.len <= limit && got != 2) abort();
+    sse_parser_free(p);
+    buf_free(&one);
+    buf_free(&two);
+
     buf_free(&id_in);
     buf_free(&ev_in);
     buf_free(&want_id);

@@ -111,6 +111,27 @@ static void test_parser_limit(void)
         ASSERT_EQ(sse_parser_comments(p), 1);
         sse_parser_free(p);
     }
+    /* found by fuzz_sse: a long line of another field (a comment, retry:) is
+     * ignored, not taken for a dropped event; data fed byte by byte still
+     * drops its event */
+    buf_reset(&big);
+    buf_appends(&big, ": a comment much longer than the bound of the parser\nretry: 300000000\n\n"
+                      "data: a data line much longer than the bound\n\ndata: ok\n\n");
+    sse_parser *p = sse_parser_new();
+    sse_event ev;
+    sse_parser_limit(p, 12);
+    int n = 0;
+    for (size_t i = 0; i < big.len; i++) {
+        sse_parser_feed(p, big.data + i, 1);
+        while (sse_parser_next(p, &ev)) {
+            ASSERT_STREQ(ev.data, "ok");
+            n++;
+        }
+    }
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(sse_parser_dropped(p), 1);
+    ASSERT_EQ(sse_parser_comments(p), 0);        /* the long comment was dropped unread */
+    sse_parser_free(p);
     buf_free(&big);
 }
 
