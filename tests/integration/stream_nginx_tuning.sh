@@ -1,8 +1,8 @@
 #!/bin/bash
 # The shipped nginx site's memory settings (small request pool blocks, a 1 KiB
 # FastCGI read buffer, only the parameters the responder reads on /stream)
-# lose nothing: a tweet of 60 KB and one near the 1 MiB line limit arrive
-# whole and in order among small ones, a preload of 500 arrives, a recorded
+# and its unchunked stream lose nothing: a tweet of 60 KB and one near the
+# 1 MiB line limit arrive whole and in order among small ones, a preload of 500 arrives, a recorded
 # Chromium EventSource request (token cookie, Last-Event-ID) resumes after its
 # id, Origin reaches the responder (CORS answer), and the REST API still gets
 # its headers (bearer token, JSON body).
@@ -68,7 +68,8 @@ assert_contains "$(head -n 1 "$T/browser.hh")" "200" "status for the browser req
 grep -qi '^Access-Control-Allow-Origin: https://birdfeed.example$' "$T/browser.hh" ||
     fail "Origin did not reach the responder (no CORS answer): $(cat "$T/browser.hh")"
 assert_eq "$(grep -o '^id: [0-9-]*' "$T/browser.txt" | head -n 2 | tr '\n' ' ')" "id: $(sed -n 599p "$T/ids") id: $(sed -n 600p "$T/ids") " "resume after Last-Event-ID"
-ok "a recorded 920-byte Chromium request gets its stream, resumes after Last-Event-ID, Origin passes"
+grep -qi '^Transfer-Encoding: chunked' "$T/browser.hh" && fail "/stream is chunked: $(cat "$T/browser.hh")"
+ok "a recorded 920-byte Chromium request gets its stream (not chunked), resumes after Last-Event-ID, Origin passes"
 
 # 4. REST keeps every header: a bearer token and If-Match on a filter.
 tok=$(cat "$T/tokens")
