@@ -35,6 +35,8 @@ struct filterset {
 
 struct filterset_sel {
     uint32_t *slots;          /* sorted, distinct */
+    char **labels;            /* per slot: a saved filter's id, or a q phrase */
+    unsigned char *is_q;      /* per slot: 1 for a q phrase */
     size_t n;
     matcher *own;             /* the selection's filters alone, for history */
     match_result res;
@@ -271,17 +273,23 @@ uint32_t *filterset_match(filterset *fs, const char *json, size_t len, size_t *n
     return out;
 }
 
-static void sel_add(filterset_sel *sel, int slot, const filter *def)
+static void sel_add(filterset_sel *sel, int slot, const filter *def, int is_q)
 {
     for (size_t i = 0; i < sel->n; i++)
         if (sel->slots[i] == (uint32_t)slot) return;
     sel->slots = xrealloc(sel->slots, (sel->n + 1) * sizeof *sel->slots);
+    sel->labels = xrealloc(sel->labels, (sel->n + 1) * sizeof *sel->labels);
+    sel->is_q = xrealloc(sel->is_q, (sel->n + 1) * sizeof *sel->is_q);
     size_t j = sel->n++;
     while (j && sel->slots[j - 1] > (uint32_t)slot) {
         sel->slots[j] = sel->slots[j - 1];
+        sel->labels[j] = sel->labels[j - 1];
+        sel->is_q[j] = sel->is_q[j - 1];
         j--;
     }
     sel->slots[j] = (uint32_t)slot;
+    sel->labels[j] = xstrdup(is_q ? (def->ntrack ? def->track[0] : "") : def->id);
+    sel->is_q[j] = (unsigned char)is_q;
     char key[16];
     snprintf(key, sizeof key, "%d", slot);
     match_put(sel->own, key, def);
@@ -294,7 +302,19 @@ static void take(filterset *fs, filterset_sel *sel, int slot)
     for (size_t i = 0; i < sel->n; i++)
         if (sel->slots[i] == (uint32_t)slot) return;
     e->refs++;
-    sel_add(sel, slot, &e->def);
+    sel_add(sel, slot, &e->def, !e->saved);
+}
+
+/* What a selection owns besides its references. */
+static void sel_free(filterset_sel *sel)
+{
+    for (size_t i = 0; i < sel->n; i++) free(sel->labels[i]);
+    free(sel->labels);
+    free(sel->is_q);
+    free(sel->slots);
+    match_free(sel->own);
+    match_result_free(&sel->res);
+    free(sel);
 }
 
 static void release_locked(filterset *fs, filterset_sel *sel)
@@ -311,8 +331,7 @@ static void release_locked(filterset *fs, filterset_sel *sel)
                 memset(e, 0, sizeof *e);
             } else {
                 buf k = BUF_INIT;
-                buf_appends(&k, "q:");
-                for (size_t t = 0; t < e->def.ntrack; t++) buf_printf(&k, "%s%s", t ? "," : "", e->def.track[t]);
+                buf_printf(&k, "q:%s", e->def.ntrack ? e->def.track[0] : "");
                 match_del(fs->m, k.data);
                 buf_free(&k);
                 filter_free(&e->def);
@@ -329,10 +348,7 @@ void filterset_release(filterset *fs, filterset_sel *sel)
     pthread_mutex_lock(&fs->mu);
     release_locked(fs, sel);
     pthread_mutex_unlock(&fs->mu);
-    free(sel->slots);
-    match_free(sel->own);
-    match_result_free(&sel->res);
-    free(sel);
+    sel_free(sel);
 }
 
 filterset_sel *filterset_select(filterset *fs, const char *const *ids, size_t nids, const char *q,
@@ -382,16 +398,21 @@ filterset_sel *filterset_select(filterset *fs, const char *const *ids, size_t ni
         *status = 404;
         goto fail;
     }
-    if (q) {
-        buf_appends(&qkey, "q:");
-        for (size_t t = 0; t < qf.ntrack; t++) buf_printf(&qkey, "%s%s", t ? "," : "", qf.track[t]);
+    /* each q phrase is an ad-hoc filter of its own, so a stream can be told
+     * which phrases a tweet matched (filterset_sel_matched) */
+    for (size_t t = 0; q && t < qf.ntrack; t++) {
+        filter one = qf;
+        one.track = &qf.track[t];
+        one.ntrack = 1;
+        buf_reset(&qkey);
+        buf_printf(&qkey, "q:%s", qf.track[t]);
         int slot = match_slot(fs->m, qkey.data);
         if (slot < 0) {
-            slot = match_put(fs->m, qkey.data, &qf);
+            slot = match_put(fs->m, qkey.data, &one);
             entry *e = entry_at(fs, slot);
             e->used = 1;
             e->saved = 0;
-            copy_filter(&e->def, &qf);
+            copy_filter(&e->def, &one);
         }
         take(fs, sel, slot);
     }
@@ -402,9 +423,7 @@ filterset_sel *filterset_select(filterset *fs, const char *const *ids, size_t ni
 fail:
     release_locked(fs, sel);
     pthread_mutex_unlock(&fs->mu);
-    free(sel->slots);
-    match_free(sel->own);
-    free(sel);
+    sel_free(sel);
     filter_free(&qf);
     buf_free(&qkey);
     return NULL;
@@ -422,6 +441,33 @@ int filterset_wants(const filterset_sel *sel, const uint32_t *slots, size_t n)
             j++;
     }
     return 0;
+}
+
+size_t filterset_sel_matched(const filterset_sel *sel, const uint32_t *slots, size_t n, buf *out)
+{
+    size_t count = 0;
+    for (int q = 0; q < 2; q++) {
+        int first = 1;
+        buf_appends(out, q ? ",\"q\":[" : "\"filters\":[");
+        for (size_t i = 0, j = 0; sel && i < sel->n && j < n;) {
+            if (sel->slots[i] < slots[j]) {
+                i++;
+            } else if (sel->slots[i] > slots[j]) {
+                j++;
+            } else {
+                if (sel->is_q[i] == q) {
+                    if (!first) buf_appendc(out, ',');
+                    buf_append_json_str(out, sel->labels[i], strlen(sel->labels[i]));
+                    first = 0;
+                    count++;
+                }
+                i++;
+                j++;
+            }
+        }
+        buf_appendc(out, ']');
+    }
+    return count;
 }
 
 int filterset_sel_has(const filterset_sel *sel, int slot)

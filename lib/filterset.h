@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "filter.h"
 #include "filterdb.h"
 
@@ -66,6 +67,11 @@ void filterset_release(filterset *fs, filterset_sel *sel);
 /* Does a tweet with these sorted slots go to sel? (NULL sel: everything.)
  * Reads only sel: any thread. */
 int filterset_wants(const filterset_sel *sel, const uint32_t *slots, size_t n);
+/* Which of sel's filters a tweet with these sorted slots matched: appends
+ * `"filters":["7",…],"q":["rust lang",…]` to out — the ids of its saved
+ * filters and its q phrases (each q phrase has a slot of its own).
+ * Returns how many. Reads only sel: any thread; sel may be NULL (none). */
+size_t filterset_sel_matched(const filterset_sel *sel, const uint32_t *slots, size_t n, buf *out);
 /* Does sel use slot? */
 int filterset_sel_has(const filterset_sel *sel, int slot);
 

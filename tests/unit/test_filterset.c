@@ -156,8 +156,53 @@ static void test_no_selection_no_cost(void)
     filterset_free(fs);
 }
 
+/* Which filters and q phrases of a stream a tweet matched (for ?matched=1):
+ * each q phrase on its own slot, saved filters by id, only the stream's own. */
+static void test_matched(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    int status;
+    char err[256];
+    put(fs, "1", 1, "red apple");
+    put(fs, "2", 1, "banana");
+    put(fs, "3", 1, "cherry");
+    const char *ids[2] = {"1", "2"};
+    filterset_sel *sel = filterset_select(fs, ids, 2, "cherry, Green Pear ,banana", NULL, &status, err, sizeof err);
+    filterset_sel *other = sel1(fs, "3", "pear", &status);
+    ASSERT(sel != NULL && other != NULL);
+    const char *json = "{\"id\":\"9\",\"text\":\"a red apple, a green pear, a banana and a cherry\",\"user\":{\"screen_name\":\"x\"}}";
+    size_t n;
+    uint32_t *slots = filterset_match(fs, json, strlen(json), &n);
+    buf out = BUF_INIT;
+    ASSERT_EQ(filterset_sel_matched(sel, slots, n, &out), 5);
+    ASSERT_STREQ(out.data, "\"filters\":[\"1\",\"2\"],\"q\":[\"cherry\",\"green pear\",\"banana\"]");
+    buf_reset(&out);
+    ASSERT_EQ(filterset_sel_matched(other, slots, n, &out), 2);
+    ASSERT_STREQ(out.data, "\"filters\":[\"3\"],\"q\":[\"pear\"]");
+    free(slots);
+    /* a tweet matching one phrase only */
+    json = "{\"id\":\"10\",\"text\":\"just a banana\",\"user\":{\"screen_name\":\"x\"}}";
+    slots = filterset_match(fs, json, strlen(json), &n);
+    buf_reset(&out);
+    ASSERT_EQ(filterset_sel_matched(sel, slots, n, &out), 2);
+    ASSERT_STREQ(out.data, "\"filters\":[\"2\"],\"q\":[\"banana\"]");
+    ASSERT(filterset_wants(sel, slots, n));
+    ASSERT(!filterset_wants(other, slots, n));
+    buf_reset(&out);
+    ASSERT_EQ(filterset_sel_matched(NULL, slots, n, &out), 0);
+    ASSERT_STREQ(out.data, "\"filters\":[],\"q\":[]");
+    free(slots);
+    buf_free(&out);
+    filterset_release(fs, sel);
+    filterset_release(fs, other);
+    /* the q slots are gone with their last selection: saved filters only */
+    ASSERT_EQ(filterset_count(fs), 3);
+    filterset_free(fs);
+}
+
 int main(void)
 {
+    RUN(test_matched);
     RUN(test_select_and_match);
     RUN(test_delete_in_use);
     RUN(test_sync);
