@@ -30,8 +30,10 @@ trap 'exit 130' INT TERM
 
 fail() { echo "FAIL $BF_TEST_NAME: $*" >&2; exit 1; }
 ok() { echo "ok - $BF_TEST_NAME: $*"; }
-# bf_track PID: stop this process on exit.
+# bf_track PID: stop this process on exit; bf_untrack PID: no longer (it was
+# reaped, and its pid may be reused by someone else's process).
 bf_track() { BF_PIDS+=("$1"); }
+bf_untrack() { local p keep=(); for p in "${BF_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; BF_PIDS=("${keep[@]}"); }
 
 # assert_eq GOT WANT WHAT
 assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
@@ -59,27 +61,96 @@ free_port() {
     return 1
 }
 
+# ---- starting servers: ports are raced for --------------------------------
+# free_port only says a port was free a moment ago: another process (another
+# test, a client's outgoing connection) may bind it before our server does.
+# Every start_* helper therefore runs through bf_start, which notices that the
+# server lost its port and starts it again on another.
+
+# bf_serving PID PORT [ADDR]: a TCP socket listening on ADDR:PORT (default
+# 127.0.0.1) belongs to PID or to a process below it — the port answers from
+# our server, not from whoever else may hold it.
+bf_serving() {
+    local pid=$1 p
+    for p in $(ss -Hltnp "src ${3:-127.0.0.1}:$2" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+            [ "$p" = "$pid" ] && return 0
+            p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+        done
+    done
+    return 1
+}
+# bf_wait_serving SECONDS PID PORT [ADDR]: wait until bf_serving; 1 when PID
+# exits first or the time runs out.
+bf_wait_serving() {
+    local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+    while ! bf_serving "$2" "$3" "${4:-127.0.0.1}"; do
+        kill -0 "$2" 2>/dev/null || return 1
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+# bf_start WHAT LOG ONCE [ARGS…]: start a server, on another port when it lost
+# the race for its port. ONCE ARGS… is one attempt: it picks the port, starts
+# the server in the background (bf_track), sets BF_START_PID to it and returns
+# 0 once the server serves (bf_wait_serving, then any check of its own). When
+# an attempt fails, bf_start stops that process and reads what it wrote to LOG
+# during the attempt: "Address already in use" means the port was taken
+# between free_port and bind, so ONCE runs again (after 0.5 s with
+# BF_START_SAME_PORT=1, for a restart that must keep its port), up to 5
+# attempts. Any other failure, or the 5th lost race, fails the test with the
+# end of LOG and of BF_START_ALSO (one more log, if set), or says that the
+# server wrote no LOG at all.
+bf_start() {
+    local what=$1 log=$2 try before also=${BF_START_ALSO:-}; shift 2
+    for try in 1 2 3 4 5; do
+        before=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        BF_START_PID=
+        "$@" && return 0
+        if [ -n "$BF_START_PID" ]; then
+            kill -KILL "$BF_START_PID" 2>/dev/null; wait "$BF_START_PID" 2>/dev/null; bf_untrack "$BF_START_PID"
+        fi
+        [ -f "$log" ] || fail "$what did not start and wrote no log ($log does not exist)"
+        tail -c +$((before + 1)) "$log" | grep -q 'Address already in use' || break
+        echo "note: $what lost its port to another process (attempt $try); starting it again" >&2
+        [ "${BF_START_SAME_PORT:-0}" = 1 ] && sleep 0.5
+    done
+    fail "$what did not start; the end of $log:
+$(tail -n 20 "$log")${also:+
+the end of $also:
+$(tail -n 20 "$also" 2>&1)}"
+}
+
+# ---- logs: a check reads a log only once it exists ---------------------------
+# need_log LOG…: fail unless every LOG exists. A grep over a missing file
+# finds nothing, so "no error in the log" would pass and "the event is
+# logged" would fail for the wrong reason.
+need_log() {
+    local f
+    for f; do [ -e "$f" ] || fail "log $f does not exist: whatever should write it never did, so there is nothing to check"; done
+}
+# log_grep LOG [grep options…] PATTERN: grep LOG, after need_log LOG.
+log_grep() { local log=$1; shift; need_log "$log"; grep "$@" "$log"; }
+# no_sanitizer_report LOG…: fail on an ASan/UBSan report in any LOG (each must exist).
+no_sanitizer_report() { need_log "$@"; grep -E 'Sanitizer|runtime error' "$@" && fail "sanitizer report in $*"; return 0; }
+
 # start_redis [extra redis-server args…]: a private redis on a free port in $T/redis.
 # Sets REDIS_PORT, REDIS_PID and exports BIRDFEED_REDIS. Restart with the same
 # port and data with restart_redis.
 start_redis() {
-    local fixed=${REDIS_PORT:-} try
+    local fixed=${REDIS_PORT:-}
     REDIS_ARGS=("$@")
     mkdir -p "$T/redis"
-    for try in 1 2 3 4 5; do
-        REDIS_PORT=${fixed:-$(free_port)}
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
-            --daemonize no --logfile "$T/redis/redis.log" "${REDIS_ARGS[@]}" &
-        REDIS_PID=$!
-        bf_track "$REDIS_PID"
-        export BIRDFEED_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
-        wait_until 10 sh -c "redis-cli -p $REDIS_PORT ping || ! kill -0 $REDIS_PID" 2>/dev/null
-        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
-        # Lost a race for the port (or a restart found it in use): try again.
-        kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null
-        [ -n "$fixed" ] && sleep 0.5
-    done
-    fail "redis did not start (see $T/redis/redis.log)"
+    BF_START_SAME_PORT=${fixed:+1} bf_start redis "$T/redis/redis.log" start_redis_once "$fixed"
+    export BIRDFEED_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
+}
+start_redis_once() {
+    REDIS_PORT=${1:-$(free_port)} || return 1
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save '' \
+        --daemonize no --logfile "$T/redis/redis.log" "${REDIS_ARGS[@]}" >>"$T/redis/redis.log" 2>&1 &
+    REDIS_PID=$!; BF_START_PID=$REDIS_PID
+    bf_track "$REDIS_PID"
+    bf_wait_serving 10 "$REDIS_PID" "$REDIS_PORT" && redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
 }
 kill_redis() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 restart_redis() { start_redis "${REDIS_ARGS[@]}"; }
@@ -89,31 +160,33 @@ rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 # start_fcgi [birdfeed-fcgi args…]: a responder on a free loopback port (or,
 # with FCGI_UNIX=1, on the unix socket $T/fcgi.sock), logging to $T/fcgi.log.
 # Sets FCGI_PORT (or FCGI_SOCK), FCGI_ADDR (for nginx) and FCGI_PID.
-start_fcgi() {
+start_fcgi() { bf_start birdfeed-fcgi "$T/fcgi.log" start_fcgi_once "$@"; }
+start_fcgi_once() {
     if [ "${FCGI_UNIX:-0}" = 1 ]; then
         FCGI_SOCK=$T/fcgi.sock; FCGI_ADDR=unix:$FCGI_SOCK
         "$BF_FCGI" --listen "$FCGI_SOCK" "$@" >>"$T/fcgi.log" 2>&1 &
     else
-        FCGI_PORT=$(free_port); FCGI_ADDR=127.0.0.1:$FCGI_PORT
+        FCGI_PORT=$(free_port) || return 1
+        FCGI_ADDR=127.0.0.1:$FCGI_PORT
         "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" "$@" >>"$T/fcgi.log" 2>&1 &
     fi
-    FCGI_PID=$!
+    FCGI_PID=$!; BF_START_PID=$FCGI_PID
     bf_track "$FCGI_PID"
     if [ "${FCGI_UNIX:-0}" = 1 ]; then
-        wait_until 10 test -S "$FCGI_SOCK" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+        wait_until 10 bash -c "test -S '$FCGI_SOCK' || ! kill -0 $FCGI_PID" && kill -0 "$FCGI_PID" 2>/dev/null
     else
-        wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT" || fail "birdfeed-fcgi did not start (see $T/fcgi.log)"
+        bf_wait_serving 10 "$FCGI_PID" "$FCGI_PORT"
     fi
 }
 # start_nginx [MOUNT]: nginx on a free port in front of $FCGI_ADDR, rendered
 # from deploy/nginx/birdfeed.conf with /stream and /api/ under MOUNT (default
 # none, e.g. /birdfeed). Sets NGINX_PORT, NGINX_PID and BASE_URL.
 # NGINX_SED, if set, is one more sed expression applied to the site file.
-start_nginx() {
+start_nginx() { mkdir -p "$T/nginx"; bf_start nginx "$T/nginx/error.log" start_nginx_once "$@"; }
+start_nginx_once() {
     local mount=${1:-} extra=()
     [ -n "${NGINX_SED:-}" ] && extra=(-e "$NGINX_SED")
-    NGINX_PORT=$(free_port)
-    mkdir -p "$T/nginx"
+    NGINX_PORT=$(free_port) || return 1
     sed "${extra[@]}" -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
@@ -133,10 +206,10 @@ start_nginx() {
         echo "  include $T/nginx/birdfeed.conf; }"
     } >"$T/nginx/nginx.conf"
     nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
-    NGINX_PID=$!
+    NGINX_PID=$!; BF_START_PID=$NGINX_PID
     bf_track "$NGINX_PID"
     BASE_URL="http://127.0.0.1:$NGINX_PORT$mount"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NGINX_PORT" || fail "nginx did not start (see $T/nginx/error.log)"
+    bf_wait_serving 10 "$NGINX_PID" "$NGINX_PORT"
 }
 # stop_fcgi [PID]: SIGTERM the responder (default $FCGI_PID); fail unless it
 # exits 0 within 2 s with no sanitizer report in $T/fcgi.log.
@@ -146,7 +219,7 @@ stop_fcgi() {
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -0 "$pid" 2>/dev/null && fail "responder $pid still running 2 s after SIGTERM"
     wait "$pid"; rc=$?
-    grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+    no_sanitizer_report "$T/fcgi.log"
     [ "$rc" -eq 0 ] || fail "responder exited $rc after SIGTERM (see $T/fcgi.log)"
 }
 # publish_tweet ID JSON: what `birdfeed ingest` does for one tweet (XADD to the
@@ -173,23 +246,23 @@ start_postgres() {
     [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
     bf_as_pg "$PG_BIN/initdb" -D "$T/pg/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
         >"$T/pg/initdb.log" 2>&1 || fail "initdb failed: $(tail -n 5 "$T/pg/initdb.log")"
-    local attempt pid
-    for attempt in 1 2 3; do   # another process may take the free port first: try another
-        PG_PORT=$(free_port)
-        bf_as_pg "$PG_BIN/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
-            -c listen_addresses=127.0.0.1 -c logging_collector=off "$@" >>"$T/pg/postgres.log" 2>&1 &
-        pid=$!
-        bf_track "$pid"
-        wait_until 60 bash -c "! kill -0 $pid 2>/dev/null || '$PG_BIN/pg_isready' -q -h 127.0.0.1 -p $PG_PORT" || true
-        if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then break; fi
-        [ "$attempt" -lt 3 ] || fail "postgres did not start: $(tail -n 5 "$T/pg/postgres.log")"
-        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    done
+    bf_start postgres "$T/pg/postgres.log" start_postgres_once "$@"
     PG_PID=$(head -n 1 "$T/pg/data/postmaster.pid")
     bf_track "$PG_PID"
     psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c 'CREATE DATABASE birdfeed' >/dev/null \
         || fail "CREATE DATABASE failed"
     PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/birdfeed"
+}
+start_postgres_once() {
+    local pid
+    PG_PORT=$(free_port) || return 1
+    bf_as_pg "$PG_BIN/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
+        -c listen_addresses=127.0.0.1 -c logging_collector=off "$@" >>"$T/pg/postgres.log" 2>&1 &
+    pid=$!; BF_START_PID=$pid
+    bf_track "$pid"
+    bf_wait_serving 60 "$pid" "$PG_PORT" &&
+        wait_until 60 bash -c "! kill -0 $pid 2>/dev/null || '$PG_BIN/pg_isready' -q -h 127.0.0.1 -p $PG_PORT" &&
+        "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"
 }
 # pg_sql SQL: run SQL in the birdfeed database, print unaligned tuples.
 pg_sql() { psql -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d birdfeed -c "$1"; }
@@ -230,10 +303,13 @@ PY
 # start_lighttpd [HOST:PORT]: sets LIGHTTPD_PORT, LIGHTTPD_PID, LIGHTTPD_URL.
 # LIGHTTPD_SED, if set, is one more sed expression applied to the config.
 start_lighttpd() {
+    mkdir -p "$T/lighttpd"
+    BF_START_ALSO=$T/lighttpd/birdfeed-error.log bf_start lighttpd "$T/lighttpd/stderr.log" start_lighttpd_once "$@"
+}
+start_lighttpd_once() {
     local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/lighttpd extra=()
     [ -n "${LIGHTTPD_SED:-}" ] && extra=(-e "$LIGHTTPD_SED")
-    mkdir -p "$dir"
-    LIGHTTPD_PORT=$(free_port) || fail "no free port for lighttpd"
+    LIGHTTPD_PORT=$(free_port) || return 1
     sed "${extra[@]}" -e "s#^var.birdfeed_www .*#var.birdfeed_www = \"$BF_ROOT/deploy/www\"#" \
         -e "s#^var.birdfeed_retry .*#var.birdfeed_retry = \"$BF_ROOT/deploy/stream-retry\"#" \
         -e "s#^var.birdfeed_host .*#var.birdfeed_host = \"${backend%:*}\"#" \
@@ -245,22 +321,17 @@ start_lighttpd() {
         "$BF_ROOT/deploy/lighttpd/birdfeed.conf" > "$dir/lighttpd.conf"
     lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 || fail "lighttpd config: $(cat "$dir/check.log")"
     lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/stderr.log" 2>&1 &
-    LIGHTTPD_PID=$!
+    LIGHTTPD_PID=$!; BF_START_PID=$LIGHTTPD_PID
     bf_track "$LIGHTTPD_PID"
     LIGHTTPD_URL=http://127.0.0.1:$LIGHTTPD_PORT
-    wait_until 10 curl -fsS -o /dev/null "$LIGHTTPD_URL/" \
-        || fail "lighttpd did not start (see $dir/stderr.log, $dir/birdfeed-error.log)"
+    bf_wait_serving 10 "$LIGHTTPD_PID" "$LIGHTTPD_PORT" && wait_until 10 curl -fsS -o /dev/null "$LIGHTTPD_URL/"
 }
 
-# start_apache [HOST:PORT]: sets APACHE_PORT, APACHE_PID, APACHE_URL.
-# start_apache [HOST:PORT]: tries up to three ports, like start_redis: a port
-# can be taken between free_port's check and Apache's bind.
+# start_apache [HOST:PORT]: sets APACHE_PORT, APACHE_PID, APACHE_URL. Apache
+# reports a bind failure on stderr ($T/apache/stderr.log), the rest in error.log.
 start_apache() {
-    local try
-    for try in 1 2 3; do
-        start_apache_once "$@" && return 0
-    done
-    fail "apache did not start (see $T/apache/stderr.log, $T/apache/error.log): $(tail -n 3 "$T/apache/stderr.log" "$T/apache/error.log" 2>/dev/null | tr '\n' ' ')"
+    mkdir -p "$T/apache"
+    BF_START_ALSO=$T/apache/error.log bf_start apache "$T/apache/stderr.log" start_apache_once "$@"
 }
 # APACHE_SED, if set, is one more sed expression applied to the site file.
 start_apache_once() {
@@ -268,7 +339,7 @@ start_apache_once() {
     [ -n "${APACHE_SED:-}" ] && apache_extra=(-e "$APACHE_SED")
     local backend=${1:-127.0.0.1:$FCGI_PORT} dir=$T/apache m=/usr/lib/apache2/modules
     mkdir -p "$dir"
-    APACHE_PORT=$(free_port) || fail "no free port for apache"
+    APACHE_PORT=$(free_port) || return 1
     # Apache's children run as www-data: the checkout may sit in a 0700 directory
     # (mktemp -d), so serve the demo page from a copy under $T (0755).
     rm -rf "$dir/www" "$dir/stream-retry"
@@ -300,12 +371,11 @@ Include "$dir/birdfeed.conf"
 APACHE
     apache2 -t -f "$dir/httpd.conf" >"$dir/check.log" 2>&1 || fail "apache config: $(cat "$dir/check.log")"
     apache2 -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/stderr.log" 2>&1 &
-    APACHE_PID=$!
+    APACHE_PID=$!; BF_START_PID=$APACHE_PID
     bf_track "$APACHE_PID"
     APACHE_URL=${APACHE_SCHEME:-http}://127.0.0.1:$APACHE_PORT    # APACHE_SCHEME=https with a TLS site (APACHE_SED)
-    wait_until 20 sh -c "curl -kfsS -o /dev/null '$APACHE_URL/' || ! kill -0 $APACHE_PID" 2>/dev/null
-    curl -kfsS -o /dev/null "$APACHE_URL/" 2>/dev/null && return 0
-    kill -KILL "$APACHE_PID" 2>/dev/null; wait "$APACHE_PID" 2>/dev/null
-    return 1
+    bf_wait_serving 20 "$APACHE_PID" "$APACHE_PORT" &&
+        wait_until 20 sh -c "curl -kfsS -o /dev/null '$APACHE_URL/' || ! kill -0 $APACHE_PID" 2>/dev/null &&
+        curl -kfsS -o /dev/null "$APACHE_URL/" 2>/dev/null
 }
 # ---- end web servers: lighttpd and Apache -----------------------------------

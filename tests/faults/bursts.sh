@@ -83,6 +83,6 @@ for w in "${!fd0[@]}"; do
 done
 kill -0 "$FCGI_PID" || fail "master gone"
 [ "$(workers | tr '\n' ' ')" = "$(printf '%s\n' "${!fd0[@]}" | sort -n | tr '\n' ' ')" ] || fail "a worker was replaced (crashed?)"
-grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report"
+no_sanitizer_report "$T/fcgi.log"
 ok "fds back to baseline on every worker, RSS within 32 MB, same workers as at the start"
 stop_fcgi

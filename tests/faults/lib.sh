@@ -61,7 +61,9 @@ wait_clients() { wait "$SSE_PID" || fail "SSE clients: $(cat "$1/summary")"; }
 # duplicate, same order).
 check_ids() {
     local f
+    [ -s "$2" ] || fail "check_ids: $2 (the ids wanted) is missing or empty"
     for f in "$1"/*.ids; do
+        [ -f "$f" ] || fail "check_ids: no client wrote its ids into $1 (see $1/summary)"
         cmp -s "$f" "$2" || fail "$(basename "$f"): $(wc -l <"$f") ids, want $(wc -l <"$2"); first difference: $(diff "$f" "$2" | head -3 | tr '\n' ' ')"
     done
 }

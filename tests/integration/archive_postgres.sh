@@ -16,6 +16,7 @@ fill_tweets $N 5
 "$BF" archive --once --db "$PG_URL" --group pg --batch 2000 2>"$T/pg.log" || fail "archive into postgres: $(tail -3 "$T/pg.log")"
 assert_eq "$(pg_sql 'SELECT count(*) FROM tweets')" "$N" "rows archived"
 assert_eq "$(pg_sql 'SELECT count(DISTINCT tweet_id) FROM tweets')" "$N" "distinct tweets"
+need_log "$T/pg.log"
 assert_contains "$(grep 'event=archive.stop' "$T/pg.log")" "archived=$N duplicates=0 lost=0 rejected=0" "summary"
 for i in 1 4242 77777 $N; do
     rcli --raw XRANGE "$KEY" - + COUNT "$i" | tail -n 3 >"$T/entry"

@@ -20,6 +20,7 @@ assert_eq "$(sqlite3 "$T/archive.db" "SELECT count(*) FROM tweets_fts WHERE twee
     "$(sqlite3 "$T/archive.db" "SELECT count(*) FROM tweets WHERE ' ' || words || ' ' GLOB '* alpha *' OR ' ' || words || ' ' GLOB '* bravo *' OR ' ' || words || ' ' GLOB '* zulu *'")" \
     "full-text index agrees with the rows"
 # The first progress line shows the whole stream as lag; the last shows none.
+need_log "$T/archive.log"
 assert_contains "$(grep -m1 'event=archive.progress' "$T/archive.log")" "lag=$N" "lag before archiving"
 assert_contains "$(grep 'event=archive.stop' "$T/archive.log")" "archived=$N duplicates=0 lost=0 rejected=0" "summary"
 assert_eq "$(rcli HGET "${BIRDFEED_PREFIX}archive:archive" lag)" 0 "lag published"
@@ -47,6 +48,7 @@ ok "spot checks: first, 54 321st and last entries stored byte for byte with thei
 
 # Running again stores nothing twice.
 "$BF" archive --once --db "$DB" 2>"$T/again.log" || fail "second archive --once"
+need_log "$T/again.log"
 assert_contains "$(grep 'event=archive.stop' "$T/again.log")" "archived=0" "nothing new"
 assert_eq "$(sqlite3 "$T/archive.db" 'SELECT count(*) FROM tweets')" "$N" "still N rows"
 ok "archive again: idempotent"
@@ -111,6 +113,7 @@ rcli XADD trim:tweets '*' t $'{"id":"9","text":"bad \xff byte"}' >/dev/null
 rcli XADD trim:tweets '*' t '{"id":"8","text":"fine tweet"}' >/dev/null
 "$BF" archive --once --db "$DB" --group g --consumer c1 2>"$T/bad.log"; rc=$?
 assert_eq "$rc" 1 "--once exits 1 when entries were rejected"
+need_log "$T/bad.log"
 assert_eq "$(grep -c 'event=archive.rejected' "$T/bad.log")" 3 "three rejected"
 assert_contains "$(cat "$T/bad.log")" "invalid UTF-8" "reason for the bad byte"
 assert_contains "$(cat "$T/bad.log")" "no field t" "reason for the missing field"

@@ -82,5 +82,5 @@ timeout 170 node "$BF_ROOT/tests/browser/check.js" "$BASE_URL/" 2>&1 | tee "$T/c
 rc=${PIPESTATUS[0]}
 [ -s "$T/fcgi2.pid" ] && bf_track "$(cat "$T/fcgi2.pid")"
 [ "$rc" -eq 0 ] || fail "browser check failed (exit $rc); screenshots in $ART"
-grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+no_sanitizer_report "$T/fcgi.log"
 ok "screenshots: $ART/browser.png, browser-filter.png, browser-after-restart.png"

@@ -56,7 +56,7 @@ timeout 150 node "$BF_ROOT/tests/browser/h2.js" "https://127.0.0.1:$TLS_PORT" "$
 rc=${PIPESTATUS[0]}
 [ -s "$T/fcgi2.pid" ] && bf_track "$(cat "$T/fcgi2.pid")"
 [ "$rc" -eq 0 ] || fail "Chromium check failed (exit $rc)"
-grep -q '"GET /stream HTTP/2.0"' "$T/nginx/birdfeed-access.log" ||
+log_grep "$T/nginx/birdfeed-access.log" -q '"GET /stream HTTP/2.0"' ||
     fail "nginx's access log shows no /stream over HTTP/2.0: $(tail -n 3 "$T/nginx/birdfeed-access.log")"
 ok "nginx logged the streams as HTTP/2.0"
 

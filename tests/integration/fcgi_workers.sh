@@ -27,7 +27,7 @@ assert_ge "$survivor_streams" 1 "streams held by the worker that stays"
 kill -KILL "$victim"
 wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 2 ] && ! pgrep -P $FCGI_PID | grep -qx $victim" \
     || fail "killed worker not restarted"
-grep -q 'event=master.worker_died' "$T/fcgi-file.log" || fail "death not logged"
+log_grep "$T/fcgi-file.log" -q 'event=master.worker_died' || fail "death not logged"
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health after restart"
 publish_tweet "5000-1" '{"id":"1","text":"after a worker died"}'
 got=0
@@ -38,7 +38,7 @@ ok "a killed worker is restarted; the other's streams go on"
 mv "$T/fcgi-file.log" "$T/fcgi-file.log.1"
 kill -HUP "$FCGI_PID"
 wait_until 5 test -s "$T/fcgi-file.log" || fail "SIGHUP did not reopen the log"
-grep -q 'event=worker.reload' "$T/fcgi-file.log" || fail "workers did not reload"
+log_grep "$T/fcgi-file.log" -q 'event=worker.reload' || fail "workers did not reload"
 ok "SIGHUP reopens the log in master and workers"
 
 kids=$(pgrep -P "$FCGI_PID" | tr '\n' ' ')

@@ -225,6 +225,7 @@ chmod 644 "$T/tokens"
 assert_eq $? 1 "missing tokens file"
 assert_contains "$(cat "$T/start.log")" "$T/nope" "names the file"
 start_fcgi --tokens-file "$T/tokens"
+need_log "$T/fcgi.log"
 wait_until 5 grep -q 'auth.file_readable' "$T/fcgi.log" || fail "no warning for a readable tokens file"
 ok "tokens file: readable-by-others warning, missing file refused"
 
@@ -232,5 +233,5 @@ for f in "$T/fcgi.log" "$T"/nginx/*.log; do
     [ -f "$f" ] || continue
     if grep -q -e "$TOKEN" -e "$TOKEN2" "$f"; then fail "a token appears in $f"; fi
 done
-grep -q 'auth.denied' "$T/fcgi.log" || fail "denials are logged"
+log_grep "$T/fcgi.log" -q 'auth.denied' || fail "denials are logged"
 ok "tokens never in logs (debug level), denials logged"

@@ -36,7 +36,7 @@ wait "$pub"
 wait_until 10 grep -q "^id: 1700000000060-0" "$T/live" || fail "the stream did not get the last tweet"
 assert_eq "$(sse_ids "$T/live" | tr '\n' ' ')" "$(seq -f '17000000000%02g-0' 1 60 | tr '\n' ' ')" \
     "stream saw all 60 tweets once, in order"
-grep -E 'Sanitizer|runtime error|worker.*(died|signal)' "$T/fcgi.log" && fail "crash or sanitizer report in fcgi.log"
-grep -E "upstream sent invalid|upstream prematurely closed" "$T/nginx/error.log" && fail "nginx saw a broken answer from the responder"
+log_grep "$T/fcgi.log" -E 'Sanitizer|runtime error|worker.*(died|signal)' && fail "crash or sanitizer report in fcgi.log"
+log_grep "$T/nginx/error.log" -E "upstream sent invalid|upstream prematurely closed" && fail "nginx saw a broken answer from the responder"
 ok "a stream open through the barrage saw all 60 tweets once, in order; no crash, no invalid upstream answer"
 stop_fcgi

@@ -164,8 +164,8 @@ ok "SCRIPT FLUSH mid-ingest: script reloaded, 4000 published once"
 if command -v script >/dev/null; then
     rcli DEL bft:tweets >/dev/null
     script -qec "$BF ingest --rate 2000 $T/flush.ndjson" "$T/tty.log" >/dev/null 2>&1 || fail "ingest on a terminal"
-    grep -qa 'ingested [0-9]*, skipped 0, rejected 0, [0-9]*/s' "$T/tty.log" || fail "no progress line on a terminal"
-    grep -qa 'ingested 4000, skipped 0, rejected 0 in ' "$T/tty.log" || fail "no summary on a terminal"
+    log_grep "$T/tty.log" -qa 'ingested [0-9]*, skipped 0, rejected 0, [0-9]*/s' || fail "no progress line on a terminal"
+    log_grep "$T/tty.log" -qa 'ingested 4000, skipped 0, rejected 0 in ' || fail "no summary on a terminal"
     "$BF" ingest "$T/flush.ndjson" 2>"$T/notty.err"
     assert_eq "$(wc -l <"$T/notty.err")" 1 "stderr lines when not a terminal"
     ok "progress on a terminal only"

@@ -115,7 +115,7 @@ for f in "$RUN/fcgi.log" "$T/fcgi.out" "$T"/nginx/*.log; do
     [ -f "$f" ] || continue
     if grep -q -- "$TOKEN" "$f"; then fail "the token appears in $f"; fi
 done
-grep -q "http.reply" "$RUN/fcgi.log" || fail "debug log has no request lines, so the check above proved nothing"
+log_grep "$RUN/fcgi.log" -q "http.reply" || fail "debug log has no request lines, so the check above proved nothing"
 ok "tokens never in answers, metrics or logs (debug level, right, wrong and malformed Authorization, SIGHUP reload)"
 
 # --- nothing written outside the runtime directory ------------------------
@@ -129,5 +129,5 @@ for d in "$BF_ROOT" "$BIRDFEED_BUILD" /etc "$T"; do
 done
 kill -TERM "$FCGI_PID"
 wait_until 5 bash -c "! kill -0 $FCGI_PID" || fail "responder as nobody did not stop on SIGTERM"
-grep -E 'Sanitizer|runtime error' "$RUN/fcgi.log" "$T/fcgi.out" && fail "sanitizer report"
+no_sanitizer_report "$RUN/fcgi.log" "$T/fcgi.out"
 ok "as nobody, only the runtime directory was written (log), and the tree, build and /etc are closed to it"

@@ -44,7 +44,7 @@ for k in 1 2 3; do
 done
 want=$(seq 4 14 | sed 's/^/2000-/' | tr '\n' ' ')
 for k in 1 2 3; do assert_eq "$(sse_ids "$T/s$k" | tr '\n' ' ')" "$want" "stream $k ids"; done
-grep -q 'hub.redis_up' "$T/fcgi.log" || fail "no reconnect logged"
+log_grep "$T/fcgi.log" -q 'hub.redis_up' || fail "no reconnect logged"
 ok "redis restarted: every stream saw every tweet exactly once, in order"
 
 # A second outage with tweets published through the outage window again, and a

@@ -61,7 +61,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
         n += 1
 assert n == 8000, n
 PY
-grep -q 'event=stream.slow_client' "$T/fcgi.log" || fail "slow client not cut off"
+log_grep "$T/fcgi.log" -q 'event=stream.slow_client' || fail "slow client not cut off"
 health=$(curl -s "$BASE_URL/api/health")
 assert_contains "$health" '"slow_cutoffs":1,' "health counts the cut-off"
 assert_contains "$health" '"streams":1,' "health counts the open stream"

@@ -74,7 +74,7 @@ if [ -s "$T/fcgi.pids" ]; then while read -r p; do bf_track "$p"; done <"$T/fcgi
 
 # The outages were really answered by the web servers: nginx logs the
 # responder's 502 next to the 200 the browser got.
-grep -q ' 200 13 .*upstream=502' "$T/nginx/birdfeed-access.log" \
+log_grep "$T/nginx/birdfeed-access.log" -q ' 200 13 .*upstream=502' \
     || fail "nginx never answered a stream with the retry answer: $(tail -n 3 "$T/nginx/birdfeed-access.log")"
-grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+no_sanitizer_report "$T/fcgi.log"
 ok "EventSource never gives up: nginx, lighttpd and Apache answer a missing responder with retry"

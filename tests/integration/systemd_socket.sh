@@ -57,5 +57,5 @@ wait "$FCGI_PID"; rc=$?
 assert_eq "$rc" 0 "exit status after SIGTERM"
 wait_until 5 bash -c "! kill -0 $cpid 2>/dev/null" || fail "the open stream was not ended"
 for w in "${workers[@]}"; do kill -0 "$w" 2>/dev/null && fail "worker $w survived SIGTERM"; done
-grep -E 'Sanitizer|runtime error' "$T/fcgi.log" && fail "sanitizer report in fcgi.log"
+no_sanitizer_report "$T/fcgi.log"
 ok "SIGTERM ends the streams and every worker; exit 0"

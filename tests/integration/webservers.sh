@@ -105,7 +105,7 @@ check_server nginx "$BASE_URL"
 check_server lighttpd "$LIGHTTPD_URL"
 check_server apache "$APACHE_URL"
 
-grep -q AH01146 "$T/apache/error.log" && fail "apache ignored flushpackets (worker sharing): $(grep AH01146 "$T/apache/error.log")"
+log_grep "$T/apache/error.log" -q AH01146 && fail "apache ignored flushpackets (worker sharing): $(grep AH01146 "$T/apache/error.log")"
 ok "apache: no worker sharing warning"
 
 # ---- browsers: query strings never logged; a missing responder is "retry" ----
@@ -142,6 +142,7 @@ wait_until 10 grep -q '^retry:' "$T/lreload.stream" || fail "lighttpd: stream be
 kill -USR1 "$LIGHTTPD_PID"
 wait_until 40 bash -c "! kill -0 $lreload_curl" || fail "lighttpd: a stream held a graceful restart 40 s (graceful-shutdown-timeout missing?)"
 wait_until 10 curl -fsS -o /dev/null "$LIGHTTPD_URL/api/health" || fail "lighttpd: not serving after the graceful restart"
+need_log "$T"/lighttpd/*.log
 grep -h WARNING "$T"/lighttpd/*.log && fail "lighttpd warned about its config"
 ok "lighttpd graceful restart: the stream ends after the shutdown timeout, lighttpd serves again, no config warning"
 
@@ -169,7 +170,7 @@ for f in "$T"/nginx/*.log "$T"/lighttpd/*.log "$T"/apache/*.log "$T/fcgi.log"; d
     [ -f "$f" ] || continue
     grep -q -- "$probe" "$f" && fail "?access_token= reached $f: $(grep -m1 -- "$probe" "$f")"
 done
-grep -q '"GET /stream HTTP/1.1" 200' "$T/nginx/birdfeed-access.log" || fail "nginx access log has no /stream lines"
-grep -q '"GET /stream HTTP/1.1" 200' "$T/lighttpd/birdfeed-access.log" || fail "lighttpd access log has no /stream lines"
-grep -q '"GET /stream HTTP/1.1" 200' "$T/apache/birdfeed-access.log" || fail "apache access log has no /stream lines"
+log_grep "$T/nginx/birdfeed-access.log" -q '"GET /stream HTTP/1.1" 200' || fail "nginx access log has no /stream lines"
+log_grep "$T/lighttpd/birdfeed-access.log" -q '"GET /stream HTTP/1.1" 200' || fail "lighttpd access log has no /stream lines"
+log_grep "$T/apache/birdfeed-access.log" -q '"GET /stream HTTP/1.1" 200' || fail "apache access log has no /stream lines"
 ok "?access_token= never in the web servers' access or error logs, nor birdfeed's (responder up and down)"

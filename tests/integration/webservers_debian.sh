@@ -161,7 +161,7 @@ pre=$(sed -n 's/^ExecStartPre=\(.\+\)$/\1/p' "$dropin")
 start=$(sed -n 's/^ExecStart=\(.\+\)$/\1/p' "$dropin")
 assert_eq "$start" "/usr/sbin/lighttpd -D -f $R/etc/lighttpd/birdfeed.conf" "the drop-in's ExecStart"
 $pre >"$T/lighttpd-tt.log" 2>&1 || fail "lighttpd -tt: $(cat "$T/lighttpd-tt.log")"
-grep -q WARNING "$T/lighttpd-tt.log" && fail "lighttpd warns: $(cat "$T/lighttpd-tt.log")"
+log_grep "$T/lighttpd-tt.log" -q WARNING && fail "lighttpd warns: $(cat "$T/lighttpd-tt.log")"
 $start >>"$T/lighttpd.out" 2>&1 &
 LPID=$!
 bf_track "$LPID"
@@ -170,6 +170,7 @@ reach lighttpd "http://127.0.0.1:$LPORT"
 ok "lighttpd: the drop-in runs deploy's config; /stream, /api/ and / answer for any Host"
 stop_pid "$LPID"
 
+need_log "$R/var/log" "$T/fcgi.log"
 hits=$(grep -rl -- "$PROBE" "$R/var/log" "$T/fcgi.log" 2>/dev/null)
 assert_eq "$hits" "" "logs holding a ?access_token= (Debian's stock logs included)"
 ok "no ?access_token= in any log of the three servers' Debian layouts"
