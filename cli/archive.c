@@ -546,14 +546,7 @@ static int archive_run(void *opts, config *cfg, int argc, char **argv)
         host[sizeof host - 1] = '\0';
         o->consumer = host;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_catch_signals(on_signal, 1);   /* SIGHUP: reopen the log */
 
     bus_key(a.key, sizeof a.key, cfg->prefix, BUS_KEY_TWEETS);
     snprintf(a.state_key, sizeof a.state_key, "%sarchive:%s", cfg->prefix, o->group);

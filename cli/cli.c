@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,18 @@ void cli_opts_free(const cli_command *cmd, void *opts)
             l->v = NULL;
             l->n = 0;
         }
+}
+
+void cli_catch_signals(void (*handler)(int), int hup)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (hup) sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int cli_main(const cli_command *cmd, int argc, char **argv)

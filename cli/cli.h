@@ -107,6 +107,10 @@ void cli_usage(const cli_command *cmd, FILE *out);
 int cli_main(const cli_command *cmd, int argc, char **argv);
 /* Free what parsing allocated in opts (the cli_list fields). */
 void cli_opts_free(const cli_command *cmd, void *opts);
+/* Run handler on SIGINT and SIGTERM (and SIGHUP when hup is set), without
+ * SA_RESTART so that a blocked read returns EINTR; ignore SIGPIPE, so a
+ * closed peer is an error return, not a death. */
+void cli_catch_signals(void (*handler)(int), int hup);
 
 /* The commands, one per file of cli/; main.c lists them. */
 extern const cli_command cli_cmd_version;

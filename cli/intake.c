@@ -51,13 +51,7 @@ static void on_signal(int sig)
 
 volatile sig_atomic_t *intake_catch_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_catch_signals(on_signal, 0);
     return &interrupted;
 }
 
