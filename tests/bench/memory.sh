@@ -15,6 +15,12 @@
 #   MEM_HEAD=none bash tests/bench/memory.sh # with sseload's bare 139-byte request
 #   MEM_ONLY="shipped nchan-generic" …       # only these rows
 #
+# The rows "shipped-h2" and "nchan-generic-h2" open the streams over HTTP/2
+# and TLS instead (the site's commented TLS lines turned on, a self-signed
+# certificate), 100 streams per connection as a browser's tabs would share
+# one, with h2load (Debian's nghttp2-client) sending the same headers; they
+# are skipped when h2load is missing.
+#
 # Not a timing measurement: it may run on a busy machine. Everything it
 # starts is stopped on exit; it needs nginx, libnginx-mod-nchan, redis-server
 # and the bench binaries (make bench builds them; or make build/tests/bench/sseload).
@@ -56,6 +62,32 @@ variant() {
 }
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+rss_of() { local p t=0; for p in ${1//,/ }; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$t"; }
+
+# measure_h2 SYS DIR URL NGINX_PID [FCGI_PID]: the same as measure over HTTP/2:
+# h2load opens the streams ($N / 100 connections × 100), RSS is read once it
+# stops growing and the server counts every stream open.
+measure_h2() {
+    local sys=$1 d=$2 url=$3 worker fam="" r0 f0=0 s0 r1 f1=0 s1 hp prev=-1 open=0 hdrs=() l
+    worker=$(pgrep -P "$4" | head -n 1)
+    [ -n "${5:-}" ] && fam=$(pgrep -P "$5" | paste -sd, -),$5
+    while IFS= read -r l; do case $l in GET*|Host:*|Connection:*|'') ;; *) hdrs+=(-H "$l");; esac; done <"$HEAD_FILE"
+    r0=$(rss_of "$worker"); [ -n "$fam" ] && f0=$(rss_of "$fam"); s0=$(slab_kb)
+    timeout $((N / 200 + 60)) h2load -c $((N / 100)) -m 100 -n "$N" "${hdrs[@]}" "$url" >"$d/h2load.out" 2>&1 &
+    hp=$!
+    for _ in $(seq 1 $((N / 200 + 40))); do
+        sleep 1
+        if [ "$sys" = bf ]; then open=$(( $(grep -c "$FCGI_SOCK" /proc/net/unix) - 1 ))
+        else open=$(curl -sk -H 'Accept: text/json' "${url%/sub}/pub" | sed -n 's/.*"subscribers": *\([0-9]*\).*/\1/p'); fi
+        r1=$(rss_of "$worker")
+        [ "${open:-0}" -ge "$N" ] && [ "$r1" = "$prev" ] && break
+        prev=$r1
+    done
+    [ -n "$fam" ] && f1=$(rss_of "$fam"); s1=$(slab_kb)
+    kill "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
+    [ "${open:-0}" -ge "$N" ] || { echo "FAILED: only ${open:-0} of $N streams open over h2: $(tail -n 3 "$d/h2load.out" | tr '\n' ' ')"; return 1; }
+    echo "$(( (r1 - r0) * 1024 / N )) $(( (f1 - f0) * 1024 / N )) $(( (s1 - s0) * 1024 / N )) $N h2"
+}
 
 # measure SYS DIR URL PIDS_CMD: open the streams, print "nginx_B responder_B slab_B connected".
 measure() {
@@ -70,7 +102,7 @@ measure() {
     local lp=$!
     if ! wait_until $((N / 2000 + 40)) test -e "$d/ready"; then
         kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null
-        echo "no plateau: $(head -c 300 "$d/load.out")"; return 1
+        echo "FAILED: no plateau: $(head -c 300 "$d/load.out")"; return 1
     fi
     s1=$(slab_kb)
     if [ "$sys" = bf ]; then
@@ -108,13 +140,19 @@ EOF
 
 ROWS=()
 run_bf() {   # NAME
-    local name=$1 d=$T/$1 port
+    local name=$1 d=$T/$1 port h2=""
+    case $name in *-h2) h2=1;; esac
     mkdir -p "$d"
-    variant "$name" >"$d/site.conf" || return 0
+    variant "${name%-h2}" >"$d/site.conf" || return 0
     FCGI_UNIX=1 start_fcgi --workers 1
     port=$(free_port)
     sed -i -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" -e "s#listen 80;#listen 127.0.0.1:$port;#" \
         -e "s#/var/log/nginx/#$d/#g" "$d/site.conf"
+    if [ -n "$h2" ]; then    # the site's TLS lines, on a second port
+        H2_PORT=$(free_port)
+        sed -i -e "s|#listen 443 ssl http2;|listen 127.0.0.1:$H2_PORT ssl http2;|" \
+            -e "s|#ssl_certificate .*|ssl_certificate $T/cert.pem;|" -e "s|#ssl_certificate_key .*|ssl_certificate_key $T/key.pem;|" "$d/site.conf"
+    fi
     { nginx_conf "$d"; echo "http { access_log off;"
       for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
       echo "  include $d/site.conf; }"; } >"$d/nginx.conf"
@@ -127,23 +165,29 @@ run_bf() {   # NAME
     case $ct in "200 text/event-stream"*) ;; *) fail "$name: /stream answered '$ct'";; esac
     sleep 0.3
     local r
-    r=$(measure bf "$d" "http://127.0.0.1:$port/stream?preload=0" "$np" "$FCGI_PID") || { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; stop_fcgi; return 0; }
+    if [ -n "$h2" ]; then r=$(measure_h2 bf "$d" "https://127.0.0.1:$H2_PORT/stream?preload=0" "$np" "$FCGI_PID")
+    else r=$(measure bf "$d" "http://127.0.0.1:$port/stream?preload=0" "$np" "$FCGI_PID"); fi ||
+        { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; stop_fcgi; return 0; }
     ROWS+=("birdfeed $name|$r")
     kill "$np"; wait "$np" 2>/dev/null
     stop_fcgi
 }
 run_nchan() {   # NAME GENERIC-SETTINGS
-    local name=$1 d=$T/$1 port
+    local name=$1 d=$T/$1 port tls=""
     mkdir -p "$d"
     port=$(free_port)
+    case $name in *-h2) tls="listen 127.0.0.1:$port ssl http2; ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem;";; esac
     sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#1#g; s#@GENERIC@#$2#" tests/bench/nchan.conf >"$d/nginx.conf"
+    [ -n "$tls" ] && sed -i "s#listen 127.0.0.1:$port reuseport;#$tls#" "$d/nginx.conf"
     nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
     local np=$!
     bf_track "$np"
     wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "nginx+Nchan ($name) did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
     sleep 0.3
     local r
-    r=$(measure nchan "$d" "http://127.0.0.1:$port/sub" "$np") || { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; return 0; }
+    if [ -n "$tls" ]; then r=$(measure_h2 nchan "$d" "https://127.0.0.1:$port/sub" "$np")
+    else r=$(measure nchan "$d" "http://127.0.0.1:$port/sub" "$np"); fi ||
+        { ROWS+=("$name|$r"); kill "$np"; wait "$np" 2>/dev/null; return 0; }
     ROWS+=("$name|$r")
     kill "$np"; wait "$np" 2>/dev/null
 }
@@ -156,6 +200,14 @@ for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps
 done
 want nchan-default && run_nchan nchan-default ""
 want nchan-generic && run_nchan nchan-generic "$(generic)"
+if command -v h2load >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 ||
+        fail "openssl could not make a certificate"
+    want shipped-h2 && run_bf shipped-h2
+    want nchan-generic-h2 && run_nchan nchan-generic-h2 "$(generic)"
+else
+    ROWS+=("HTTP/2 rows|not measured: h2load missing (apt-get install nghttp2-client)")
+fi
 
 echo "### nginx memory per idle stream — $(date -u '+%Y-%m-%d %H:%M UTC'), $N streams, one nginx worker, one responder"
 echo
@@ -166,6 +218,7 @@ echo "|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do
     IFS='|' read -r name fig <<<"$r"
     read -r ngx resp slab conn req <<<"$fig"
-    if [ -z "${req:-}" ]; then echo "| $name | – | $fig | | | |"; continue; fi
-    printf '| %s | %s B | %.0f B | %.0f B | %.0f B | %.0f B |\n' "$name" "$req" "$ngx" "$resp" "$(awk -v a="$ngx" -v b="$resp" 'BEGIN { print a + b }')" "$slab"
+    case $fig in FAILED*|not*) echo "| $name | – | $fig | | | |"; continue;; esac
+    [ "$req" = h2 ] && req="HTTP/2, h2load: the same headers" || req="$req B"
+    printf '| %s | %s | %.0f B | %.0f B | %.0f B | %.0f B |\n' "$name" "$req" "$ngx" "$resp" "$(awk -v a="$ngx" -v b="$resp" 'BEGIN { print a + b }')" "$slab"
 done
