@@ -24,7 +24,7 @@ endif
 CPPFLAGS += -DBIRDFEED_VERSION=\"0.1.0\" -D_GNU_SOURCE -Ilib -I/usr/include/postgresql -I/usr/include/libxml2
 CFLAGS   += -std=c11 $(OPT) -g -pthread $(WARN) -MMD -MP
 LDFLAGS  += -pthread
-LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -lcrypto -lxml2 -lcurl -lwebsockets -lm
+LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -licuuc -lcrypto -lxml2 -lcurl -lwebsockets -lm
 
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -6,7 +6,7 @@
 # lighttpd-mod-openssl gives lighttpd TLS, so browsers can speak HTTP/2 to it.
 # nghttp2-client (h2load) lets tests/bench/memory.sh measure streams over HTTP/2.
 set -eu
-PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libsqlite3-dev libpq-dev libssl-dev libxml2-dev
+PKGS="build-essential libfcgi-dev libhiredis-dev libjson-c-dev libicu-dev libsqlite3-dev libpq-dev libssl-dev libxml2-dev
 libcurl4-openssl-dev libwebsockets-dev python3-websockets openssl
 redis-server redis-tools nginx lighttpd apache2 spawn-fcgi postgresql
 curl python3 procps psmisc iproute2 clang libclang-rt-14-dev valgrind

@@ -65,6 +65,7 @@ static int is_space(unsigned char c)
 static char *normalize_phrase(const char *s, size_t n, size_t *outlen)
 {
     char *out = xmalloc(n + 1);
+    buf folded = BUF_INIT;
     size_t j = 0;
     int pending = 0;
 
@@ -78,10 +79,10 @@ static char *normalize_phrase(const char *s, size_t n, size_t *outlen)
         pending = 0;
         out[j++] = (char)c;
     }
-    out[j] = '\0';
-    token_fold(out, j, out);
-    *outlen = j;
-    return out;
+    token_fold(&folded, out, j);
+    buf_appends(&folded, "");   /* a NUL-terminated string even when empty */
+    free(out);
+    return buf_detach(&folded, outlen);
 }
 
 static void count_token(const char *tok, size_t len, char sign, void *ctx)
@@ -113,7 +114,7 @@ static char *check_phrase(const char *s, size_t n, const filter_limits *lim, con
         seterr(err, errlen, "%s: phrase longer than %zu bytes", label, lim->phrase_max);
         goto fail;
     }
-    token_scan(p, len, count_token, &terms);
+    token_scan(p, len, TOKEN_QUERY, count_token, &terms);
     if (terms == 0) {
         seterr(err, errlen, "%s: phrase has no words (only punctuation)", label);
         goto fail;
@@ -213,7 +214,8 @@ static int parse_lang(const jdoc *d, int arr, filter *f, char *err, size_t errle
             return -1;
         }
         char *c = xstrndup(s, len);
-        token_fold(c, len, c);
+        for (char *p = c; *p; p++)   /* lang_ok: ASCII letters, digits and '-' */
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
         if (contains(f->lang, f->nlang, c))
             free(c);
         else
@@ -487,10 +489,8 @@ void filter_name_key(const char *name, buf *out)
     }
     while (n && is_space((unsigned char)name[n - 1])) n--;
     buf_reset(out);
-    buf_reserve(out, n + 1);
-    token_fold(name, n, out->data);
-    out->len = n;
-    out->data[n] = '\0';
+    token_fold(out, name, n);
+    buf_appends(out, "");   /* NUL-terminated even when empty */
 }
 
 int filter_notice_parse(const char *msg, size_t len, filter_notice *n, char *err, size_t errlen)

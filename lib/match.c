@@ -68,7 +68,6 @@ struct matcher {
     match_result *res;
     const char *lang;
     size_t langlen;
-    char scratch[320];
 };
 
 static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
@@ -295,11 +294,8 @@ typedef struct compile_ctx {
 static void compile_token(const char *tok, size_t len, char sign, void *arg)
 {
     compile_ctx *c = arg;
-    char *key = xmalloc(len + 1);
-    key[0] = sign;
-    memcpy(key + 1, tok, len);
-    uint32_t t = term_intern(c->m, key, len + 1);
-    free(key);
+    (void)sign;
+    uint32_t t = term_intern(c->m, tok - 1, len + 1);   /* tok[-1] is the sign byte */
     for (uint32_t i = 0; i < c->n; i++)
         if (c->terms[i] == t) return;
     if (c->n == c->cap) {
@@ -316,13 +312,13 @@ static void compile_phrase(matcher *m, uint32_t sl, const char *text)
     /* Intern every term first: growing the table moves terms (term_grow
      * fixes linked phrases only), so indices are collected in a second
      * pass, when no term is added any more. */
-    token_scan(text, strlen(text), compile_token, &c);
+    token_scan(text, strlen(text), TOKEN_QUERY, compile_token, &c);
     if (c.n == 0) {
         free(c.terms);
         return;
     }
     c.n = 0;
-    token_scan(text, strlen(text), compile_token, &c);
+    token_scan(text, strlen(text), TOKEN_QUERY, compile_token, &c);
     uint32_t ph = phrase_alloc(m);
     phrase *p = &m->phrases[ph];
     p->slot = sl;
@@ -487,50 +483,11 @@ static void resolve(matcher *m)
     }
 }
 
-/* A token in both forms: bare and, when sign is given, signed. */
-static void hit_word(matcher *m, const char *tok, size_t len, char sign)
+/* One token of the tweet: tok - 1 is its key (sign byte, word). */
+static void tweet_token(const char *tok, size_t len, char sign, void *arg)
 {
-    char *k = m->scratch;
-    char *heap = NULL;
-    if (len + 1 > sizeof m->scratch) k = heap = xmalloc(len + 1);
-    if (tok != k + 1) memcpy(k + 1, tok, len);
-    k[0] = 0;
-    hit(m, k, len + 1);
-    if (sign) {
-        k[0] = sign;
-        hit(m, k, len + 1);
-    }
-    free(heap);
-}
-
-static void text_token(const char *tok, size_t len, char sign, void *arg)
-{
-    hit_word(arg, tok, len, sign);
-}
-
-/* A hashtag, mention or screen name (string node): one word, folded,
- * matched bare and with its sign. */
-static void hit_entity(matcher *m, int node, char sign)
-{
-    size_t len;
-    const char *s = jdoc_kind(m->doc, node) == JDOC_STRING ? jdoc_str(m->doc, node, &len) : NULL;
-    if (s == NULL) return;
-    if (len && (s[0] == '#' || s[0] == '@')) {
-        s++;
-        len--;
-    }
-    if (len == 0) return;
-    char *f = len <= sizeof m->scratch - 1 ? m->scratch + 1 : xmalloc(len + 1);
-    token_fold(s, len, f);
-    /* hit_word copies the word after a sign byte: fold straight there. */
-    hit_word(m, f, len, sign);
-    if (f != m->scratch + 1) free(f);
-}
-
-static void hit_entities(matcher *m, int arr, char sign)
-{
-    if (jdoc_kind(m->doc, arr) != JDOC_ARRAY) return;
-    for (int e = jdoc_child(m->doc, arr); e >= 0; e = jdoc_next(m->doc, e)) hit_entity(m, e, sign);
+    (void)sign;
+    hit(arg, tok - 1, len + 1);
 }
 
 int match_tweet(matcher *m, const char *json, size_t len, match_result *res)
@@ -551,16 +508,13 @@ int match_tweet(matcher *m, const char *json, size_t len, match_result *res)
     m->langlen = 0;
     int v = jdoc_get(m->doc, 0, "lang");
     if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n)) && n < sizeof lang) {
-        token_fold(s, n, lang);
+        for (size_t i = 0; i < n; i++)   /* language codes are ASCII (filter.c checks a filter's) */
+            lang[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
         lang[n] = '\0';
         m->lang = lang;
         m->langlen = n;
     }
-    v = jdoc_get(m->doc, 0, "text");
-    if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n))) token_scan(s, n, text_token, m);
-    hit_entities(m, jdoc_get(m->doc, 0, "hashtags"), '#');
-    hit_entities(m, jdoc_get(m->doc, 0, "mentions"), '@');
-    hit_entity(m, jdoc_get(m->doc, jdoc_get(m->doc, 0, "user"), "screen_name"), '@');
+    token_tweet(m->doc, tweet_token, m);
     resolve(m);
     m->nseen = 0;
     m->res = NULL;

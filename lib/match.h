@@ -1,10 +1,10 @@
 /* match — the compiled matcher: every filter of a process in one
  * inverted index, term → phrases. No I/O.
  *
- * A tweet (canonical JSON, lib/tweet.h) is tokenised once (lib/token.h): the
- * words of its text, its hashtags and mentions each with and without their
- * sign, and the author's screen name with and without '@'. A phrase matches
- * when all of its terms occur; a filter when any of its phrases does and its
+ * A tweet (canonical JSON, lib/tweet.h) is tokenised once (token_tweet: its
+ * text, hashtags, mentions and author, cut as a text); a phrase is cut as a
+ * query (lib/token.h has the rules). A phrase matches when all of its terms
+ * occur among the tweet's tokens; a filter when any of its phrases does and its
  * `lang` list (if any) holds the tweet's language ("en" also takes "en-gb").
  * The result is a set of slots; a stream then only tests membership.
  *

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "store_engine.h"
+#include "token.h"
 #include "util.h"
 
 int store_err(char *err, size_t errlen, const char *fmt, ...)
@@ -75,22 +77,34 @@ static void phrases_free(store_phrases *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Add text as one phrase of p, its terms cut by store_words. Returns how
- * many terms it has (nothing is added for 0). */
+/* The terms of one phrase, each spelled with its sign. */
+static void add_term(const char *tok, size_t len, char sign, void *arg)
+{
+    store_phrases *p = arg;
+    size_t i = p->n, k = p->nterms[i];
+    const char *t = sign ? tok - 1 : tok;   /* tok[-1] is the sign */
+    size_t tl = sign ? len + 1 : len;
+    for (size_t j = 0; j < k; j++)
+        if (strlen(p->terms[i][j]) == tl && memcmp(p->terms[i][j], t, tl) == 0) return;
+    if (k < STORE_TERMS_MAX + 1) {         /* one over the limit is enough to refuse */
+        p->terms[i] = xrealloc(p->terms[i], (k + 1) * sizeof *p->terms[i]);
+        p->terms[i][p->nterms[i]++] = xstrndup(t, tl);
+    }
+}
+
+/* Add text as one phrase of p, its terms cut as a query (lib/token.h).
+ * Returns how many distinct terms it has (a phrase without any is not
+ * added). */
 static size_t phrases_add(store_phrases *p, const char *text)
 {
-    buf w = BUF_INIT;
-    size_t n = store_words(&w, text, strlen(text));
-    if (n > 0) {
-        char **terms = xcalloc(n, sizeof *terms);
-        size_t k = 0;
-        for (char *save = w.data, *tok; k < n && (tok = strtok_r(save, " ", &save)) != NULL;) terms[k++] = xstrdup(tok);
-        p->terms = xrealloc(p->terms, (p->n + 1) * sizeof *p->terms);
-        p->nterms = xrealloc(p->nterms, (p->n + 1) * sizeof *p->nterms);
-        p->terms[p->n] = terms;
-        p->nterms[p->n++] = k;
-    }
-    buf_free(&w);
+    p->terms = xrealloc(p->terms, (p->n + 1) * sizeof *p->terms);
+    p->nterms = xrealloc(p->nterms, (p->n + 1) * sizeof *p->nterms);
+    p->terms[p->n] = NULL;
+    p->nterms[p->n] = 0;
+    token_scan(text, strlen(text), TOKEN_QUERY, add_term, p);
+    size_t n = p->nterms[p->n];
+    if (n > 0) p->n++;
+    else free(p->terms[p->n]);
     return n;
 }
 
@@ -98,24 +112,24 @@ static size_t phrases_add(store_phrases *p, const char *text)
  * plan_free). 0 ok, -1 with a reason fit for a client. */
 static int plan_build(const store_query *q, store_plan *plan, char *err, size_t errlen)
 {
+    static const filter_limits q_limits = {0, STORE_PHRASES_MAX, STORE_PHRASE_MAX};
     store_plan tmp;
     store_plan *p = plan ? plan : &tmp;
+    filter f;
     size_t useful = 0;
     int rc = -1;
 
     memset(p, 0, sizeof *p);
+    memset(&f, 0, sizeof f);
     if (q->limit < 1 || q->limit > STORE_LIMIT_MAX) {
         store_err(err, errlen, "limit must be between 1 and %d", STORE_LIMIT_MAX);
         goto done;
     }
-    if (q->q && *q->q) {
-        size_t n = phrases_add(&p->q, q->q);
-        if (n == 0) {
-            store_err(err, errlen, "q has no words to search for (letters or digits)");
-            goto done;
-        }
-        if (n > STORE_TERMS_MAX) {
-            store_err(err, errlen, "q has more than %d words", STORE_TERMS_MAX);
+    /* q is parsed as /stream?q= is: the same phrases, the same messages. */
+    if (q->q && *q->q && filter_from_query(q->q, strlen(q->q), &q_limits, &f, err, errlen) < 0) goto done;
+    for (size_t i = 0; i < f.ntrack; i++) {
+        if (phrases_add(&p->q, f.track[i]) > STORE_TERMS_MAX) {
+            store_err(err, errlen, "q: a phrase has more than %d words", STORE_TERMS_MAX);
             goto done;
         }
     }
@@ -141,6 +155,7 @@ static int plan_build(const store_query *q, store_plan *plan, char *err, size_t 
     p->limit = q->limit;
     rc = 0;
 done:
+    filter_free(&f);
     if (rc < 0 || plan == NULL) {
         phrases_free(&p->q);
         phrases_free(&p->filter);

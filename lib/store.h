@@ -4,9 +4,14 @@
  * Table `tweets` holds one row per Redis stream entry, keyed by the stream id
  * (ms and seq as two integers, so rows sort as the stream does, plus the text
  * form), with the tweet id, author, language, time, text, the words search
- * uses and the canonical JSON. Full-text search runs over `words`: FTS5 on
- * SQLite, a generated tsvector ('simple' configuration) with a GIN index on
- * PostgreSQL. The schema comes from sql/DIALECT/NNN_name.sql, embedded in the
+ * uses and the canonical JSON. `words` holds the tweet's tokens as lib/token
+ * cuts them for live matching (sign included: `#alpha alpha cafe café`),
+ * and each engine indexes them as they are: FTS5 with the `ascii` tokenizer
+ * ('#', '@', '_' token characters) on SQLite, a tsvector made with
+ * array_to_tsvector and a GIN index on PostgreSQL. Searches speak the query
+ * language of `/stream?q=` (comma-separated phrases, each phrase's words all
+ * present), cut by lib/token as live filters are, so both find the same
+ * tweets. The schema comes from sql/DIALECT/NNN_name.sql, embedded in the
  * binary at build time (store_migrations[]).
  *
  * A store is one connection: use it from one thread at a time. User input
@@ -24,7 +29,9 @@ typedef struct store store;
 
 #define STORE_LIMIT_DEFAULT 20    /* search results per page when no limit is given */
 #define STORE_LIMIT_MAX 500       /* the most a search may ask for */
-#define STORE_TERMS_MAX 64        /* words in one query or phrase that are used */
+#define STORE_TERMS_MAX 64        /* terms in one phrase of a query or a filter */
+#define STORE_PHRASES_MAX 64      /* comma-separated phrases in q */
+#define STORE_PHRASE_MAX 500      /* bytes in one phrase of q */
 
 /* One embedded migration, generated from sql/DIALECT/NNN_name.sql. */
 typedef struct store_migration {
@@ -83,11 +90,6 @@ int store_row_parse(store_row *row, const char *id, const char *json, size_t jso
                     char *err, size_t errlen);
 void store_row_free(store_row *row);               /* row may be NULL */
 
-/* Append to out the searchable words of s[0..n): split on everything but
- * letters and digits, ASCII letters lower-cased, one space between words.
- * Returns how many words were appended. No I/O. */
-size_t store_words(buf *out, const char *s, size_t n);
-
 /* Store rows in one transaction; a row whose stream id is already archived is
  * left as it is (idempotent). *inserted (may be NULL) gets how many were new.
  * 0 ok (committed), -1 error (rolled back, err). */
@@ -95,7 +97,8 @@ int store_insert(store *s, const store_row *rows, size_t n, size_t *inserted, ch
 
 /* A search over the archive, newest first. */
 typedef struct store_query {
-    const char *q;                 /* words that must all occur; NULL or "": any tweet */
+    const char *q;                 /* a query as /stream?q= takes it: any of its comma-separated
+                                    * phrases, each with all its words; NULL or "": any tweet */
     const char *const *phrases;    /* a saved filter's phrases: any one must match */
     size_t nphrases;               /* 0: no filter */
     const char *const *langs;      /* the filter's languages; 0: any */
@@ -106,7 +109,8 @@ typedef struct store_query {
 } store_query;
 
 /* Check a query before running it: 0 ok, -1 with a reason fit for a client
- * (e.g. "q has no words to search for") in err. No I/O. */
+ * in err, worded as /stream?q= words it ("q: phrase has no words (only
+ * punctuation)", "q (phrase 2): phrase is empty"). No I/O. */
 int store_query_check(const store_query *q, char *err, size_t errlen);
 
 /* Search results; free with store_result_free. */

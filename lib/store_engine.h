@@ -2,7 +2,8 @@
  * engine fills (lib/store_sqlite.c, lib/store_pg.c), and the pieces the
  * engine-neutral files share (lib/store.c: opening, insert, search, results;
  * lib/store_migrate.c: schema versions; lib/store_row.c: stream entries
- * made rows). Internal to lib/store*.c: callers use lib/store.h.
+ * made rows and their words). Internal to lib/store*.c: callers use
+ * lib/store.h.
  *
  * An engine's own struct starts with a `store` (its ops), so a `store *` is
  * cast to it inside the engine file and nowhere else. Engines build their
@@ -66,6 +67,8 @@ typedef struct store_ops {
     int (*insert)(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen);
     /* Run plan, adding rows to res with store_result_add. */
     int (*search)(store *s, const store_plan *plan, store_result *res, char *err, size_t errlen);
+    /* Inside a migration: set `words` of every row anew (store_row_words). */
+    int (*reword)(store *s, char *err, size_t errlen);
 } store_ops;
 
 struct store {
@@ -78,6 +81,11 @@ extern const store_ops store_pg_ops;
 /* Write a one-line reason into err (CR/LF become spaces: libpq's messages
  * span lines). err may be NULL when errlen is 0. Returns -1. */
 int store_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Append the words of the canonical tweet json[0..len) to out, as
+ * store_row_parse makes them (NUL-terminated). 0 ok; -1 when json is not a
+ * tweet object (out unchanged). */
+int store_row_words(const char *json, size_t len, buf *out);
 
 /* Append a row (copies of id and json) to res. */
 void store_result_add(store_result *res, const char *id, const char *json);

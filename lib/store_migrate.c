@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_engine.h"
 
@@ -35,6 +36,24 @@ int store_version(store *s, int *version, char *err, size_t errlen)
     return 0;
 }
 
+/* A migration whose SQL holds this line has birdfeed recompute every row's
+ * words where the line stands (ops->reword): what is before it runs first,
+ * what is after it runs on the new words. */
+#define REWORD_MARK "\n-- @recompute-words"
+
+/* Run m's SQL (and the rewording its marker asks for). 0 ok, -1 err. */
+static int run_sql(store *s, const store_migration *m, char *err, size_t errlen)
+{
+    const char *mark = strstr(m->sql, REWORD_MARK);
+    if (mark == NULL) return s->ops->exec(s, m->sql, err, errlen);
+    buf before = BUF_INIT;
+    buf_append(&before, m->sql, (size_t)(mark - m->sql));
+    int rc = s->ops->exec(s, before.data, err, errlen);
+    buf_free(&before);
+    if (rc == 0) rc = s->ops->reword(s, err, errlen);
+    return rc == 0 ? s->ops->exec(s, mark + 1, err, errlen) : -1;
+}
+
 /* Apply migration m in one transaction unless another process already did. */
 static int apply_one(store *s, const store_migration *m, int *applied, char *err, size_t errlen)
 {
@@ -51,7 +70,7 @@ static int apply_one(store *s, const store_migration *m, int *applied, char *err
                   m->version - 1);
         goto fail;
     }
-    if (s->ops->exec(s, m->sql, why, sizeof why) < 0) {
+    if (run_sql(s, m, why, sizeof why) < 0) {
         store_err(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, why);
         goto fail;
     }

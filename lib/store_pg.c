@@ -216,22 +216,25 @@ static char *fmt_u64(uint64_t v)
     return xstrdup(tmp);
 }
 
-/* (plainto_tsquery('simple', $a) || plainto_tsquery('simple', $b)), each
- * parameter one phrase's terms separated by spaces. */
-static void tsquery_phrases(buf *sql, params *p, const store_phrases *ph)
+/* A condition as tsquery text, ('a' & 'b') | ('c'): each term a quoted
+ * lexeme, taken as it is (no parser, no stemming), with ' and \ escaped
+ * although terms never hold them. */
+static void tsquery_phrases(buf *out, const store_phrases *ph)
 {
-    buf_appendc(sql, '(');
+    buf_appendc(out, '(');
     for (size_t i = 0; i < ph->n; i++) {
-        buf terms = BUF_INIT;
+        buf_appends(out, i ? " | (" : "(");
         for (size_t k = 0; k < ph->nterms[i]; k++) {
-            if (k) buf_appendc(&terms, ' ');
-            buf_appends(&terms, ph->terms[i][k]);
+            buf_appends(out, k ? " & '" : "'");
+            for (const char *c = ph->terms[i][k]; *c; c++) {
+                if (*c == '\'' || *c == '\\') buf_appendc(out, *c);
+                buf_appendc(out, *c);
+            }
+            buf_appendc(out, '\'');
         }
-        buf_appends(sql, i ? " || plainto_tsquery('simple', " : "plainto_tsquery('simple', ");
-        param(sql, p, buf_detach(&terms, NULL));
-        buf_appendc(sql, ')');
+        buf_appendc(out, ')');
     }
-    buf_appendc(sql, ')');
+    buf_appendc(out, ')');
 }
 
 static int pg_search(store *s, const store_plan *plan, store_result *res, char *err, size_t errlen)
@@ -242,11 +245,13 @@ static int pg_search(store *s, const store_plan *plan, store_result *res, char *
 
     buf_appends(&sql, "SELECT id, json FROM tweets WHERE TRUE");
     if (plan->q.n || plan->filter.n) {
-        buf_appends(&sql, " AND tsv @@ (");
-        if (plan->q.n) tsquery_phrases(&sql, &p, &plan->q);
-        if (plan->q.n && plan->filter.n) buf_appends(&sql, " && ");
-        if (plan->filter.n) tsquery_phrases(&sql, &p, &plan->filter);
-        buf_appendc(&sql, ')');
+        buf tsq = BUF_INIT;
+        if (plan->q.n) tsquery_phrases(&tsq, &plan->q);
+        if (plan->q.n && plan->filter.n) buf_appends(&tsq, " & ");
+        if (plan->filter.n) tsquery_phrases(&tsq, &plan->filter);
+        buf_appends(&sql, " AND tsv @@ ");
+        param(&sql, &p, buf_detach(&tsq, NULL));
+        buf_appends(&sql, "::tsquery");
     }
     if (plan->nlangs) {
         buf_appends(&sql, " AND lang IN (");
@@ -280,9 +285,80 @@ static int pg_search(store *s, const store_plan *plan, store_result *res, char *
     return rc;
 }
 
+/* ---- migrations ---- */
+
+#define REWORD_BATCH 1000        /* 3 parameters a row */
+
+/* One UPDATE … FROM (VALUES …) setting words of rows r[0..n) (ms, seq,
+ * json in the result's columns) with their words w[0..n). */
+static int reword_batch(store *s, PGresult *r, const int *rows, const buf *w, size_t n, char *err, size_t errlen)
+{
+    const char **vals = xcalloc(n * 3, sizeof *vals);
+    buf sql = BUF_INIT;
+    int rc;
+
+    buf_appends(&sql, "UPDATE tweets AS t SET words = v.w FROM (VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        vals[3 * i] = PQgetvalue(r, rows[i], 0);
+        vals[3 * i + 1] = PQgetvalue(r, rows[i], 1);
+        vals[3 * i + 2] = w[i].data;
+        buf_printf(&sql, "%s($%zu::bigint, $%zu::bigint, $%zu::text)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3);
+    }
+    buf_appends(&sql, ") AS v (ms, seq, w) WHERE t.ms = v.ms AND t.seq = v.seq");
+    PGresult *u = PQexecParams(pg(s)->conn, sql.data, (int)(n * 3), NULL, vals, NULL, NULL, 0);
+    rc = result_ok(pg(s), u, err, errlen);
+    PQclear(u);
+    buf_free(&sql);
+    free(vals);
+    return rc;
+}
+
+/* Set the words of every row anew, a batch of rows (in stream order) at a
+ * time, inside the migration's transaction. A row whose JSON is not a tweet
+ * any more keeps its words. */
+static int pg_reword(store *s, char *err, size_t errlen)
+{
+    char ms[24] = "-1", seq[24] = "0", limit[24];
+    buf *words = xcalloc(REWORD_BATCH, sizeof *words);
+    int *rows = xcalloc(REWORD_BATCH, sizeof *rows);
+    int fetched, rc = -1;
+
+    do {
+        const char *args[3] = {ms, seq, limit};
+        snprintf(limit, sizeof limit, "%d", REWORD_BATCH);
+        PGresult *r = PQexecParams(pg(s)->conn,
+                                   "SELECT ms, seq, json FROM tweets WHERE (ms, seq) > ($1::bigint, $2::bigint)"
+                                   " ORDER BY ms, seq LIMIT $3::bigint",
+                                   3, NULL, args, NULL, NULL, 0);
+        if (result_ok(pg(s), r, err, errlen) < 0) {
+            PQclear(r);
+            goto done;
+        }
+        fetched = PQntuples(r);
+        size_t n = 0;
+        for (int i = 0; i < fetched; i++) {
+            buf_reset(&words[n]);
+            if (store_row_words(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2), &words[n]) == 0) rows[n++] = i;
+        }
+        if (fetched > 0) {
+            strlcpy_safe(ms, PQgetvalue(r, fetched - 1, 0), sizeof ms);
+            strlcpy_safe(seq, PQgetvalue(r, fetched - 1, 1), sizeof seq);
+        }
+        int brc = n > 0 ? reword_batch(s, r, rows, words, n, err, errlen) : 0;
+        PQclear(r);
+        if (brc < 0) goto done;
+    } while (fetched == REWORD_BATCH);
+    rc = 0;
+done:
+    for (size_t i = 0; i < REWORD_BATCH; i++) buf_free(&words[i]);
+    free(words);
+    free(rows);
+    return rc;
+}
+
 /* In the order of store_ops's fields (lib/store_engine.h). */
 const store_ops store_pg_ops = {
     "postgres", pg_open, pg_close, pg_exec, pg_query_int, pg_begin, pg_commit, pg_rollback,
     "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_version' AND schemaname = current_schema()",
-    pg_insert, pg_search,
+    pg_insert, pg_search, pg_reword,
 };

@@ -1,6 +1,7 @@
 /* store_row — a stream entry made ready for the archive: its stream id
  * checked against the archive's range, its canonical tweet read (jdoc), and
- * the words search uses. No I/O. */
+ * the words search uses, cut by lib/token exactly as live matching cuts the
+ * tweet. No I/O. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,72 +9,57 @@
 #include "jdoc.h"
 #include "store.h"
 #include "store_engine.h"
-#include "utf8.h"
+#include "token.h"
 #include "util.h"
 
-/* Non-ASCII code points that separate words: Latin-1 punctuation and
- * symbols, general punctuation, symbols, arrows, dingbats, CJK punctuation,
- * variation selectors, specials, emoji. Everything else above ASCII (letters
- * and digits of every script, combining marks) belongs to words. */
-static int is_separator(uint32_t cp)
-{
-    static const uint32_t ranges[][2] = {
-        {0x0080, 0x00BF}, {0x00D7, 0x00D7}, {0x00F7, 0x00F7}, {0x2000, 0x2BFF}, {0x2E00, 0x2E7F},
-        {0x3000, 0x303F}, {0xFE00, 0xFE0F}, {0xFE30, 0xFE4F}, {0xFEFF, 0xFEFF}, {0xFF00, 0xFF0F},
-        {0xFF1A, 0xFF20}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
-        if (cp >= ranges[i][0] && cp <= ranges[i][1]) return 1;
-    return 0;
-}
+/* The tokens of one tweet, each spelled with its sign. */
+typedef struct words {
+    char **v;
+    size_t n, cap;
+} words;
 
-/* Scripts written without spaces between words (Chinese, Japanese kana and
- * kanji): each character is a word of its own, so a search for 今日 finds
- * text that holds 今 and 日 on both engines alike. */
-static int is_unspaced(uint32_t cp)
+static void add_word(const char *tok, size_t len, char sign, void *arg)
 {
-    static const uint32_t ranges[][2] = {
-        {0x3040, 0x30FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0xFF66, 0xFF9F},
-        {0x20000, 0x3FFFF},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(ranges); i++)
-        if (cp >= ranges[i][0] && cp <= ranges[i][1]) return 1;
-    return 0;
-}
-
-size_t store_words(buf *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, words = 0;
-    int in_word = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
-        int word;
-        if (len == 0) {
-            len = 1;
-            word = 0;
-        } else if (cp < 0x80) {
-            word = (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-        } else {
-            word = !is_separator(cp);
-        }
-        if (word && cp >= 0x80 && is_unspaced(cp)) in_word = 0;   /* a word by itself */
-        if (word) {
-            if (!in_word) {
-                if (out->len > 0 && out->data[out->len - 1] != ' ') buf_appendc(out, ' ');
-                words++;
-                in_word = 1;
-            }
-            if (cp >= 'A' && cp <= 'Z') buf_appendc(out, (char)(cp - 'A' + 'a'));
-            else buf_append(out, p + i, len);
-            if (cp >= 0x80 && is_unspaced(cp)) in_word = 0;
-        } else {
-            in_word = 0;
-        }
-        i += len;
+    words *w = arg;
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        w->v = xrealloc(w->v, w->cap * sizeof *w->v);
     }
-    return words;
+    w->v[w->n++] = sign ? xstrndup(tok - 1, len + 1) : xstrndup(tok, len);   /* tok[-1] is the sign */
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The words of the tweet in d: its tokens (token_tweet) sorted, without
+ * repeats, separated by one space, appended to out (NUL-terminated, maybe
+ * empty). The engines index them as they are. */
+static void tweet_words(const jdoc *d, buf *out)
+{
+    words w = {NULL, 0, 0};
+    token_tweet(d, add_word, &w);
+    qsort(w.v, w.n, sizeof *w.v, cmp_str);
+    for (size_t i = 0; i < w.n; i++) {
+        if (i == 0 || strcmp(w.v[i], w.v[i - 1]) != 0) {
+            if (out->len) buf_appendc(out, ' ');
+            buf_appends(out, w.v[i]);
+        }
+    }
+    for (size_t i = 0; i < w.n; i++) free(w.v[i]);
+    free(w.v);
+    buf_appends(out, "");
+}
+
+int store_row_words(const char *json, size_t len, buf *out)
+{
+    jdoc *d = jdoc_new();
+    char why[8];
+    int rc = jdoc_parse(d, json, len, 32, why, sizeof why) == 0 && jdoc_kind(d, 0) == JDOC_OBJECT ? 0 : -1;
+    if (rc == 0) tweet_words(d, out);
+    jdoc_free(d);
+    return rc;
 }
 
 /* A string member of obj (an id may also be a non-negative integer, kept
@@ -90,17 +76,6 @@ static int json_str(const jdoc *d, int obj, const char *key, char **out)
     if (memchr(s, '\0', n)) return -1;
     *out = xstrndup(s, n);
     return 0;
-}
-
-static void json_words(buf *words, const jdoc *d, const char *key)
-{
-    int a = jdoc_get(d, 0, key);
-    if (jdoc_kind(d, a) != JDOC_ARRAY) return;
-    for (int e = jdoc_child(d, a); e >= 0; e = jdoc_next(d, e)) {
-        size_t n;
-        const char *w = jdoc_kind(d, e) == JDOC_STRING ? jdoc_str(d, e, &n) : NULL;
-        if (w) store_words(words, w, n);
-    }
 }
 
 int store_row_parse(store_row *row, const char *id, const char *json, size_t json_len, char *err, size_t errlen)
@@ -140,11 +115,7 @@ int store_row_parse(store_row *row, const char *id, const char *json, size_t jso
         store_err(err, errlen, "no text");
         goto fail;
     }
-    store_words(&row->words, row->text, strlen(row->text));
-    json_words(&row->words, d, "hashtags");
-    json_words(&row->words, d, "mentions");
-    if (row->author) store_words(&row->words, row->author, strlen(row->author));
-    if (row->words.data == NULL) buf_appends(&row->words, "");
+    tweet_words(d, &row->words);
     row->json = json;
     row->json_len = json_len;
     jdoc_free(d);

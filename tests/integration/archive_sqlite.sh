@@ -59,7 +59,7 @@ want=$(sqlite3 "$T/archive.db" "SELECT count(*) FROM tweets_fts WHERE tweets_fts
 assert_ge "$want" 1000 "enough matches to page through"
 before=""; : >"$T/ids"
 for _ in $(seq 1 200); do
-    "$BF" search --db "$DB" -q "Alpha, BRAVO!" --limit 500 --json ${before:+--before "$before"} >"$T/page" || fail "search page"
+    "$BF" search --db "$DB" -q "Alpha; BRAVO!" --limit 500 --json ${before:+--before "$before"} >"$T/page" || fail "search page"
     python3 - "$T/page" >>"$T/ids" <<'PY' || fail "page is not the expected JSON"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -1,4 +1,4 @@
-/* Unit tests for filter parsing/validation/normalising and the tokeniser. */
+/* Unit tests for filter parsing, validation and normalising (the tokeniser: test_token.c). */
 #include <stdlib.h>
 
 #include "buf.h"
@@ -223,38 +223,6 @@ static void test_name_key(void)
     buf_free(&b);
 }
 
-struct toks {
-    buf b;
-};
-
-static void collect(const char *tok, size_t len, char sign, void *ctx)
-{
-    buf *b = ctx;
-    if (b->len) buf_appendc(b, '|');
-    if (sign) buf_appendc(b, sign);
-    buf_append(b, tok, len);
-}
-
-static const char *scan(buf *b, const char *s)
-{
-    buf_reset(b);
-    buf_appends(b, "");
-    token_scan(s, strlen(s), collect, b);
-    return b->data;
-}
-
-static void test_tokens(void)
-{
-    buf b = BUF_INIT;
-    ASSERT_STREQ(scan(&b, "Hello, World! #Rust @Alice a#b x@y.z"), "hello|world|#rust|@alice|a|b|x|y|z");
-    ASSERT_STREQ(scan(&b, "ÜBER straße — «Ελλάδα» МОСКВА"), "über|straße|ελλάδα|москва");
-    ASSERT_STREQ(scan(&b, "fire🔥🔥 don't"), "fire|🔥|🔥|don|t");
-    ASSERT_STREQ(scan(&b, "snake_case 42x"), "snake_case|42x");
-    ASSERT_STREQ(scan(&b, "##double # @ x"), "#double|x");
-    ASSERT_STREQ(scan(&b, "bad\xff" "byte"), "bad|byte");
-    buf_free(&b);
-}
-
 /* Mutated and random inputs never crash a parser (run under the sanitizer
  * build this also catches reads out of bounds and leaks). */
 static void test_hostile_input(void)
@@ -330,7 +298,6 @@ int main(void)
     RUN(test_notice);
     RUN(test_load_checks_meta);
     RUN(test_name_key);
-    RUN(test_tokens);
     RUN(test_hostile_input);
     return test_summary();
 }

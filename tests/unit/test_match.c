@@ -120,6 +120,33 @@ static void test_non_ascii(void)
     match_free(m);
 }
 
+/* The rules of lib/token.h as the matcher applies them. */
+static void test_token_rules(void)
+{
+    matcher *m = match_new();
+    int foo = put(m, "1", "{\"name\":\"a\",\"track\":[\"foo\"]}");
+    int fan = put(m, "2", "{\"name\":\"b\",\"track\":[\"cafe_fan\"]}");
+    int cafe = put(m, "3", "{\"name\":\"c\",\"track\":[\"cafe\"]}");
+    int accent = put(m, "4", "{\"name\":\"d\",\"track\":[\"café\"]}");
+    int one = put(m, "5", "{\"name\":\"e\",\"track\":[\"日\"]}");
+    int two = put(m, "6", "{\"name\":\"f\",\"track\":[\"今日\"]}");
+    int sigma = put(m, "7", "{\"name\":\"g\",\"track\":[\"οδος\"]}");
+    ASSERT(!hits(m, foo, TW("foo_bar")));                    /* '_' joins */
+    ASSERT(hits(m, foo, TW("foo-bar")));
+    ASSERT(hits(m, fan, "{\"id\":\"1\",\"text\":\"x\",\"user\":{\"screen_name\":\"Cafe_Fan\"}}"));
+    ASSERT(!hits(m, cafe, "{\"id\":\"1\",\"text\":\"x\",\"user\":{\"screen_name\":\"Cafe_Fan\"}}"));
+    ASSERT(hits(m, cafe, TW("CAFÉ au lait")));             /* without the accent: both */
+    ASSERT(hits(m, cafe, TW("cafe au lait")));
+    ASSERT(hits(m, accent, TW("Café au lait")));           /* with it: only accented */
+    ASSERT(!hits(m, accent, TW("cafe au lait")));
+    ASSERT(hits(m, one, TW("今日は")));                     /* one character inside a run */
+    ASSERT(hits(m, two, TW("今日は晴れ")));
+    ASSERT(!hits(m, two, TW("今は日曜")));                  /* not scattered */
+    ASSERT(hits(m, sigma, TW("ΟΔΟΣ")));                     /* final sigma, tonos */
+    ASSERT(hits(m, sigma, TW("οδός")));
+    match_free(m);
+}
+
 static void test_replace_delete_reuse(void)
 {
     matcher *m = match_new();
@@ -214,6 +241,7 @@ int main(void)
     RUN(test_screen_name);
     RUN(test_lang);
     RUN(test_non_ascii);
+    RUN(test_token_rules);
     RUN(test_replace_delete_reuse);
     RUN(test_repeated_terms);
     RUN(test_bad_tweet);

@@ -7,38 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store.h"
 #include "test.h"
-
-static char *words(const char *s)
-{
-    static char out[512];
-    buf b = BUF_INIT;
-    store_words(&b, s, strlen(s));
-    snprintf(out, sizeof out, "%s", b.data ? b.data : "");
-    buf_free(&b);
-    return out;
-}
-
-static void test_words(void)
-{
-    ASSERT_STREQ(words("Hello, World!"), "hello world");
-    ASSERT_STREQ(words("#Alpha @bob_99 rust-lang x.y"), "alpha bob 99 rust lang x y");
-    ASSERT_STREQ(words("'; DROP TABLE tweets;--"), "drop table tweets");
-    ASSERT_STREQ(words("\"*NEAR(a b):^"), "near a b");
-    ASSERT_STREQ(words("Café naïve STRASSE"), "café naïve strasse");
-    ASSERT_STREQ(words("ok\xe2\x80\xa6" "go \xf0\x9f\x90\xa6" "bird"), "ok go bird");   /* … and an emoji separate */
-    ASSERT_STREQ(words("привет мир"), "привет мир");
-    ASSERT_STREQ(words("今日は晴れ go"), "今 日 は 晴 れ go");
-    ASSERT_STREQ(words("a\xff\xfe" "b"), "a b");                           /* invalid bytes separate */
-    ASSERT_STREQ(words("\xc3"), "");                                        /* truncated sequence */
-    ASSERT_STREQ(words("   "), "");
-    buf b = BUF_INIT;
-    ASSERT_EQ(store_words(&b, "one two", 7), 2);
-    ASSERT_EQ(store_words(&b, "three", 5), 1);                              /* appends with a space */
-    ASSERT_STREQ(b.data, "one two three");
-    buf_free(&b);
-}
 
 static void test_row_parse(void)
 {
@@ -54,7 +26,8 @@ static void test_row_parse(void)
     ASSERT_STREQ(r.author, "Ann");
     ASSERT_STREQ(r.lang, "en");
     ASSERT_STREQ(r.created_at, "2026-01-01T00:00:00Z");
-    ASSERT_STREQ(r.words.data, "hi there there bob ann");
+    /* lib/token's tokens of the tweet, with signs, sorted, each once. */
+    ASSERT_STREQ(r.words.data, "#there @ann @bob ann bob hi there");
     ASSERT(r.json == json);
     store_row_free(&r);
 
@@ -97,7 +70,12 @@ static void test_query_check(void)
     q.limit = STORE_LIMIT_MAX;
     q.q = "\"*:";
     ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
-    ASSERT_CONTAINS(err, "no words");
+    ASSERT_STREQ(err, "q: phrase has no words (only punctuation)");    /* as /stream?q= says it */
+    q.q = "rust,,go";
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
+    ASSERT_STREQ(err, "q (phrase 2): phrase is empty");
+    q.q = "rust lang,#go,\xf0\x9f\x90\xa6";
+    ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
     q.q = "";
     ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
     const char *none[] = {"#", "!!"};
@@ -211,6 +189,21 @@ static void test_sqlite_end_to_end(void)
     ASSERT_STREQ(res.ids[0], "1000-4");
     store_result_free(&res);
 
+    /* q speaks the live query language: commas separate phrases (any one
+     * matches), a sign asks for the hashtag or mention only. */
+    store_query qq = {.q = "five odd,u4", .limit = 100};
+    ASSERT_EQ(store_search(s, &qq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 4);                  /* 25, 15, 5 and 4 */
+    store_result_free(&res);
+    qq.q = "@u4";
+    ASSERT_EQ(store_search(s, &qq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 1);                  /* the author */
+    store_result_free(&res);
+    qq.q = "#u4";
+    ASSERT_EQ(store_search(s, &qq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 0);                  /* no such hashtag */
+    store_result_free(&res);
+
     /* before beyond anything stored bounds nothing; a huge seq is clamped. */
     store_query all = {.limit = 100, .has_before = 1, .before = {UINT64_MAX, UINT64_MAX}};
     ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
@@ -245,12 +238,66 @@ static void test_sqlite_end_to_end(void)
     rmdir(dir);
 }
 
+/* Migration 3 recomputes the words of rows archived before it. */
+static void test_reword_migration(void)
+{
+    char dir[] = "/tmp/birdfeed-store-XXXXXX", url[128], path[96], err[512];
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/r.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    store *s = store_open(url, err, sizeof err);
+    ASSERT(s != NULL);
+    int applied;
+    ASSERT_EQ(store_migrate(s, 2, &applied, err, sizeof err), 0);
+    size_t ins;
+    char json[200], id[32];
+    for (int i = 1; i <= 2500; i++) {      /* more than one batch of the rewording */
+        snprintf(json, sizeof json, "{\"id\":\"%d\",\"text\":\"Caf\u00e9 foo_bar #Tag%d\",\"user\":{\"screen_name\":\"u\"}}",
+                 i, i % 7);
+        snprintf(id, sizeof id, "1000-%d", i);
+        insert(s, id, json, &ins);
+    }
+    /* Words as an older birdfeed wrote them: letters and digits, no signs. */
+    sqlite3 *db;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE tweets SET words = 'caf\u00e9 foo bar tag u'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
+    ASSERT_EQ(applied, store_latest_version(s) - 2);
+    store_result res;
+    store_query q = {.q = "foo_bar", .limit = 500};
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 500);
+    ASSERT(res.has_next);
+    store_result_free(&res);
+    q.q = "#tag3,cafe";
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 500);                 /* cafe finds café in every row */
+    store_result_free(&res);
+    q.q = "#tag3";
+    q.limit = STORE_LIMIT_MAX;
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 357);                 /* i % 7 == 3 for i in 1..2500 */
+    store_result_free(&res);
+    q.q = "foo";
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 0);                   /* the old words are gone */
+    store_result_free(&res);
+    store_close(s);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/r.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/r.db-shm", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
-    RUN(test_words);
     RUN(test_row_parse);
     RUN(test_query_check);
     RUN(test_migrations_embedded);
     RUN(test_sqlite_end_to_end);
+    RUN(test_reword_migration);
     return test_summary();
 }
