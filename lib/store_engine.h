@@ -46,6 +46,12 @@ typedef struct store_plan {
     int limit;
 } store_plan;
 
+/* One row met by ops->scan: its stream id and canonical JSON (valid during
+ * the call). */
+typedef void (*store_scan_fn)(void *ctx, bus_id sid, const char *json, size_t len);
+
+#define STORE_BATCH_MAX 1000   /* rows per ops->scan / ops->set_words in a migration */
+
 typedef struct store_ops {
     const char *name;                                     /* "sqlite" | "postgres" */
     /* Open the database at url (the engine's URL form). NULL with err. */
@@ -67,8 +73,13 @@ typedef struct store_ops {
     int (*insert)(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen);
     /* Run plan, adding rows to res with store_result_add. */
     int (*search)(store *s, const store_plan *plan, store_result *res, char *err, size_t errlen);
-    /* Inside a migration: set `words` of every row anew (store_row_words). */
-    int (*reword)(store *s, char *err, size_t errlen);
+    /* Inside a migration: the rows after stream id *after (NULL: from the
+     * first), in stream order, at most max, each given to fn. Returns how
+     * many, or -1 (err). */
+    long (*scan)(store *s, const bus_id *after, size_t max, store_scan_fn fn, void *ctx, char *err, size_t errlen);
+    /* Inside a migration: words[i] becomes the words of the row with stream
+     * id sids[i], for i < n (n <= STORE_BATCH_MAX). 0 ok, -1 err. */
+    int (*set_words)(store *s, const bus_id *sids, const buf *words, size_t n, char *err, size_t errlen);
 } store_ops;
 
 struct store {

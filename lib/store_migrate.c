@@ -3,11 +3,13 @@
  * in one transaction with its schema_version row. Engine-neutral: it speaks
  * to the database through the engine's ops (lib/store_engine.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "store.h"
 #include "store_engine.h"
+#include "util.h"
 
 static const store_migration *find_migration(const store *s, int version)
 {
@@ -37,9 +39,43 @@ int store_version(store *s, int *version, char *err, size_t errlen)
 }
 
 /* A migration whose SQL holds this line has birdfeed recompute every row's
- * words where the line stands (ops->reword): what is before it runs first,
+ * words where the line stands (reword_all): what is before it runs first,
  * what is after it runs on the new words. */
 #define REWORD_MARK "\n-- @recompute-words"
+
+/* Rows being reworded, a batch at a time. */
+typedef struct reword {
+    bus_id sids[STORE_BATCH_MAX];
+    buf words[STORE_BATCH_MAX];
+    size_t n;
+    bus_id last;                  /* the last row met: the next batch starts after it */
+} reword;
+
+static void reword_row(void *ctx, bus_id sid, const char *json, size_t len)
+{
+    reword *r = ctx;
+    r->last = sid;
+    buf_reset(&r->words[r->n]);
+    if (store_row_words(json, len, &r->words[r->n]) == 0) r->sids[r->n++] = sid;   /* else its words stay */
+}
+
+/* Set the words of every row anew, with this version's tokeniser. */
+static int reword_all(store *s, char *err, size_t errlen)
+{
+    reword *r = xcalloc(1, sizeof *r);
+    const bus_id *after = NULL;
+    long got;
+    int rc = 0;
+    do {
+        r->n = 0;
+        got = s->ops->scan(s, after, STORE_BATCH_MAX, reword_row, r, err, errlen);
+        if (got < 0 || (r->n > 0 && s->ops->set_words(s, r->sids, r->words, r->n, err, errlen) < 0)) rc = -1;
+        after = &r->last;
+    } while (rc == 0 && got == STORE_BATCH_MAX);
+    for (size_t i = 0; i < STORE_BATCH_MAX; i++) buf_free(&r->words[i]);
+    free(r);
+    return rc;
+}
 
 /* Run m's SQL (and the rewording its marker asks for). 0 ok, -1 err. */
 static int run_sql(store *s, const store_migration *m, char *err, size_t errlen)
@@ -50,7 +86,7 @@ static int run_sql(store *s, const store_migration *m, char *err, size_t errlen)
     buf_append(&before, m->sql, (size_t)(mark - m->sql));
     int rc = s->ops->exec(s, before.data, err, errlen);
     buf_free(&before);
-    if (rc == 0) rc = s->ops->reword(s, err, errlen);
+    if (rc == 0) rc = reword_all(s, err, errlen);
     return rc == 0 ? s->ops->exec(s, mark + 1, err, errlen) : -1;
 }
 

@@ -287,72 +287,55 @@ static int pg_search(store *s, const store_plan *plan, store_result *res, char *
 
 /* ---- migrations ---- */
 
-#define REWORD_BATCH 1000        /* 3 parameters a row */
+static long pg_scan(store *s, const bus_id *after, size_t max, store_scan_fn fn, void *ctx, char *err,
+                    size_t errlen)
+{
+    char ms[24] = "-1", seq[24] = "0", limit[24];
+    const char *args[3] = {ms, seq, limit};
+    long n = -1;
+    if (after) {
+        snprintf(ms, sizeof ms, "%" PRIu64, after->ms);
+        snprintf(seq, sizeof seq, "%" PRIu64, after->seq);
+    }
+    snprintf(limit, sizeof limit, "%zu", max);
+    PGresult *r = PQexecParams(pg(s)->conn,
+                               "SELECT ms, seq, json FROM tweets WHERE (ms, seq) > ($1::bigint, $2::bigint)"
+                               " ORDER BY ms, seq LIMIT $3::bigint",
+                               3, NULL, args, NULL, NULL, 0);
+    if (result_ok(pg(s), r, err, errlen) == 0) {
+        n = PQntuples(r);
+        for (long i = 0; i < n; i++) {
+            bus_id sid = {strtoull(PQgetvalue(r, (int)i, 0), NULL, 10), strtoull(PQgetvalue(r, (int)i, 1), NULL, 10)};
+            fn(ctx, sid, PQgetvalue(r, (int)i, 2), (size_t)PQgetlength(r, (int)i, 2));
+        }
+    }
+    PQclear(r);
+    return n;
+}
 
-/* One UPDATE … FROM (VALUES …) setting words of rows r[0..n) (ms, seq,
- * json in the result's columns) with their words w[0..n). */
-static int reword_batch(store *s, PGresult *r, const int *rows, const buf *w, size_t n, char *err, size_t errlen)
+/* One UPDATE … FROM (VALUES …) for the n rows. */
+static int pg_set_words(store *s, const bus_id *sids, const buf *words, size_t n, char *err, size_t errlen)
 {
     const char **vals = xcalloc(n * 3, sizeof *vals);
+    char (*nums)[2][24] = xcalloc(n, sizeof *nums);
     buf sql = BUF_INIT;
-    int rc;
 
     buf_appends(&sql, "UPDATE tweets AS t SET words = v.w FROM (VALUES ");
     for (size_t i = 0; i < n; i++) {
-        vals[3 * i] = PQgetvalue(r, rows[i], 0);
-        vals[3 * i + 1] = PQgetvalue(r, rows[i], 1);
-        vals[3 * i + 2] = w[i].data;
+        snprintf(nums[i][0], sizeof nums[i][0], "%" PRIu64, sids[i].ms);
+        snprintf(nums[i][1], sizeof nums[i][1], "%" PRIu64, sids[i].seq);
+        vals[3 * i] = nums[i][0];
+        vals[3 * i + 1] = nums[i][1];
+        vals[3 * i + 2] = words[i].data;
         buf_printf(&sql, "%s($%zu::bigint, $%zu::bigint, $%zu::text)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3);
     }
     buf_appends(&sql, ") AS v (ms, seq, w) WHERE t.ms = v.ms AND t.seq = v.seq");
     PGresult *u = PQexecParams(pg(s)->conn, sql.data, (int)(n * 3), NULL, vals, NULL, NULL, 0);
-    rc = result_ok(pg(s), u, err, errlen);
+    int rc = result_ok(pg(s), u, err, errlen);
     PQclear(u);
     buf_free(&sql);
     free(vals);
-    return rc;
-}
-
-/* Set the words of every row anew, a batch of rows (in stream order) at a
- * time, inside the migration's transaction. A row whose JSON is not a tweet
- * any more keeps its words. */
-static int pg_reword(store *s, char *err, size_t errlen)
-{
-    char ms[24] = "-1", seq[24] = "0", limit[24];
-    buf *words = xcalloc(REWORD_BATCH, sizeof *words);
-    int *rows = xcalloc(REWORD_BATCH, sizeof *rows);
-    int fetched, rc = -1;
-
-    do {
-        const char *args[3] = {ms, seq, limit};
-        snprintf(limit, sizeof limit, "%d", REWORD_BATCH);
-        PGresult *r = PQexecParams(pg(s)->conn,
-                                   "SELECT ms, seq, json FROM tweets WHERE (ms, seq) > ($1::bigint, $2::bigint)"
-                                   " ORDER BY ms, seq LIMIT $3::bigint",
-                                   3, NULL, args, NULL, NULL, 0);
-        if (result_ok(pg(s), r, err, errlen) < 0) {
-            PQclear(r);
-            goto done;
-        }
-        fetched = PQntuples(r);
-        size_t n = 0;
-        for (int i = 0; i < fetched; i++) {
-            buf_reset(&words[n]);
-            if (store_row_words(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2), &words[n]) == 0) rows[n++] = i;
-        }
-        if (fetched > 0) {
-            strlcpy_safe(ms, PQgetvalue(r, fetched - 1, 0), sizeof ms);
-            strlcpy_safe(seq, PQgetvalue(r, fetched - 1, 1), sizeof seq);
-        }
-        int brc = n > 0 ? reword_batch(s, r, rows, words, n, err, errlen) : 0;
-        PQclear(r);
-        if (brc < 0) goto done;
-    } while (fetched == REWORD_BATCH);
-    rc = 0;
-done:
-    for (size_t i = 0; i < REWORD_BATCH; i++) buf_free(&words[i]);
-    free(words);
-    free(rows);
+    free(nums);
     return rc;
 }
 
@@ -360,5 +343,5 @@ done:
 const store_ops store_pg_ops = {
     "postgres", pg_open, pg_close, pg_exec, pg_query_int, pg_begin, pg_commit, pg_rollback,
     "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_version' AND schemaname = current_schema()",
-    pg_insert, pg_search, pg_reword,
+    pg_insert, pg_search, pg_scan, pg_set_words,
 };

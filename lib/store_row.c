@@ -40,7 +40,7 @@ static void tweet_words(const jdoc *d, buf *out)
 {
     words w = {NULL, 0, 0};
     token_tweet(d, add_word, &w);
-    qsort(w.v, w.n, sizeof *w.v, cmp_str);
+    if (w.n > 1) qsort(w.v, w.n, sizeof *w.v, cmp_str);
     for (size_t i = 0; i < w.n; i++) {
         if (i == 0 || strcmp(w.v[i], w.v[i - 1]) != 0) {
             if (out->len) buf_appendc(out, ' ');

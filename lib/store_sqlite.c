@@ -218,59 +218,44 @@ done:
 
 /* ---- migrations ---- */
 
-#define REWORD_BATCH 1000
-
-/* Set the words of every row anew, a batch of rows (in rid order) at a
- * time, inside the migration's transaction. A row whose JSON is not a tweet
- * any more keeps its words. */
-static int sq_reword(store *s, char *err, size_t errlen)
+static long sq_scan(store *s, const bus_id *after, size_t max, store_scan_fn fn, void *ctx, char *err,
+                    size_t errlen)
 {
     sqlite3 *db = sq(s)->db;
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-    sqlite3_int64 after = -1, rids[REWORD_BATCH];
-    buf words[REWORD_BATCH];
-    size_t n = 0, fetched;
-    int rc = -1, step;
-
-    memset(words, 0, sizeof words);
-    if (sqlite3_prepare_v2(db, "SELECT rid, json FROM tweets WHERE rid > ? ORDER BY rid LIMIT ?", -1, &sel, NULL)
-            != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "UPDATE tweets SET words = ? WHERE rid = ?", -1, &upd, NULL) != SQLITE_OK) {
-        store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
-        goto done;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int step;
+    if (sqlite3_prepare_v2(db, "SELECT ms, seq, json FROM tweets WHERE rid > ? ORDER BY rid LIMIT ?", -1, &st, NULL)
+        != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
     }
-    do {
-        n = fetched = 0;
-        sqlite3_bind_int64(sel, 1, after);
-        sqlite3_bind_int(sel, 2, REWORD_BATCH);
-        while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-            after = sqlite3_column_int64(sel, 0);
-            fetched++;
-            buf_reset(&words[n]);
-            if (store_row_words((const char *)sqlite3_column_text(sel, 1), (size_t)sqlite3_column_bytes(sel, 1),
-                                &words[n]) == 0)
-                rids[n++] = after;
-        }
-        sqlite3_reset(sel);
-        if (step != SQLITE_DONE) {
-            store_err(err, errlen, "sqlite: reading rows: %s", sqlite3_errmsg(db));
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            sqlite3_bind_text(upd, 1, words[i].data, (int)words[i].len, SQLITE_STATIC);
-            sqlite3_bind_int64(upd, 2, rids[i]);
-            if (sqlite3_step(upd) != SQLITE_DONE) {
-                store_err(err, errlen, "sqlite: updating words: %s", sqlite3_errmsg(db));
-                goto done;
-            }
-            sqlite3_reset(upd);
-        }
-    } while (fetched == REWORD_BATCH);
-    rc = 0;
-done:
-    for (size_t i = 0; i < REWORD_BATCH; i++) buf_free(&words[i]);
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
+    sqlite3_bind_int64(st, 1, after ? (sqlite3_int64)((after->ms << STORE_SEQ_BITS) | after->seq) : -1);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bus_id sid = {(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1)};
+        fn(ctx, sid, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+        n++;
+    }
+    if (step != SQLITE_DONE) n = store_err(err, errlen, "sqlite: reading rows: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int sq_set_words(store *s, const bus_id *sids, const buf *words, size_t n, char *err, size_t errlen)
+{
+    sqlite3 *db = sq(s)->db;
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, "UPDATE tweets SET words = ? WHERE rid = ?", -1, &st, NULL) != SQLITE_OK)
+        rc = store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_text(st, 1, words[i].data, (int)words[i].len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)((sids[i].ms << STORE_SEQ_BITS) | sids[i].seq));
+        if (sqlite3_step(st) != SQLITE_DONE) rc = store_err(err, errlen, "sqlite: updating words: %s", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -278,5 +263,5 @@ done:
 const store_ops store_sqlite_ops = {
     "sqlite", sq_open, sq_close, sq_exec, sq_query_int, sq_begin, sq_commit, sq_rollback,
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", sq_insert, sq_search,
-    sq_reword,
+    sq_scan, sq_set_words,
 };
