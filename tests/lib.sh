@@ -222,6 +222,43 @@ stop_fcgi() {
     no_sanitizer_report "$T/fcgi.log"
     [ "$rc" -eq 0 ] || fail "responder exited $rc after SIGTERM (see $T/fcgi.log)"
 }
+# need_chromium: sets CHROMIUM (Debian's chromium, or BF_CHROMIUM) and makes
+# sure tests/browser has playwright-core (npm ci once); fails otherwise.
+need_chromium() {
+    CHROMIUM=${BF_CHROMIUM:-/usr/bin/chromium}
+    [ -x "$CHROMIUM" ] || fail "$CHROMIUM missing (deploy/install-deps.sh installs chromium)"
+    if [ ! -d "$BF_ROOT/tests/browser/node_modules/playwright-core" ]; then
+        (cd "$BF_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1 \
+            || fail "npm ci in tests/browser failed: $(tail -n 5 "$T/npm.log")"
+    fi
+}
+# start_feed RATE SEED: synthetic tweets flowing, birdfeed gen --rate RATE |
+# birdfeed ingest through a fifo in $T, stopped on exit. Sets FEED_PID (ingest's).
+start_feed() {
+    mkfifo "$T/feed"
+    "$BF" ingest <"$T/feed" 2>>"$T/ingest.log" &
+    FEED_PID=$!
+    bf_track "$FEED_PID"
+    "$BF" gen --rate "$1" --count 0 --seed "$2" >"$T/feed" &
+    bf_track $!
+}
+# fcgi_restart_script FILE PAUSE ARGS…: write FILE, a script that restarts the
+# responder $FCGI_PID on its TCP port: SIGTERM, PAUSE seconds with no
+# responder, then a new one with ARGS (its pid into FILE.pid; track it with
+# bf_track after the script ran), waiting until it listens.
+fcgi_restart_script() {
+    local f=$1 pause=$2
+    shift 2
+    cat >"$f" <<SH
+kill -TERM $FCGI_PID
+for _ in \$(seq 1 100); do kill -0 $FCGI_PID 2>/dev/null || break; sleep 0.05; done
+sleep $pause
+"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT $* >>"$T/fcgi.log" 2>&1 </dev/null &
+echo \$! > "$f.pid"
+for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && exit 0; sleep 0.05; done
+exit 1
+SH
+}
 # publish_tweet ID JSON: what `birdfeed ingest` does for one tweet (XADD to the
 # stream, PUBLISH "<id> <json>" on live), with an explicit stream id.
 publish_tweet() {

@@ -27,6 +27,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
+. tests/bench/lib.sh
 set -u
 
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
@@ -39,10 +40,6 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 HARGS=()
 [ "$HEAD_FILE" != none ] && HARGS=(-H "@$HEAD_FILE")
 
-# The shipped generic block (nginx settings that are not about FastCGI).
-generic() {
-    sed -n '/>>> generic/,/<<< generic/p' deploy/nginx/birdfeed.conf | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '
-}
 
 # variant NAME: the shipped site file with one change, on stdout.
 variant() {
@@ -61,8 +58,6 @@ variant() {
     esac
 }
 
-slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
-rss_of() { local p t=0; for p in ${1//,/ }; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$t"; }
 
 # measure_h2 SYS DIR URL NGINX_PID [FCGI_PID]: the same as measure over HTTP/2:
 # h2load opens the streams ($N / 100 connections × 100), RSS is read once it
@@ -72,18 +67,18 @@ measure_h2() {
     worker=$(pgrep -P "$4" | head -n 1)
     [ -n "${5:-}" ] && fam=$(pgrep -P "$5" | paste -sd, -),$5
     while IFS= read -r l; do case $l in GET*|Host:*|Connection:*|'') ;; *) hdrs+=(-H "$l");; esac; done <"$HEAD_FILE"
-    r0=$(rss_of "$worker"); [ -n "$fam" ] && f0=$(rss_of "$fam"); s0=$(slab_kb)
+    r0=$(rss_kb "$worker"); [ -n "$fam" ] && f0=$(rss_kb "$fam"); s0=$(slab_kb)
     timeout $((N / 200 + 60)) h2load -c $((N / 100)) -m 100 -n "$N" "${hdrs[@]}" "$url" >"$d/h2load.out" 2>&1 &
     hp=$!
     for _ in $(seq 1 $((N / 200 + 40))); do
         sleep 1
         if [ "$sys" = bf ]; then open=$(( $(grep -c "$FCGI_SOCK" /proc/net/unix) - 1 ))
         else open=$(curl -sk -H 'Accept: text/json' "${url%/sub}/pub" | sed -n 's/.*"subscribers": *\([0-9]*\).*/\1/p'); fi
-        r1=$(rss_of "$worker")
+        r1=$(rss_kb "$worker")
         [ "${open:-0}" -ge "$N" ] && [ "$r1" = "$prev" ] && break
         prev=$r1
     done
-    [ -n "$fam" ] && f1=$(rss_of "$fam"); s1=$(slab_kb)
+    [ -n "$fam" ] && f1=$(rss_kb "$fam"); s1=$(slab_kb)
     kill "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
     [ "${open:-0}" -ge "$N" ] || { echo "FAILED: only ${open:-0} of $N streams open over h2: $(tail -n 3 "$d/h2load.out" | tr '\n' ' ')"; return 1; }
     echo "$(( (r1 - r0) * 1024 / N )) $(( (f1 - f0) * 1024 / N )) $(( (s1 - s0) * 1024 / N )) $N h2"
@@ -126,18 +121,6 @@ print(ngx / n, resp / n, (int(sys.argv[4]) - int(sys.argv[3])) * 1024 / n, kv['c
 PY
 }
 
-nginx_conf() {   # DIR [HTTP-BLOCK-INCLUDE]: nginx.conf with one worker
-    cat <<EOF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-daemon off;
-$([ "$(id -u)" -eq 0 ] && echo "user root;")
-events { worker_connections 19000; }
-EOF
-}
-
 ROWS=()
 run_bf() {   # NAME
     local name=$1 d=$T/$1 port h2=""
@@ -153,13 +136,9 @@ run_bf() {   # NAME
         sed -i -e "s|#listen 443 ssl http2;|listen 127.0.0.1:$H2_PORT ssl http2;|" \
             -e "s|#ssl_certificate .*|ssl_certificate $T/cert.pem;|" -e "s|#ssl_certificate_key .*|ssl_certificate_key $T/key.pem;|" "$d/site.conf"
     fi
-    { nginx_conf "$d"; echo "http { access_log off;"
-      for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
-      echo "  include $d/site.conf; }"; } >"$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
-    local np=$!
-    bf_track "$np"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "nginx ($name) did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    nginx_site_conf "$d" 1 20000 "$d/site.conf"
+    nginx_run "$d" "$port" || fail "nginx ($name) did not start"
+    local np=$NGINX_RUN_PID
     local ct
     ct=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/stream?preload=0")
     case $ct in "200 text/event-stream"*) ;; *) fail "$name: /stream answered '$ct'";; esac
@@ -179,10 +158,8 @@ run_nchan() {   # NAME GENERIC-SETTINGS
     case $name in *-h2) tls="listen 127.0.0.1:$port ssl http2; ssl_certificate $T/cert.pem; ssl_certificate_key $T/key.pem;";; esac
     sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#1#g; s#@GENERIC@#$2#" tests/bench/nchan.conf >"$d/nginx.conf"
     [ -n "$tls" ] && sed -i "s#listen 127.0.0.1:$port reuseport;#$tls#" "$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
-    local np=$!
-    bf_track "$np"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || fail "nginx+Nchan ($name) did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    nginx_run "$d" "$port" || fail "nginx+Nchan ($name) did not start"
+    local np=$NGINX_RUN_PID
     sleep 0.3
     local r
     if [ -n "$tls" ]; then r=$(measure_h2 nchan "$d" "https://127.0.0.1:$port/sub" "$np")
@@ -199,19 +176,19 @@ for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps
     want "$v" && run_bf "$v"
 done
 want nchan-default && run_nchan nchan-default ""
-want nchan-generic && run_nchan nchan-generic "$(generic)"
+want nchan-generic && run_nchan nchan-generic "$(generic_tuning)"
 if command -v h2load >/dev/null; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 ||
         fail "openssl could not make a certificate"
     want shipped-h2 && run_bf shipped-h2
-    want nchan-generic-h2 && run_nchan nchan-generic-h2 "$(generic)"
+    want nchan-generic-h2 && run_nchan nchan-generic-h2 "$(generic_tuning)"
 else
     ROWS+=("HTTP/2 rows|not measured: h2load missing (apt-get install nghttp2-client)")
 fi
 
 echo "### nginx memory per idle stream — $(date -u '+%Y-%m-%d %H:%M UTC'), $N streams, one nginx worker, one responder"
 echo
-echo "Request: $([ "$HEAD_FILE" = none ] && echo "sseload's own (bare)" || echo "$HEAD_FILE"); load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end. Shipped generic tuning: \`$(generic)\`."
+echo "Request: $([ "$HEAD_FILE" = none ] && echo "sseload's own (bare)" || echo "$HEAD_FILE"); load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end. Shipped generic tuning: \`$(generic_tuning)\`."
 echo
 echo "| variant | request | nginx | responder | nginx + responder | kernel Slab (noisy) |"
 echo "|---|---|---|---|---|---|"

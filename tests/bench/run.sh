@@ -40,6 +40,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
+. tests/bench/lib.sh
 set -u
 
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
@@ -101,8 +102,6 @@ stop_proc() {
     return 0
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# family PID: PID and its child processes, comma-separated.
-family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
 # cpu_ms PIDS: user+system CPU time the comma-separated PIDS have used so far,
 # in ms. CPU per delivered event is what other work on a shared machine
 # disturbs least, so it goes beside every latency figure.
@@ -143,27 +142,11 @@ server_pids() {   # SYS: the processes that serve the streams
     else family "$NCHAN_PID"; fi
 }
 
-# Both web servers get the same global settings: worker count, fd and
-# connection limits, connections spread over the workers by the kernel.
-nginx_globals() {   # DIR
-    cat <<EOF
-worker_processes $WORKERS;
-worker_rlimit_nofile $FDMAX;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-daemon off;
-$([ "$(id -u)" -eq 0 ] && echo "user root;")
-events { worker_connections $((FDMAX - 1000)); multi_accept on; }
-EOF
-}
+# Both nginx servers get the same global settings (nginx_globals in
+# tests/bench/lib.sh): $WORKERS workers, fd and connection limits,
+# connections spread over the workers by the kernel.
 
 # ---------------------------------------------------------------- Nchan stack
-# generic_tuning: the lines of deploy/nginx/birdfeed.conf's ">>> generic"
-# block (nginx settings that are not about FastCGI), comments dropped, on one
-# line: Nchan's server gets them too.
-generic_tuning() {
-    sed -n '/>>> generic/,/<<< generic/p' "$BF_SITE" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '
-}
 NCHAN_PID=""; NCHAN_PORT=""; NCHAN_N=0
 nchan_up() {
     NCHAN_N=$((NCHAN_N + 1))
@@ -171,7 +154,7 @@ nchan_up() {
     mkdir -p "$d"
     for _ in 1 2 3 4 5; do     # a free port can be taken between the check and the bind: retry
         NCHAN_PORT=$(free_port)
-        sed -e "s#@DIR@#$d#g; s#@PORT@#$NCHAN_PORT#g; s#@WORKERS@#$WORKERS#g; s#@GENERIC@#$(generic_tuning)#" \
+        sed -e "s#@DIR@#$d#g; s#@PORT@#$NCHAN_PORT#g; s#@WORKERS@#$WORKERS#g; s#@GENERIC@#$(generic_tuning "$BF_SITE")#" \
             -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
             -e "s#worker_connections .*#worker_connections $((FDMAX - 1000));#" \
             tests/bench/nchan.conf >"$d/nginx.conf"
@@ -222,16 +205,10 @@ bf_up() {
         -e "s#listen 80;#listen 127.0.0.1:$BF_FRONT_PORT reuseport;#" \
         -e "s#/var/log/nginx/#$d/#g" \
         "$BF_SITE" >"$d/birdfeed.conf"
-    {
-        nginx_globals "$d"
-        echo "http { access_log off;"
-        for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
-        echo "  include $d/birdfeed.conf; }"
-    } >"$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >>"$d/stderr" 2>&1 &
-    BF_FRONT_PID=$!
-    bf_track "$BF_FRONT_PID"
-    wait_until 10 port_open "$BF_FRONT_PORT" || { BF_WHY="not available: nginx for birdfeed did not start ($(tail -n 1 "$d/error.log"))"; return 1; }
+    nginx_site_conf "$d" "$WORKERS" "$FDMAX" "$d/birdfeed.conf"
+    nginx_run "$d" "$BF_FRONT_PORT" 2>/dev/null
+    BF_FRONT_PID=$NGINX_RUN_PID
+    port_open "$BF_FRONT_PORT" || { BF_WHY="not available: nginx for birdfeed did not start ($(tail -n 1 "$d/error.log"))"; return 1; }
     # The stream must answer as an event stream before anything is measured.
     local ctype
     ctype=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$BF_FRONT_PORT/stream?preload=0")
@@ -521,9 +498,6 @@ group_delta() {
     done
     calc "$sum * 1024 / $(kv connected "$line")"
 }
-# tree_rss PID: the RSS (kB) of PID and its children, counted now (Apache
-# starts children as streams arrive: sseload's --pid-rss would miss them).
-tree_rss() { local p t=0; for p in $(family "$1" | tr ',' ' '); do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$t"; }
 p3_run() {   # SYS URL PIDS TAG [TREE_ROOT] → LINE (and TREE_DELTA_KB with TREE_ROOT)
     local ready=$LOGS/ready.$4 lp tree0=0
     CPU_US=""; CPU_SPLIT=""; PERF_SPLIT=""; TREE_DELTA_KB=""

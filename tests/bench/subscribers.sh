@@ -36,6 +36,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
+. tests/bench/lib.sh
 set -u
 
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
@@ -58,7 +59,7 @@ for p in "$SSELOAD" "$BF" "$BF_FCGI"; do [ -x "$p" ] || die "$p missing (make be
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 FDMAX=$(ulimit -n)
 per() { echo $(( ($1 + $2 - 1) / $2 )); }   # ceil(A / B)
-[ $(( 2 * $(per "$N" "$NGINX_WORKERS") + 200 )) -le "$FDMAX" ] || die "nginx: 2 fds a stream over $NGINX_WORKERS workers exceeds the limit $FDMAX (raise SCALE_NGINX_WORKERS)"
+[ $(( 2 * $(per "$N" "$NGINX_WORKERS") + 1000 )) -le "$FDMAX" ] || die "nginx: 2 fds a stream over $NGINX_WORKERS workers exceeds the limit $FDMAX (raise SCALE_NGINX_WORKERS)"
 [ $(( $(per "$N" "$RESPONDERS") + 200 )) -le "$FDMAX" ] || die "responders: $N streams over $RESPONDERS processes exceed the limit $FDMAX (raise SCALE_RESPONDERS)"
 [ $(( $(per "$N" "$NCHAN_WORKERS") + 200 )) -le "$FDMAX" ] || die "Nchan: $N streams over $NCHAN_WORKERS workers exceed the limit $FDMAX (raise SCALE_NCHAN_WORKERS)"
 [ $(( $(per "$N" "$CLIENTS") + 100 )) -le "$FDMAX" ] || die "clients: $N streams over $CLIENTS sseload processes exceed the limit $FDMAX (raise SCALE_CLIENTS)"
@@ -85,22 +86,7 @@ if [ "${SCALE_SYSCTL:-1}" = 1 ]; then
 fi
 
 # ---- helpers ---------------------------------------------------------------------
-family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
-tree_rss() { local p t=0; for p in ${1//,/ }; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$t"; }
-slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | tail -n 1; }
-nginx_top() {   # DIR WORKERS
-    cat <<EOF
-worker_processes $2;
-worker_rlimit_nofile $FDMAX;
-pid $1/nginx.pid;
-error_log $1/error.log crit;
-daemon off;
-$([ "$(id -u)" -eq 0 ] && echo "user root;")
-events { worker_connections $((FDMAX - 100)); multi_accept on; }
-EOF
-}
-generic() { sed -n '/>>> generic/,/<<< generic/p' deploy/nginx/birdfeed.conf | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '; }
 
 STACK_PIDS=""   # "name=pid,pid;name=pid…" groups of serving processes
 PUBLISH=""      # a command that broadcasts one stamped message
@@ -114,13 +100,9 @@ birdfeed_up() {
     sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
         -e "s#/var/log/nginx/#$d/#g" deploy/nginx/birdfeed.conf >"$d/site.conf"
-    { nginx_top "$d" "$NGINX_WORKERS"; echo "http { access_log off;"
-      for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
-      echo "  include $d/site.conf; }"; } >"$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
-    NGX=$!
-    bf_track "$NGX"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "nginx did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    nginx_site_conf "$d" "$NGINX_WORKERS" "$FDMAX" "$d/site.conf"
+    nginx_run "$d" "$port" || die "nginx for birdfeed did not start"
+    NGX=$NGINX_RUN_PID
     sleep 0.5
     URL="http://127.0.0.1:$port/stream?preload=0"
     STACK_PIDS="nginx=$(family "$NGX");responders=$(family "$FCGI_PID");redis=$REDIS_PID"
@@ -130,15 +112,13 @@ nchan_up() {
     local d=$T/nchan port
     mkdir -p "$d"
     port=$(free_port)
-    sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#$NCHAN_WORKERS#g; s#@GENERIC@#$(generic)#" \
+    sed -e "s#@DIR@#$d#g; s#@PORT@#$port#g; s#@WORKERS@#$NCHAN_WORKERS#g; s#@GENERIC@#$(generic_tuning)#" \
         -e "s#^worker_rlimit_nofile .*#worker_rlimit_nofile $FDMAX;#" \
-        -e "s#worker_connections .*#worker_connections $((FDMAX - 100));#" \
+        -e "s#worker_connections .*#worker_connections $((FDMAX - 1000));#" \
         -e "s#listen 127.0.0.1:$port reuseport;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
         tests/bench/nchan.conf >"$d/nginx.conf"
-    nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$d/stderr" 2>&1 &
-    NGX=$!
-    bf_track "$NGX"
-    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" || die "nginx+Nchan did not start: $(tail -n 3 "$d/error.log" "$d/stderr")"
+    nginx_run "$d" "$port" || die "nginx+Nchan did not start"
+    NGX=$NGINX_RUN_PID
     sleep 0.5
     URL="http://127.0.0.1:$port/sub"
     STACK_PIDS="nginx+Nchan=$(family "$NGX")"
@@ -153,7 +133,7 @@ rss_groups() {   # → "name:kB name:kB …"
     local g out=""
     for g in ${STACK_PIDS//;/ }; do
         local name=${g%%=*} pids=${g#*=}
-        out="$out $name:$(tree_rss "$(family "${pids%%,*}")")"     # children counted now
+        out="$out $name:$(tree_rss "${pids%%,*}")"     # children counted now
     done
     echo "$out"
 }

@@ -9,12 +9,7 @@
 # to tests/artifacts/.
 . "$(dirname "$0")/../lib.sh"
 
-CHROMIUM=${BF_CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || fail "$CHROMIUM missing (deploy/install-deps.sh installs chromium)"
-if [ ! -d "$BF_ROOT/tests/browser/node_modules/playwright-core" ]; then
-    (cd "$BF_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1 \
-        || fail "npm ci in tests/browser failed: $(tail -n 5 "$T/npm.log")"
-fi
+need_chromium
 ART=$BF_ROOT/tests/artifacts
 mkdir -p "$ART"
 
@@ -27,24 +22,11 @@ wait_until 10 curl -fsS -o /dev/null "$BASE_URL/api/health" || fail "health neve
 
 "$BF" filters add --name "Owls and herons" --track owl --track heron >/dev/null || fail "filters add"
 "$BF" gen --count 600 --seed 11 | "$BF" ingest 2>>"$T/ingest.log" || fail "seed ingest"
-mkfifo "$T/feed"
-"$BF" ingest <"$T/feed" 2>>"$T/ingest.log" &
-FEED_PID=$!
-bf_track "$FEED_PID"
-"$BF" gen --rate 20 --count 0 --seed 12 >"$T/feed" &
-bf_track $!
+start_feed 20 12
 
 # What check.js runs: restart the responder on the same port (SIGTERM, then
 # a new process), publish a hostile tweet, list stream ids in a range.
-cat > "$T/restart.sh" <<SH
-kill -TERM $FCGI_PID
-for _ in \$(seq 1 100); do kill -0 $FCGI_PID 2>/dev/null || break; sleep 0.05; done
-sleep 0.5
-"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT ${FCGI_ARGS[*]} >>"$T/fcgi.log" 2>&1 </dev/null &
-echo \$! > "$T/fcgi2.pid"
-for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && exit 0; sleep 0.05; done
-exit 1
-SH
+fcgi_restart_script "$T/restart.sh" 0.5 "${FCGI_ARGS[@]}"
 hostile='{"id":"999000001","text":"<img src=x onerror=window.__pwned=true> <b>bold</b> & \"quotes\"","user":{"screen_name":"mallory","name":"<script>window.__pwned=true</script>"},"created_at":"2024-05-01T00:00:00Z"}'
 export BF_RESTART="bash $T/restart.sh"
 # A second publisher next to the feed's ingest: its tweet can reach Redis's
@@ -80,7 +62,7 @@ export BF_ARTIFACTS=$ART BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
 
 timeout 170 node "$BF_ROOT/tests/browser/check.js" "$BASE_URL/" 2>&1 | tee "$T/check.log"
 rc=${PIPESTATUS[0]}
-[ -s "$T/fcgi2.pid" ] && bf_track "$(cat "$T/fcgi2.pid")"
+[ -s "$T/restart.sh.pid" ] && bf_track "$(cat "$T/restart.sh.pid")"
 [ "$rc" -eq 0 ] || fail "browser check failed (exit $rc); screenshots in $ART"
 no_sanitizer_report "$T/fcgi.log"
 ok "screenshots: $ART/browser.png, browser-filter.png, browser-after-restart.png"

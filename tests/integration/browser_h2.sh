@@ -9,12 +9,7 @@
 # (mod_http2) and, when lighttpd-mod-openssl is installed, lighttpd.
 . "$(dirname "$0")/../lib.sh"
 
-CHROMIUM=${BF_CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || fail "$CHROMIUM missing (deploy/install-deps.sh installs chromium)"
-if [ ! -d "$BF_ROOT/tests/browser/node_modules/playwright-core" ]; then
-    (cd "$BF_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1 \
-        || fail "npm ci in tests/browser failed: $(tail -n 5 "$T/npm.log")"
-fi
+need_chromium
 
 # A self-signed certificate for 127.0.0.1 and the SPKI hash Chromium trusts.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
@@ -33,28 +28,16 @@ proto=$(curl -sk --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$T
 assert_eq "$proto" 2 "nginx's TLS port speaks HTTP/2"
 
 # Tweets flow all along (5 a second).
-mkfifo "$T/feed"
-"$BF" ingest <"$T/feed" 2>>"$T/ingest.log" &
-bf_track $!
-"$BF" gen --rate 5 --count 0 --seed 7 >"$T/feed" &
-bf_track $!
+start_feed 5 7
 
-cat > "$T/restart.sh" <<SH
-kill -TERM $FCGI_PID
-for _ in \$(seq 1 100); do kill -0 $FCGI_PID 2>/dev/null || break; sleep 0.05; done
-sleep 1
-"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT ${FCGI_ARGS[*]} >>"$T/fcgi.log" 2>&1 </dev/null &
-echo \$! > "$T/fcgi2.pid"
-for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && exit 0; sleep 0.05; done
-exit 1
-SH
+fcgi_restart_script "$T/restart.sh" 1 "${FCGI_ARGS[@]}"
 export BF_RESTART="bash $T/restart.sh"
 export BF_XRANGE="redis-cli -p $REDIS_PORT XRANGE '${BIRDFEED_PREFIX}tweets' \"\$1\" \"\$2\" | grep -E '^[0-9]+-[0-9]+\$'"
 export BF_SPKI=$SPKI BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
 
 timeout 150 node "$BF_ROOT/tests/browser/h2.js" "https://127.0.0.1:$TLS_PORT" "$BASE_URL" 2>&1 | tee "$T/h2.log"
 rc=${PIPESTATUS[0]}
-[ -s "$T/fcgi2.pid" ] && bf_track "$(cat "$T/fcgi2.pid")"
+[ -s "$T/restart.sh.pid" ] && bf_track "$(cat "$T/restart.sh.pid")"
 [ "$rc" -eq 0 ] || fail "Chromium check failed (exit $rc)"
 log_grep "$T/nginx/birdfeed-access.log" -q '"GET /stream HTTP/2.0"' ||
     fail "nginx's access log shows no /stream over HTTP/2.0: $(tail -n 3 "$T/nginx/birdfeed-access.log")"

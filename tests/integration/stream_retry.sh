@@ -11,12 +11,7 @@
 # closed for good.
 . "$(dirname "$0")/../lib.sh"
 
-CHROMIUM=${BF_CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || fail "$CHROMIUM missing (deploy/install-deps.sh installs chromium)"
-if [ ! -d "$BF_ROOT/tests/browser/node_modules/playwright-core" ]; then
-    (cd "$BF_ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$T/npm.log" 2>&1 \
-        || fail "npm ci in tests/browser failed: $(tail -n 5 "$T/npm.log")"
-fi
+need_chromium
 
 start_redis
 FCGI_ARGS=(--workers 2 --heartbeat-ms 2000 --retry-ms 1000)

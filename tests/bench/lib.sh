@@ -1,0 +1,63 @@
+# tests/bench/lib.sh — helpers the bench scripts share (run.sh, memory.sh,
+# subscribers.sh). Source it after tests/lib.sh, from the repository root.
+
+# family PID: PID and its child processes, comma-separated.
+family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
+
+# rss_kb PIDS: the summed RSS (kB) of the comma-separated PIDS, now.
+rss_kb() {
+    local p t=0
+    for p in ${1//,/ }; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0))); done
+    echo "$t"
+}
+
+# tree_rss PID: the RSS (kB) of PID and its children as they are now (Apache
+# starts children while streams arrive: a list taken earlier misses them).
+tree_rss() { rss_kb "$(family "$1")"; }
+
+# slab_kb: the kernel's Slab (kB), system-wide.
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# generic_tuning [SITE]: the ">>> generic" block of the nginx site file
+# (default deploy/nginx/birdfeed.conf) — nginx settings that are not about
+# FastCGI — comments dropped, on one line: Nchan's server gets them too.
+generic_tuning() {
+    sed -n '/>>> generic/,/<<< generic/p' "${1:-deploy/nginx/birdfeed.conf}" |
+        sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \n' ' '
+}
+
+# nginx_globals DIR WORKERS FDS: the top of an nginx.conf for the bench: the
+# workers, their file descriptors, connections spread by the kernel, files in
+# DIR, in the foreground.
+nginx_globals() {
+    cat <<EOF
+worker_processes $2;
+worker_rlimit_nofile $3;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+daemon off;
+$([ "$(id -u)" -eq 0 ] && echo "user root;")
+events { worker_connections $(($3 - 1000)); multi_accept on; }
+EOF
+}
+
+# nginx_site_conf DIR WORKERS FDS SITE: nginx.conf in DIR around the site file
+# SITE (already rendered), with temp paths in DIR and no access log.
+nginx_site_conf() {
+    local t
+    { nginx_globals "$1" "$2" "$3"; echo "http { access_log off;"
+      for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $1/$t;"; done
+      echo "  include $4; }"; } >"$1/nginx.conf"
+}
+
+# nginx_run DIR PORT: start nginx with DIR/nginx.conf, stopped on exit, and
+# wait until PORT answers. Sets NGINX_RUN_PID; 1 (with the log's end on
+# stderr) when it does not come up.
+nginx_run() {
+    nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" >>"$1/stderr" 2>&1 &
+    NGINX_RUN_PID=$!
+    bf_track "$NGINX_RUN_PID"
+    wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" && return 0
+    echo "nginx did not start: $(tail -n 3 "$1/error.log" "$1/stderr" 2>/dev/null)" >&2
+    return 1
+}
