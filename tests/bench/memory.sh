@@ -14,6 +14,7 @@
 #   bash tests/bench/memory.sh               # the table (about 2 minutes)
 #   MEM_HEAD=none bash tests/bench/memory.sh # with sseload's bare 139-byte request
 #   MEM_ONLY="shipped nchan-generic" …       # only these rows
+#   MEM_EXTRA="rps-2560 fbs-256" …           # more variants (rps-N, fbs-N, chb-N)
 #
 # The rows "shipped-h2" and "nchan-generic-h2" open the streams over HTTP/2
 # and TLS instead (the site's commented TLS lines turned on, a self-signed
@@ -172,7 +173,7 @@ want() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0;; esac
 
 start_redis >/dev/null
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
-for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps-1024 rps-512 chb-2k; do
+for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps-1024 rps-512 chb-2k ${MEM_EXTRA:-}; do
     want "$v" && run_bf "$v"
 done
 want nchan-default && run_nchan nchan-default ""
