@@ -5,11 +5,14 @@
  * ones. Each batch is stored in one transaction and acknowledged (XACK) only
  * after the commit; a row already archived is left alone. So a crash at any
  * point loses nothing and duplicates nothing: whatever was not acknowledged
- * comes back as pending and is stored idempotently.
+ * comes back as pending and is stored idempotently. The archive keeps one
+ * row per tweet id too: an entry whose tweet is archived already under
+ * another stream id (a batch published again after a Redis failover) is
+ * skipped and counted as a duplicate.
  *
  * Progress goes to the log and to the hash `<prefix>archive:<group>`
- * (last_id, archived, lag, pending, lost, rejected, updated_ms) so metrics
- * can show it. Entries trimmed from the stream before they were archived are
+ * (last_id, archived, duplicates, again, lag, pending, lost, rejected,
+ * updated_ms) so metrics can show it. Entries trimmed from the stream before they were archived are
  * reported loudly, with their number. */
 #include <errno.h>
 #include <signal.h>
@@ -32,7 +35,9 @@ static const char archive_help[] =
     "still held): first this consumer's unacknowledged entries and those other consumers\n"
     "abandoned, then new ones. Each batch is one transaction, acknowledged after the\n"
     "commit, stored idempotently by stream id: a crash anywhere loses nothing and\n"
-    "duplicates nothing. Progress and lag go to the log and to the Redis hash\n"
+    "duplicates nothing. One row per tweet id: an entry whose tweet is archived already\n"
+    "under another stream id (published again after a Redis failover) is skipped and\n"
+    "counted as a duplicate. Progress and lag go to the log and to the Redis hash\n"
     "<prefix>archive:<group>. Entries trimmed from the stream before they were archived\n"
     "are logged as errors (archive.overtaken) with their number.\n"
     "The schema must be current ('birdfeed migrate'). SIGTERM/SIGINT stop after the batch;\n"
@@ -93,7 +98,7 @@ struct archiver {
     store *db;
     char key[512];                /* the stream */
     char state_key[512];          /* the progress hash */
-    unsigned long long archived, duplicates, lost, rejected;
+    unsigned long long archived, duplicates, again, lost, rejected;   /* again: stream id archived already */
     char last_id[BUS_ID_MAX];
     uint64_t last_report_ms, last_log_ms;
 };
@@ -308,15 +313,17 @@ static void report(struct archiver *a, int force)
     snprintf(lag_s, sizeof lag_s, "%lld", lag);
     snprintf(now_s, sizeof now_s, "%llu", (unsigned long long)now);
     redisReply *r = redisCommand(a->redis,
-                                 "HSET %s last_id %s archived %llu duplicates %llu lag %s pending %lld lost %llu"
+                                 "HSET %s last_id %s archived %llu duplicates %llu again %llu lag %s pending %lld lost %llu"
                                  " rejected %llu updated_ms %s",
-                                 a->state_key, a->last_id[0] ? a->last_id : "", a->archived, a->duplicates, lag_s,
+                                 a->state_key, a->last_id[0] ? a->last_id : "", a->archived, a->duplicates, a->again,
+                                 lag_s,
                                  si.pending, a->lost, a->rejected, now_s);
     freeReplyObject(r);
     if (force || now - a->last_log_ms >= LOG_EVERY_MS) {
         a->last_log_ms = now;
-        log_info("archive.progress", "archived=%llu duplicates=%llu lag=%lld pending=%lld lost=%llu rejected=%llu last_id=%s",
-                 a->archived, a->duplicates, lag, si.pending, a->lost, a->rejected,
+        log_info("archive.progress",
+                 "archived=%llu duplicates=%llu lag=%lld pending=%lld lost=%llu rejected=%llu again=%llu last_id=%s",
+                 a->archived, a->duplicates, lag, si.pending, a->lost, a->rejected, a->again,
                  a->last_id[0] ? a->last_id : "none");
     }
 }
@@ -340,7 +347,8 @@ static int archive_batch(struct archiver *a, redisReply *reply, size_t *count, c
         return -1;
     }
     redisReply *entries = reply->element[0]->element[1];
-    size_t n = entries->elements, nrows = 0, inserted = 0, lost = 0;
+    size_t n = entries->elements, nrows = 0, lost = 0;
+    store_counts c;
     store_row *rows = xcalloc(n ? n : 1, sizeof *rows);
     const char **ack = xcalloc(n + 3, sizeof *ack);
     int rc = -1;
@@ -382,7 +390,7 @@ static int archive_batch(struct archiver *a, redisReply *reply, size_t *count, c
         rc = 0;
         goto done;
     }
-    if (store_insert(a->db, rows, nrows, &inserted, err, errlen) < 0) goto done;
+    if (store_insert(a->db, rows, nrows, &c, err, errlen) < 0) goto done;
     redisReply *r = redisCommandArgv(a->redis, (int)(n + 3), ack, NULL);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "redis: XACK: %s", r ? r->str : a->redis->errstr);
@@ -396,13 +404,18 @@ static int archive_batch(struct archiver *a, redisReply *reply, size_t *count, c
                   "\"pending entries were trimmed from the stream before they were archived;"
                   " raise --history or run more archivers\"");
     }
-    a->archived += inserted;
-    a->duplicates += nrows - inserted;
+    a->archived += c.inserted;
+    a->duplicates += c.duplicates;
+    a->again += c.again;
     if (n) {
         strlcpy_safe(a->last_id, entries->element[n - 1]->element[0]->str, sizeof a->last_id);
         strlcpy_safe(cursor, a->last_id, BUS_ID_MAX);
     }
-    log_debug("archive.batch", "entries=%zu stored=%zu duplicates=%zu lost=%zu", n, inserted, nrows - inserted, lost);
+    if (c.duplicates)
+        log_info("archive.duplicates", "skipped=%zu msg=%s", c.duplicates,
+                 "\"entries whose tweet id is archived already under another stream id (published again)\"");
+    log_debug("archive.batch", "entries=%zu stored=%zu duplicates=%zu again=%zu lost=%zu", n, c.inserted, c.duplicates,
+              c.again, lost);
     *count = n;
     rc = 0;
 done:
@@ -553,8 +566,8 @@ static int archive_run(void *opts, config *cfg, int argc, char **argv)
     log_info("archive.start", "stream=%s group=%s consumer=%s batch=%lld once=%d", a.key, o->group, o->consumer,
              o->batch, o->once);
     rc = run(&a);
-    log_info("archive.stop", "archived=%llu duplicates=%llu lost=%llu rejected=%llu exit=%d", a.archived,
-             a.duplicates, a.lost, a.rejected, rc);
+    log_info("archive.stop", "archived=%llu duplicates=%llu lost=%llu rejected=%llu again=%llu exit=%d", a.archived,
+             a.duplicates, a.lost, a.rejected, a.again, rc);
     disconnect_all(&a);
     o->consumer = NULL;   /* host is about to go out of scope */
     return rc;

@@ -56,11 +56,12 @@ int store_ping(store *s, char *err, size_t errlen)
     return s->ops->query_int(s, "SELECT 1", &one, err, errlen);
 }
 
-int store_insert(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen)
+int store_insert(store *s, const store_row *rows, size_t n, store_counts *counts, char *err, size_t errlen)
 {
-    size_t count = 0;
-    int rc = n > 0 ? s->ops->insert(s, rows, n, &count, err, errlen) : 0;
-    if (inserted) *inserted = rc == 0 ? count : 0;
+    store_counts c = {0, 0, 0};
+    int rc = n > 0 ? s->ops->insert(s, rows, n, &c, err, errlen) : 0;
+    if (rc < 0) memset(&c, 0, sizeof c);
+    if (counts) *counts = c;
     return rc;
 }
 

@@ -3,7 +3,7 @@
  *
  * Table `tweets` holds one row per Redis stream entry, keyed by the stream id
  * (ms and seq as two integers, so rows sort as the stream does, plus the text
- * form), with the tweet id, author, language, time, text, the words search
+ * form), and at most one per tweet id (unique), author, language, time, text, the words search
  * uses and the canonical JSON. `words` holds the tweet's tokens as lib/token
  * cuts them for live matching (sign included: `#alpha alpha cafe café`),
  * and each engine indexes them as they are: FTS5 with the `ascii` tokenizer
@@ -90,10 +90,21 @@ int store_row_parse(store_row *row, const char *id, const char *json, size_t jso
                     char *err, size_t errlen);
 void store_row_free(store_row *row);               /* row may be NULL */
 
-/* Store rows in one transaction; a row whose stream id is already archived is
- * left as it is (idempotent). *inserted (may be NULL) gets how many were new.
- * 0 ok (committed), -1 error (rolled back, err). */
-int store_insert(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen);
+/* What store_insert did with the rows it was given: each was inserted or
+ * skipped for one of two reasons. */
+typedef struct store_counts {
+    size_t inserted;
+    size_t duplicates;    /* its tweet id is archived already under another stream id (a
+                           * batch sent again after a Redis failover gets new stream ids) */
+    size_t again;         /* its stream id is archived already (delivered again after a crash) */
+} store_counts;
+
+/* Store rows in one transaction. The archive keeps one row per stream id
+ * and one per tweet id: a row whose stream id or tweet id is archived
+ * already is skipped, so storing is idempotent and a tweet's first archived
+ * entry stays. counts (may be NULL) gets what happened to the rows.
+ * 0 ok (committed), -1 error (rolled back, err; counts all 0). */
+int store_insert(store *s, const store_row *rows, size_t n, store_counts *counts, char *err, size_t errlen);
 
 /* A search over the archive, newest first. */
 typedef struct store_query {

@@ -69,8 +69,9 @@ typedef struct store_ops {
     void (*rollback)(store *s);
     /* Counts the schema_version tables of the current schema (0 or 1). */
     const char *version_table_sql;
-    /* Store rows[0..n) (n > 0) in one transaction; *inserted += new rows. */
-    int (*insert)(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen);
+    /* Store rows[0..n) (n > 0) in one transaction, skipping a row whose
+     * stream id or tweet id is there already; c (zeroed) counts each row. */
+    int (*insert)(store *s, const store_row *rows, size_t n, store_counts *c, char *err, size_t errlen);
     /* Run plan, adding rows to res with store_result_add. */
     int (*search)(store *s, const store_plan *plan, store_result *res, char *err, size_t errlen);
     /* Inside a migration: the rows after stream id *after (NULL: from the

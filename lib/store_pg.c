@@ -132,9 +132,44 @@ static void pg_rollback(store *s)
 
 /* ---- insert ---- */
 
+/* Some of rows[0..n) were skipped: those whose stream id is there now were
+ * there before (c->again), the others had their tweet id there. */
+static int count_skipped(store *s, const store_row *rows, size_t n, size_t inserted, store_counts *c, char *err,
+                         size_t errlen)
+{
+    const char **vals = xcalloc(2 * n, sizeof *vals);
+    char (*nums)[2][24] = xcalloc(n, sizeof *nums);
+    buf sql = BUF_INIT;
+    int rc = -1;
+
+    buf_appends(&sql, "SELECT count(*) FROM tweets WHERE (ms, seq) IN (");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(nums[i][0], sizeof nums[i][0], "%" PRIu64, rows[i].sid.ms);
+        snprintf(nums[i][1], sizeof nums[i][1], "%" PRIu64, rows[i].sid.seq);
+        vals[2 * i] = nums[i][0];
+        vals[2 * i + 1] = nums[i][1];
+        buf_printf(&sql, "%s($%zu::bigint, $%zu::bigint)", i ? ", " : "", 2 * i + 1, 2 * i + 2);
+    }
+    buf_appendc(&sql, ')');
+    PGresult *r = PQexecParams(pg(s)->conn, sql.data, (int)(2 * n), NULL, vals, NULL, NULL, 0);
+    if (result_ok(pg(s), r, err, errlen) == 0 && PQntuples(r) == 1) {
+        size_t present = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        c->again += present - inserted;
+        c->duplicates += n - present;
+        rc = 0;
+    }
+    PQclear(r);
+    buf_free(&sql);
+    free(vals);
+    free(nums);
+    return rc;
+}
+
 /* One multi-row INSERT for rows[0..n). Numbers go as text, strings as
- * binary text (raw bytes with a length), so nothing needs a terminator. */
-static int insert_chunk(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen)
+ * binary text (raw bytes with a length), so nothing needs a terminator. No
+ * conflict target: the stream id (primary key) and the tweet id (unique
+ * index) both make a row be skipped. */
+static int insert_chunk(store *s, const store_row *rows, size_t n, store_counts *counts, char *err, size_t errlen)
 {
     enum { COLS = 10 };
     size_t np = n * COLS;
@@ -164,11 +199,12 @@ static int insert_chunk(store *s, const store_row *rows, size_t n, size_t *inser
                          " $%zu::text, $%zu::text, $%zu::text)",
                    i ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10);
     }
-    buf_appends(&sql, " ON CONFLICT (ms, seq) DO NOTHING");
+    buf_appends(&sql, " ON CONFLICT DO NOTHING");
     PGresult *r = PQexecParams(pg(s)->conn, sql.data, (int)np, NULL, vals, lens, fmts, 0);
     if (result_ok(pg(s), r, err, errlen) == 0) {
-        *inserted += (size_t)strtoull(PQcmdTuples(r), NULL, 10);
-        rc = 0;
+        size_t inserted = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+        counts->inserted += inserted;
+        rc = inserted < n ? count_skipped(s, rows, n, inserted, counts, err, errlen) : 0;
     }
     PQclear(r);
     buf_free(&sql);
@@ -179,12 +215,12 @@ static int insert_chunk(store *s, const store_row *rows, size_t n, size_t *inser
     return rc;
 }
 
-static int pg_insert(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen)
+static int pg_insert(store *s, const store_row *rows, size_t n, store_counts *c, char *err, size_t errlen)
 {
     if (pg_begin(s, 0, err, errlen) < 0) return -1;
     for (size_t i = 0; i < n; i += ROWS_PER_INSERT) {
         size_t k = n - i < ROWS_PER_INSERT ? n - i : ROWS_PER_INSERT;
-        if (insert_chunk(s, rows + i, k, inserted, err, errlen) < 0) goto fail;
+        if (insert_chunk(s, rows + i, k, c, err, errlen) < 0) goto fail;
     }
     if (pg_commit(s, err, errlen) < 0) goto fail;
     return 0;

@@ -20,6 +20,7 @@ typedef struct sq_store {
     store base;
     sqlite3 *db;
     sqlite3_stmt *insert;        /* prepared on first insert */
+    sqlite3_stmt *has_rid;       /* "is this stream id archived?", for skipped rows */
 } sq_store;
 
 static sq_store *sq(store *s)
@@ -56,6 +57,7 @@ static int sq_query_int(store *s, const char *sql, long long *out, char *err, si
 static void sq_close(store *s)
 {
     sqlite3_finalize(sq(s)->insert);
+    sqlite3_finalize(sq(s)->has_rid);
     if (sq(s)->db) sqlite3_close(sq(s)->db);
     free(s);
 }
@@ -108,21 +110,41 @@ static int bind_opt(sqlite3_stmt *st, int i, const char *v)
     return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-static int sq_insert(store *s, const store_row *rows, size_t n, size_t *inserted, char *err, size_t errlen)
+/* A row was skipped: count why (its stream id is there, or its tweet id). */
+static int count_skipped(sq_store *q, sqlite3_int64 rid, store_counts *c, char *err, size_t errlen)
+{
+    int rc;
+    sqlite3_reset(q->has_rid);
+    sqlite3_bind_int64(q->has_rid, 1, rid);
+    rc = sqlite3_step(q->has_rid);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
+    if (rc == SQLITE_ROW) c->again++;
+    else c->duplicates++;
+    sqlite3_reset(q->has_rid);
+    return 0;
+}
+
+static int sq_insert(store *s, const store_row *rows, size_t n, store_counts *c, char *err, size_t errlen)
 {
     sq_store *q = sq(s);
-    if (q->insert == NULL &&
-        sqlite3_prepare_v3(q->db,
-                           "INSERT INTO tweets (rid, ms, seq, id, tweet_id, author, lang, created_at, text, words, json)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rid) DO NOTHING",
-                           -1, SQLITE_PREPARE_PERSISTENT, &q->insert, NULL) != SQLITE_OK)
+    /* No conflict target: the stream id (rid) and the tweet id (unique
+     * index) both make a row be skipped. */
+    if ((q->insert == NULL &&
+         sqlite3_prepare_v3(q->db,
+                            "INSERT INTO tweets (rid, ms, seq, id, tweet_id, author, lang, created_at, text, words, json)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            -1, SQLITE_PREPARE_PERSISTENT, &q->insert, NULL) != SQLITE_OK) ||
+        (q->has_rid == NULL &&
+         sqlite3_prepare_v3(q->db, "SELECT 1 FROM tweets WHERE rid = ?", -1, SQLITE_PREPARE_PERSISTENT, &q->has_rid,
+                            NULL) != SQLITE_OK))
         return store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
     if (sq_begin(s, 0, err, errlen) < 0) return -1;
     for (size_t i = 0; i < n; i++) {
         const store_row *r = &rows[i];
         sqlite3_stmt *st = q->insert;
+        sqlite3_int64 rid = (sqlite3_int64)((r->sid.ms << STORE_SEQ_BITS) | r->sid.seq);
         sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)((r->sid.ms << STORE_SEQ_BITS) | r->sid.seq));
+        sqlite3_bind_int64(st, 1, rid);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)r->sid.ms);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)r->sid.seq);
         sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
@@ -138,7 +160,8 @@ static int sq_insert(store *s, const store_row *rows, size_t n, size_t *inserted
             sqlite3_reset(st);
             goto fail;
         }
-        *inserted += (size_t)sqlite3_changes(q->db);
+        if (sqlite3_changes(q->db) > 0) c->inserted++;
+        else if (count_skipped(q, rid, c, err, errlen) < 0) goto fail;
     }
     sqlite3_reset(q->insert);
     sqlite3_clear_bindings(q->insert);

@@ -47,6 +47,40 @@ for engine in sqlite postgres; do
     assert_eq "$(rcli XPENDING "$KEY" archive | head -n1)" 0 "$engine: nothing pending"
     assert_eq "$(rcli HGET "${BIRDFEED_PREFIX}archive:archive" lag)" 0 "$engine: no lag"
     ok "$engine: SIGKILL three times mid-run ($killed_with_pending with a batch in flight), restart: all $N exactly once"
+
+    # Tweets published again under new stream ids (a publisher resending a
+    # batch after a Redis failover): one row per tweet stays, the first one;
+    # the resent entries are counted as duplicates and acknowledged.
+    resend() {   # resend FIRST COUNT: entries FIRST.. of the stream, XADDed again
+        rcli --raw XRANGE "$KEY" - + COUNT $(($1 + $2 - 1)) | awk 'NR % 3 == 0' | tail -n "$2" | python3 -c '
+import sys
+key = sys.argv[1].encode()
+out = sys.stdout.buffer
+for line in sys.stdin.buffer:
+    args = [b"XADD", key, b"*", b"t", line.rstrip(b"\n")]
+    out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+' "$KEY" | rcli --pipe >/dev/null
+    }
+    resend 1 500
+    "$BF" archive --once --db "$DB" --consumer c1 2>"$T/$engine.dup.log" || fail "$engine: archive the resent batch"
+    assert_contains "$(grep 'event=archive.stop' "$T/$engine.dup.log")" "archived=0 duplicates=500 lost=0 rejected=0" \
+        "$engine: 500 resent entries skipped as duplicates"
+    assert_eq "$(rcli HGET "${BIRDFEED_PREFIX}archive:archive" duplicates)" 500 "$engine: duplicates published"
+    # Resent again, and the archiver killed while it skips them: still one row per tweet.
+    resend 1001 3000
+    rcli HDEL "${BIRDFEED_PREFIX}archive:archive" duplicates >/dev/null   # the next archiver's own count
+    "$BF" archive --db "$DB" --batch 20 --consumer c1 2>>"$T/$engine.log" &
+    pid=$!
+    wait_until 60 bash -c "[ \"\$(redis-cli -p $REDIS_PORT HGET '${BIRDFEED_PREFIX}archive:archive' duplicates)\" -ge 100 ]" \
+        || fail "$engine: the archiver did not get to the resent entries"
+    kill -KILL "$pid"; wait "$pid" 2>/dev/null
+    "$BF" archive --once --db "$DB" --consumer c1 2>"$T/$engine.dup2.log" || fail "$engine: final run after the kill"
+    assert_eq "$(count)" "$N" "$engine: still one row per tweet"
+    assert_eq "$(distinct)" "$N" "$engine: no tweet twice"
+    ids >"$T/db.ids"
+    cmp -s "$T/stream.ids" "$T/db.ids" || fail "$engine: rows are not the tweets' first entries: $(diff "$T/stream.ids" "$T/db.ids" | head -3)"
+    assert_eq "$(rcli XPENDING "$KEY" archive | head -n1)" 0 "$engine: resent entries acknowledged"
+    ok "$engine: 3500 tweets published again under new stream ids (one kill among them): each archived once, its first entry kept"
 done
 
 # SIGTERM: the service finishes its batch, publishes its state and exits 0.

@@ -86,6 +86,38 @@ for engine in sqlite postgres; do
     assert_contains "$out" "upgrade birdfeed" "$engine: search says why"
     ok "$engine: refuses a database newer than the binary; --to checked"
 
+    # Version 4 keeps one row per tweet: a tweet archived twice before it
+    # (under two stream ids, as a batch published again after a Redis
+    # failover) keeps its lowest stream id; the unique index refuses a third.
+    fresh_db $engine
+    "$BF" migrate --db "$db" --to 3 >/dev/null || fail "$engine: migrate --to 3"
+    while read -r sid tid; do
+        ms=${sid%-*} seq=${sid#*-}
+        j="{\"id\":\"$tid\",\"text\":\"dup $tid at $sid\",\"user\":{\"screen_name\":\"d\"}}"
+        [ $engine = sqlite ] && rid="rid, " rv="$(( (ms << 20) + seq )), " || rid="" rv=""
+        sql "$db" "INSERT INTO tweets (${rid}ms, seq, id, tweet_id, author, lang, created_at, text, words, json)
+                   VALUES (${rv}$ms, $seq, '$sid', '$tid', 'd', 'en', NULL, 'dup $tid at $sid', 'dup', '$j')" \
+            || fail "$engine: insert $sid at version 3"
+    done <<'ROWS'
+1000-5 7
+1000-1 7
+1000-3 8
+2000-0 7
+1000-2 9
+3000-7 8
+ROWS
+    "$BF" migrate --db "$db" >/dev/null || fail "$engine: migrate 3 → $LATEST with duplicates"
+    assert_eq "$(sql "$db" "SELECT id || ' ' || tweet_id FROM tweets ORDER BY ms, seq" | tr '\n' ',')" \
+        "1000-1 7,1000-2 9,1000-3 8," "$engine: one row per tweet, the lowest stream id kept"
+    out=$("$BF" search --db "$db" -q dup --json) || fail "$engine: search after the dedup"
+    assert_eq "$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tweets"]))')" 3 \
+        "$engine: the full-text index lost the removed rows too"
+    [ $engine = sqlite ] && rid="rid, " rv="$(( (4000 << 20) )), " || rid="" rv=""
+    sql "$db" "INSERT INTO tweets (${rid}ms, seq, id, tweet_id, text, words, json)
+               VALUES (${rv}4000, 0, '4000-0', '7', 'x', 'x', '{}')" >/dev/null 2>&1 \
+        && fail "$engine: a second row for tweet 7 was accepted"
+    ok "$engine: migration to one row per tweet keeps each tweet's first entry"
+
     # Several migrators at once (deploys start many): one applies, all succeed.
     fresh_db $engine
     pids=()

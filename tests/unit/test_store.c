@@ -102,12 +102,12 @@ static void test_migrations_embedded(void)
     ASSERT_EQ(sqlite, pg);
 }
 
-static void insert(store *s, const char *id, const char *json, size_t *inserted)
+static void insert(store *s, const char *id, const char *json, store_counts *c)
 {
     store_row r;
     char err[256];
     if (store_row_parse(&r, id, json, strlen(json), err, sizeof err) < 0) TEST_FAIL("parse: %s", err);
-    int rc = store_insert(s, &r, 1, inserted, err, sizeof err);
+    int rc = store_insert(s, &r, 1, c, err, sizeof err);
     store_row_free(&r);
     if (rc < 0) TEST_FAIL("insert: %s", err);
 }
@@ -140,17 +140,39 @@ static void test_sqlite_end_to_end(void)
     ASSERT_EQ(store_check(s, err, sizeof err), 0);
     ASSERT_EQ(store_ping(s, err, sizeof err), 0);
 
-    size_t ins = 0;
+    store_counts c;
     char json[256], id[32];
     for (int i = 1; i <= 25; i++) {
         snprintf(json, sizeof json, "{\"id\":\"%d\",\"text\":\"tweet %s %s\",\"user\":{\"screen_name\":\"u%d\"},\"lang\":\"%s\"}",
                  i, i % 2 ? "odd" : "even", i % 5 ? "" : "five", i, i % 3 ? "en" : "de");
         snprintf(id, sizeof id, "1000-%d", i);
-        insert(s, id, json, &ins);
-        ASSERT_EQ(ins, 1);
+        insert(s, id, json, &c);
+        ASSERT_EQ(c.inserted, 1);
     }
-    insert(s, "1000-3", "{\"id\":\"x\",\"text\":\"replaced?\"}", &ins);
-    ASSERT_EQ(ins, 0);                                        /* the stream id is already there */
+    insert(s, "1000-3", "{\"id\":\"x\",\"text\":\"replaced?\"}", &c);
+    ASSERT_EQ(c.inserted, 0);                                 /* the stream id is already there */
+    ASSERT_EQ(c.again, 1);
+    ASSERT_EQ(c.duplicates, 0);
+    insert(s, "2000-1", "{\"id\":\"5\",\"text\":\"tweet odd five, sent again\"}", &c);
+    ASSERT_EQ(c.inserted, 0);                                 /* tweet 5 is there as 1000-5 */
+    ASSERT_EQ(c.duplicates, 1);
+    ASSERT_EQ(c.again, 0);
+    /* One batch holding a tweet twice (sent again within the batch). */
+    store_row twice[3];
+    const char *tj = "{\"id\":\"t2\",\"text\":\"twice\"}", *oj = "{\"id\":\"t3\",\"text\":\"once\"}";
+    ASSERT_EQ(store_row_parse(&twice[0], "3000-1", tj, strlen(tj), err, sizeof err), 0);
+    ASSERT_EQ(store_row_parse(&twice[1], "3000-2", oj, strlen(oj), err, sizeof err), 0);
+    ASSERT_EQ(store_row_parse(&twice[2], "3000-3", tj, strlen(tj), err, sizeof err), 0);
+    ASSERT_EQ(store_insert(s, twice, 3, &c, err, sizeof err), 0);
+    ASSERT_EQ(c.inserted, 2);
+    ASSERT_EQ(c.duplicates, 1);
+    for (int i = 0; i < 3; i++) store_row_free(&twice[i]);
+    store_query tq = {.q = "twice", .limit = 10};
+    store_result tr;
+    ASSERT_EQ(store_search(s, &tq, &tr, err, sizeof err), 0);
+    ASSERT_EQ(tr.n, 1);
+    ASSERT_STREQ(tr.ids[0], "3000-1");                        /* the first entry stays */
+    store_result_free(&tr);
 
     store_result res;
     store_query q = {.q = "ODD", .limit = 5};
@@ -207,7 +229,7 @@ static void test_sqlite_end_to_end(void)
     /* before beyond anything stored bounds nothing; a huge seq is clamped. */
     store_query all = {.limit = 100, .has_before = 1, .before = {UINT64_MAX, UINT64_MAX}};
     ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
-    ASSERT_EQ(res.n, 25);
+    ASSERT_EQ(res.n, 27);                 /* 1000-1..25, 3000-1 and 3000-2 */
     store_result_free(&res);
     all.before.ms = 1000;
     ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
@@ -249,7 +271,7 @@ static void test_reword_migration(void)
     ASSERT(s != NULL);
     int applied;
     ASSERT_EQ(store_migrate(s, 2, &applied, err, sizeof err), 0);
-    size_t ins;
+    store_counts ins;
     char json[200], id[32];
     for (int i = 1; i <= 2500; i++) {      /* more than one batch of the rewording */
         snprintf(json, sizeof json, "{\"id\":\"%d\",\"text\":\"Caf\u00e9 foo_bar #Tag%d\",\"user\":{\"screen_name\":\"u\"}}",
