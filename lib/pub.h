@@ -82,16 +82,18 @@ int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, siz
  * their reply was lost. */
 void pub_stats(const pub *p, unsigned long *reconnects, unsigned long *recovered);
 
+/* A tweet's text as pub_match_next compares it. */
+typedef struct pub_text {
+    const char *p;
+    size_t n;
+} pub_text;
+
 /* Recovery matching, exposed for tests (no I/O). pending[0..n) are the texts
  * of the tweets whose replies were lost, in send order; *from is the first
  * one not yet matched. If text[0..len) (a stream entry after the last
  * confirmed id) equals pending[k] for some k >= *from, return the smallest
  * such k and set *from = k + 1 (pending[*from..k) were not executed);
  * otherwise return -1 (another publisher's entry). */
-typedef struct pub_text {
-    const char *p;
-    size_t n;
-} pub_text;
 long pub_match_next(const pub_text *pending, size_t n, size_t *from, const char *text, size_t len);
 
 #endif
