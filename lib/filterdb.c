@@ -238,6 +238,38 @@ fail:
     return rc;
 }
 
+/* Read filter id into *cur (freed first) for a change conditional on
+ * if_version (< 0: any). FILTERDB_OK, or the outcome with its reason. */
+static int read_current(const filterdb *db, const char *id, long long if_version, filter *cur, char *err,
+                        size_t errlen)
+{
+    filter_free(cur);
+    int rc = filterdb_get(db, id, cur, err, errlen);
+    if (rc == FILTERDB_OK && if_version >= 0 && cur->version != if_version)
+        rc = seterr(err, errlen, FILTERDB_PRECONDITION, "filter %s is at version %lld, not %lld", id, cur->version,
+                    if_version);
+    return rc;
+}
+
+/* What a replace or delete script answered: an outcome with its reason in
+ * err, or 1 when the filter changed meanwhile and the change was not
+ * conditional (the caller reads it again and retries). done is the reason
+ * for success. */
+static int change_outcome(const redisReply *r, const char *id, long long if_version, const char *done, char *err,
+                          size_t errlen)
+{
+    const char *st = status_of(r);
+    if (strcmp(st, "OK") == 0) return seterr(err, errlen, FILTERDB_OK, "%s", done);
+    if (strcmp(st, "NOTFOUND") == 0) return seterr(err, errlen, FILTERDB_NOT_FOUND, "no filter with id %s", id);
+    if (strcmp(st, "DUP") == 0)
+        return seterr(err, errlen, FILTERDB_DUPLICATE, "name: filter %.24s already has this name", second_of(r));
+    if (strcmp(st, "CONFLICT") == 0)
+        return if_version >= 0 ? seterr(err, errlen, FILTERDB_PRECONDITION,
+                                        "filter %s changed meanwhile (no longer version %lld)", id, if_version)
+                               : 1;
+    return seterr(err, errlen, FILTERDB_ERROR, "Redis: unexpected script reply");
+}
+
 int filterdb_replace(const filterdb *db, const char *id, long long if_version, filter *f, char *err, size_t errlen)
 {
     char kf[256], kn[256], kc[256], ver[24];
@@ -248,14 +280,7 @@ int filterdb_replace(const filterdb *db, const char *id, long long if_version, f
     memset(&cur, 0, sizeof cur);
     filter_name_key(f->name, &newname);
     for (int attempt = 0; attempt < RETRIES; attempt++) {
-        filter_free(&cur);
-        rc = filterdb_get(db, id, &cur, err, errlen);
-        if (rc != FILTERDB_OK) goto done;
-        if (if_version >= 0 && cur.version != if_version) {
-            rc = seterr(err, errlen, FILTERDB_PRECONDITION, "filter %s is at version %lld, not %lld", id,
-                        cur.version, if_version);
-            goto done;
-        }
+        if ((rc = read_current(db, id, if_version, &cur, err, errlen)) != FILTERDB_OK) goto done;
         strlcpy_safe(f->id, cur.id, sizeof f->id);
         f->version = cur.version + 1;
         memcpy(f->created_at, cur.created_at, sizeof f->created_at);
@@ -267,23 +292,7 @@ int filterdb_replace(const filterdb *db, const char *id, long long if_version, f
         redisReply *r = run(db, 0, err, errlen, "EVAL", REPLACE_LUA, "3", key(db, BUS_KEY_FILTERS, kf, sizeof kf),
                             key(db, FILTERDB_KEY_NAMES, kn, sizeof kn), key(db, BUS_KEY_CONTROL, kc, sizeof kc), id,
                             ver, oldname.data, newname.data, json.data, NULL);
-        if (r == NULL) {
-            rc = FILTERDB_ERROR;
-            goto done;
-        }
-        const char *st = status_of(r);
-        if (strcmp(st, "OK") == 0)
-            rc = seterr(err, errlen, FILTERDB_OK, "replaced");
-        else if (strcmp(st, "NOTFOUND") == 0)
-            rc = seterr(err, errlen, FILTERDB_NOT_FOUND, "no filter with id %s", id);
-        else if (strcmp(st, "DUP") == 0)
-            rc = seterr(err, errlen, FILTERDB_DUPLICATE, "name: filter %.24s already has this name", second_of(r));
-        else if (strcmp(st, "CONFLICT") == 0)
-            rc = if_version >= 0 ? seterr(err, errlen, FILTERDB_PRECONDITION,
-                                          "filter %s changed meanwhile (no longer version %lld)", id, if_version)
-                                 : 1;
-        else
-            rc = seterr(err, errlen, FILTERDB_ERROR, "Redis: unexpected script reply");
+        rc = r ? change_outcome(r, id, if_version, "replaced", err, errlen) : FILTERDB_ERROR;
         freeReplyObject(r);
         if (rc != 1) goto done;
     }
@@ -310,34 +319,13 @@ int filterdb_delete(const filterdb *db, const char *id, long long if_version, ch
 
     memset(&cur, 0, sizeof cur);
     for (int attempt = 0; attempt < RETRIES; attempt++) {
-        filter_free(&cur);
-        rc = filterdb_get(db, id, &cur, err, errlen);
-        if (rc != FILTERDB_OK) goto done;
-        if (if_version >= 0 && cur.version != if_version) {
-            rc = seterr(err, errlen, FILTERDB_PRECONDITION, "filter %s is at version %lld, not %lld", id,
-                        cur.version, if_version);
-            goto done;
-        }
+        if ((rc = read_current(db, id, if_version, &cur, err, errlen)) != FILTERDB_OK) goto done;
         filter_name_key(cur.name, &name);
         snprintf(ver, sizeof ver, "%lld", cur.version);
         redisReply *r = run(db, 0, err, errlen, "EVAL", DELETE_LUA, "3", key(db, BUS_KEY_FILTERS, kf, sizeof kf),
                             key(db, FILTERDB_KEY_NAMES, kn, sizeof kn), key(db, BUS_KEY_CONTROL, kc, sizeof kc), id,
                             ver, name.data, NULL);
-        if (r == NULL) {
-            rc = FILTERDB_ERROR;
-            goto done;
-        }
-        const char *st = status_of(r);
-        if (strcmp(st, "OK") == 0)
-            rc = seterr(err, errlen, FILTERDB_OK, "deleted");
-        else if (strcmp(st, "NOTFOUND") == 0)
-            rc = seterr(err, errlen, FILTERDB_NOT_FOUND, "no filter with id %s", id);
-        else if (strcmp(st, "CONFLICT") == 0)
-            rc = if_version >= 0 ? seterr(err, errlen, FILTERDB_PRECONDITION,
-                                          "filter %s changed meanwhile (no longer version %lld)", id, if_version)
-                                 : 1;
-        else
-            rc = seterr(err, errlen, FILTERDB_ERROR, "Redis: unexpected script reply");
+        rc = r ? change_outcome(r, id, if_version, "deleted", err, errlen) : FILTERDB_ERROR;
         freeReplyObject(r);
         if (rc != 1) goto done;
     }

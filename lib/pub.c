@@ -300,6 +300,18 @@ long pub_match_next(const pub_text *pending, size_t n, size_t *from, const char 
     return -1;
 }
 
+/* Entries idx[0..k) still marked sent were not found in the stream: queue
+ * them to be sent again. */
+static void requeue_sent(pub *p, const size_t *idx, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (p->e[idx[i]].state == E_SENT) {
+            p->e[idx[i]].state = E_QUEUED;
+            p->nsent--;
+            p->nqueued++;
+        }
+}
+
 /* The connection broke with entries in flight: reconnect, find which of
  * them Redis executed (they are in the stream after p->water), report
  * those, and queue the rest again. */
@@ -341,12 +353,7 @@ static int recover(pub *p, pub_done_fn done, void *ctx)
         if (r == NULL) {
             /* Lost again: what was skipped is known not to be there; the
              * rest is looked for after cursor on the next attempt. */
-            for (size_t k = 0; k < from; k++)
-                if (p->e[idx[k]].state == E_SENT) {
-                    p->e[idx[k]].state = E_QUEUED;
-                    p->nsent--;
-                    p->nqueued++;
-                }
+            requeue_sent(p, idx, from);
             p->water = cursor;
             p->recovered += found;
             rc = -2;
@@ -380,12 +387,7 @@ static int recover(pub *p, pub_done_fn done, void *ctx)
         if (!more) break;
     }
     if (rc == 0) {
-        for (size_t k = 0; k < n; k++)
-            if (p->e[idx[k]].state == E_SENT) {
-                p->e[idx[k]].state = E_QUEUED;
-                p->nsent--;
-                p->nqueued++;
-            }
+        requeue_sent(p, idx, n);
         p->water = top;
         p->recovered += found;
         p->rd = p->first;
