@@ -6,6 +6,9 @@
  *   filters      hash, filter id → filter JSON
  *   filters:seq  string, id counter
  *   control      pub/sub, filter created/changed/deleted notices
+ *   ingest:fence pub/sub, nobody listens: ingest publishes an empty message
+ *                there on a new connection so that WAIT covers the data the
+ *                (new) master held before (lib/pub.h)
  *   metrics:proc:<node>:<pid>, metrics:ingest:<node>:<pid>
  *                hash, one process's figures (expire unless refreshed)
  */
@@ -22,6 +25,7 @@
 #define BUS_KEY_FILTERS  "filters"
 #define BUS_KEY_SEQ      "filters:seq"
 #define BUS_KEY_CONTROL  "control"
+#define BUS_KEY_FENCE    "ingest:fence"
 /* Per-process figures for GET /api/metrics (lib/statpub.h), hashes named
  * <prefix><kind><node>:<pid>, expiring unless refreshed. */
 #define BUS_KEY_METRICS_PROC   "metrics:proc:"     /* responder processes */

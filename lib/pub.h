@@ -1,28 +1,42 @@
-/* pub — the atomic publish of a tweet: one Lua script, loaded once and
- * called with EVALSHA, that XADDs a canonical tweet to <prefix>tweets
- * (MAXLEN ~ history) and PUBLISHes "<id> <json>" on <prefix>live, returning
- * the stream id. Calls are pipelined: the caller queues tweets, sends them
- * in one write and collects the replies later, so Redis works while the
- * caller prepares the next batch.
+/* pub — the atomic publish of birdfeed's Redis layout (lib/bus.h): one Lua
+ * script, loaded once and called with EVALSHA, that XADDs a canonical tweet
+ * to <prefix>tweets (MAXLEN ~ history) and PUBLISHes "<id> <json>" on
+ * <prefix>live, returning the stream id. Calls are pipelined: the caller
+ * queues tweets, sends them in one write and collects the replies later, so
+ * Redis works while the caller prepares the next batch.
  *
  * Delivery guarantee. Every queued tweet is reported exactly once through
  * the callback, with one of:
  *   PUB_OK           it is in the stream (and was published) under r->id;
+ *                    with wait_replicas N, also on N replicas (WAIT said so);
  *   PUB_FAILED       it is not in the stream (Redis refused it, or Redis
  *                    stayed unreachable before it could be sent);
  *   PUB_UNCONFIRMED  Redis stayed unreachable while its reply was
- *                    outstanding: it may or may not be in the stream.
- * When a connection drops with replies outstanding, pub reconnects with
- * backoff, reloads the script, reads the stream after the newest id it
- * knew before sending (the last confirmed id) and matches the outstanding
- * tweets in send order against the entries there: those found are reported
- * PUB_OK with the id they got (r->recovered = 1), the others are sent
- * again. So nothing is published twice and nothing reported PUB_OK is
- * missing, provided Redis kept what it executed (AOF with appendfsync
- * always, or no restart) and the entries were not trimmed away (history
- * larger than what other publishers add during the outage). An identical
- * tweet published by another process into that same window can be taken
- * for ours; it is then in the stream once rather than twice. */
+ *                    outstanding: it may or may not be in the stream; or,
+ *                    with wait_replicas, it is in the master's stream but
+ *                    fewer than N replicas acknowledged it within
+ *                    wait_timeout_ms.
+ * Replication (wait_replicas N > 0): after each batch pub sends WAIT N; a
+ * tweet counts only once a WAIT after it answers N or more. A WAIT that
+ * comes back short is sent again (a slow replica is not a loss) until
+ * wait_timeout_ms have passed without enough replicas; then pub gives up.
+ *
+ * Recovery. When a connection drops with tweets unconfirmed, or the server
+ * answers READONLY (it is no longer the master: a failover), pub reconnects
+ * with backoff through bus_connect (which, for a redis+sentinel:// URL, asks
+ * the Sentinels for the master anew), reloads the script and reads the
+ * stream after the last confirmed id. Each entry there whose tweet id
+ * (lib/tweet.h: the canonical form's leading "id") is that of an
+ * unconfirmed tweet counts as that tweet, with the id it has there (r->recovered
+ * = 1); the others are sent again. So a tweet is in the stream once even
+ * when its batch is resent to a new master, and nothing reported PUB_OK is
+ * missing, provided the server kept what it executed: with wait_replicas,
+ * Sentinel promotes the replica with the most data, which holds everything
+ * WAIT confirmed; without it, a single Redis must not lose what it executed
+ * (AOF with appendfsync always, or no restart). The entries must also not
+ * be trimmed away meanwhile (history larger than what other publishers add
+ * during the outage). A tweet with the same id published by another process
+ * into that window is taken for ours: it is then in the stream once. */
 #ifndef BIRDFEED_PUB_H
 #define BIRDFEED_PUB_H
 
@@ -39,6 +53,8 @@ typedef struct pub_opts {
     int retries;                  /* failed attempts in a row before giving up */
     int timeout_ms;               /* connect and reply timeout; 0: none */
     volatile sig_atomic_t *stop;  /* when non-zero, stop retrying; may be NULL */
+    int wait_replicas;            /* WAIT for this many replicas before a tweet counts (0: don't) */
+    int wait_timeout_ms;          /* give up after WAIT came back short for this long */
 } pub_opts;
 
 enum pub_status { PUB_OK, PUB_FAILED, PUB_UNCONFIRMED };
@@ -68,12 +84,13 @@ void pub_free(pub *p);   /* p may be NULL; tweets not yet collected are dropped 
 /* Queue one canonical tweet (copied). tag comes back in its result. */
 void pub_add(pub *p, const char *json, size_t len, unsigned long long tag);
 size_t pub_queued(const pub *p);     /* queued, not yet sent */
-size_t pub_inflight(const pub *p);   /* sent, reply not yet read */
+size_t pub_inflight(const pub *p);   /* sent, not yet reported (reply or WAIT outstanding) */
 
-/* Send what is queued (without waiting), then read replies (recovering from lost
+/* Send what is queued, then read replies (recovering from lost
  * connections as described above) until at most keep tweets are in flight,
  * calling done for each finished tweet. Returns 0, or -1 when Redis stayed
- * unreachable: then every tweet still held has been reported (FAILED or
+ * unreachable or, with wait_replicas, the replicas did not confirm within
+ * wait_timeout_ms: then every tweet still held has been reported (FAILED or
  * UNCONFIRMED), err says why, and the publisher reports every later tweet
  * FAILED at once. */
 int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, size_t errlen);
@@ -82,18 +99,25 @@ int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, siz
  * their reply was lost. */
 void pub_stats(const pub *p, unsigned long *reconnects, unsigned long *recovered);
 
-/* A tweet's text as pub_match_next compares it. */
+/* Recovery matching, exposed for tests (no I/O). */
+
+/* The tweet id of a canonical tweet: the text of its leading "id" string
+ * (still JSON-escaped), into *id and *n. 0 ok, -1 when json does not start
+ * with {"id":"…". */
+int pub_tweet_id(const char *json, size_t len, const char **id, size_t *n);
+
+/* The unconfirmed tweets pending[0..n) (canonical texts, in send order, not
+ * copied: they must outlive the matcher), each to be taken once. */
 typedef struct pub_text {
     const char *p;
     size_t n;
 } pub_text;
-
-/* Recovery matching, exposed for tests (no I/O). pending[0..n) are the texts
- * of the tweets whose replies were lost, in send order; *from is the first
- * one not yet matched. If text[0..len) (a stream entry after the last
- * confirmed id) equals pending[k] for some k >= *from, return the smallest
- * such k and set *from = k + 1 (pending[*from..k) were not executed);
- * otherwise return -1 (another publisher's entry). */
-long pub_match_next(const pub_text *pending, size_t n, size_t *from, const char *text, size_t len);
+typedef struct pub_matcher pub_matcher;
+pub_matcher *pub_matcher_new(const pub_text *pending, size_t n);
+/* If text[0..len) (a stream entry after the last confirmed id) has the tweet
+ * id of a pending tweet not taken yet, take the first such and return its
+ * index; otherwise -1 (another publisher's entry, or one taken already). */
+long pub_matcher_take(pub_matcher *m, const char *text, size_t len);
+void pub_matcher_free(pub_matcher *m);   /* m may be NULL */
 
 #endif

@@ -52,7 +52,7 @@ static int publish(statpub *sp, char *err, size_t errlen)
     size_t *argl = xcalloc(2 + 2 * sp->n, sizeof *argl);
     char (*nums)[24] = xcalloc(sp->n, sizeof *nums);
     char ttl[24];
-    int argc = 0, rc = -1;
+    int argc = 0, rc = -1, drop = 0;
     redisReply *r;
 
     if (sp->c == NULL && (sp->c = bus_connect(sp->url, TIMEOUT_MS, err, errlen)) == NULL) goto fail;
@@ -87,7 +87,12 @@ static int publish(statpub *sp, char *err, size_t errlen)
             snprintf(err, errlen, "Redis: %s", r->str);
             rc = -1;
         }
+        if (bus_reply_failover(r)) drop = 1;   /* not the master any more: find the new one */
         freeReplyObject(r);
+    }
+    if (drop && sp->c) {
+        redisFree(sp->c);
+        sp->c = NULL;
     }
 fail:
     free(v);
