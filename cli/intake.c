@@ -112,6 +112,8 @@ int intake_start(intake *in)
         .retries = (int)in->o->retries,
         .timeout_ms = 10000,
         .stop = in->stop,
+        .wait_replicas = (int)in->o->wait_replicas,
+        .wait_timeout_ms = (int)in->o->wait_timeout_ms,
     };
     in->pub = pub_open(&po, err, sizeof err);
     if (in->pub == NULL) {
@@ -204,7 +206,7 @@ static void on_published(void *ctx, const pub_result *r)
         return;
     case PUB_UNCONFIRMED:
         intake_clear_progress(in);
-        fprintf(stderr, "%s:%llu: not confirmed (it may or may not be in the stream): %s\n", name, line, r->error);
+        fprintf(stderr, "%s:%llu: not confirmed: %s\n", name, line, r->error);
         in->unconfirmed++;
         return;
     }
@@ -329,7 +331,7 @@ int intake_finish(intake *in, const char *extra)
                 in->rejected, secs, (double)in->ingested / secs);
     if (in->recent) fprintf(stderr, "; %llu duplicates dropped", in->duplicates);
     fprintf(stderr, "%s%s\n", extra ? extra : "", *in->stop ? "; interrupted" : "");
-    if (in->unconfirmed) fprintf(stderr, "%llu tweets not confirmed (Redis unreachable)\n", in->unconfirmed);
+    if (in->unconfirmed) fprintf(stderr, "%llu tweets not confirmed\n", in->unconfirmed);
     if (in->pub) {
         unsigned long reconnects, recovered;
         pub_stats(in->pub, &reconnects, &recovered);

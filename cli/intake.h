@@ -8,7 +8,9 @@
  * (pull), a post whose id was published lately is dropped and counted.
  *
  * The guarantee of lib/pub holds: every line given is published once or
- * reported. */
+ * reported; with --wait-replicas N, a post counts only once N replicas hold
+ * it, so a failover of the master (followed through a redis+sentinel://
+ * URL) loses none of them. */
 #ifndef BIRDFEED_INTAKE_H
 #define BIRDFEED_INTAKE_H
 
@@ -27,9 +29,12 @@ typedef struct intake_opts {
     long long max_errors;  /* -1: no limit */
     int dry;
     long long retries;
+    long long wait_replicas;    /* WAIT for this many replicas before a post counts (0: don't) */
+    long long wait_timeout_ms;  /* give up after this long without enough replicas */
 } intake_opts;
 
-#define INTAKE_DEFAULTS {.batch = 512, .rate = 0, .dead = NULL, .max_errors = -1, .dry = 0, .retries = 10}
+#define INTAKE_DEFAULTS {.batch = 512, .rate = 0, .dead = NULL, .max_errors = -1, .dry = 0, .retries = 10, \
+                         .wait_replicas = 0, .wait_timeout_ms = 10000}
 
 /* The option table rows for an intake_opts field f of options struct T. */
 #define INTAKE_OPTION_ROWS(T, f) \
@@ -39,7 +44,11 @@ typedef struct intake_opts {
     CLI_OPT_TEXT("dead-letter", 0, "FILE", T, f.dead, 1, 0, "append rejected lines to FILE, verbatim"), \
     CLI_OPT_INT("max-errors", 0, "N", T, f.max_errors, 0, 1000000000000LL, \
                 "stop reading once more than N lines were rejected"), \
-    CLI_OPT_FLAG("dry-run", 0, T, f.dry, "validate and normalise only; do not connect to Redis")
+    CLI_OPT_FLAG("dry-run", 0, T, f.dry, "validate and normalise only; do not connect to Redis"), \
+    CLI_OPT_INT("wait-replicas", 0, "N", T, f.wait_replicas, 0, 100, \
+                "count a post only once N replicas acknowledged it (Redis WAIT; default 0)"), \
+    CLI_OPT_INT("wait-timeout", 0, "MS", T, f.wait_timeout_ms, 1, 3600000, \
+                "with --wait-replicas: give up after this long with fewer replicas (default 10000)")
 
 typedef struct intake intake;
 

@@ -549,14 +549,18 @@ static int recover(pub *p, pub_done_fn done, void *ctx)
 
 static void give_up(pub *p, const char *why, pub_done_fn done, void *ctx)
 {
-    char unconf[400];
-    snprintf(unconf, sizeof unconf, "in the master's stream, but fewer than %d replicas confirmed it within %d ms",
-             p->o.wait_replicas, p->o.wait_timeout_ms);
+    char unconf[400], noreply[400];
+    if (p->wait_failed)
+        snprintf(unconf, sizeof unconf, "in the master's stream, but fewer than %d replicas confirmed it within %d ms",
+                 p->o.wait_replicas, p->o.wait_timeout_ms);
+    else
+        snprintf(unconf, sizeof unconf, "written, not yet confirmed by replicas, then: %s", why);
+    snprintf(noreply, sizeof noreply, "no reply, it may or may not be in the stream: %s", why);
     for (size_t i = p->first; i < p->n; i++) {
         struct entry *e = &p->e[i];
         if (e->kind != K_TWEET) set_state(p, e, E_DONE);
-        else if (e->state == E_WRITTEN) report(p, e, PUB_UNCONFIRMED, NULL, p->wait_failed ? unconf : why, 0, done, ctx);
-        else if (e->state == E_SENT) report(p, e, PUB_UNCONFIRMED, NULL, why, 0, done, ctx);
+        else if (e->state == E_WRITTEN) report(p, e, PUB_UNCONFIRMED, NULL, unconf, 0, done, ctx);
+        else if (e->state == E_SENT) report(p, e, PUB_UNCONFIRMED, NULL, noreply, 0, done, ctx);
         else if (e->state == E_QUEUED) report(p, e, PUB_FAILED, NULL, why, 0, done, ctx);
     }
     p->dead = 1;
