@@ -332,6 +332,16 @@ redisContext *bus_connect_replica(const char *url, const char *node, int timeout
     return NULL;
 }
 
+int bus_master_moved(const char *url, const bus_peer *peer)
+{
+    sentinel_url su;
+    sentinel_addr a;
+    char err[512], where[300];
+    if (!sentinel_url_is(url) || peer == NULL || peer->addr[0] == '\0') return 0;
+    if (sentinel_url_parse(url, &su, err, sizeof err) < 0 || sentinel_get_master(&su, &a, err, sizeof err) < 0) return 0;
+    return strcmp(sentinel_addr_format(&a, where, sizeof where), peer->addr) != 0;
+}
+
 int bus_reply_failover(const redisReply *r)
 {
     static const char *const words[] = {"READONLY", "MASTERDOWN", "UNBLOCKED"};

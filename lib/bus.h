@@ -77,6 +77,12 @@ redisContext *bus_connect_peer(const char *url, int timeout_ms, bus_peer *peer, 
 redisContext *bus_connect_replica(const char *url, const char *node, int timeout_ms, bus_peer *peer, char *err,
                                   size_t errlen);
 
+/* For a redis+sentinel:// url: do the Sentinels now name a master other
+ * than peer (where a bus_connect_peer to the master went)? 1 yes (a
+ * failover happened: reconnect); 0 no, or not a Sentinel URL, or no
+ * Sentinel answered. Asks the Sentinels (I/O, short timeouts). */
+int bus_master_moved(const char *url, const bus_peer *peer);
+
 /* Is r an error reply that means "this server is no longer the master you
  * think" (READONLY, MASTERDOWN, UNBLOCKED by a role change)? The caller
  * drops the connection and makes a new one with bus_connect. r may be NULL. */

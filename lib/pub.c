@@ -37,6 +37,7 @@ struct entry {
 struct pub {
     pub_opts o;
     redisContext *c;            /* NULL or broken: reconnect before use */
+    bus_peer peer;              /* where c goes */
     int broken;
     int dead;                   /* gave up: every tweet fails at once */
     char sha[41];
@@ -234,7 +235,7 @@ static int connect_once(pub *p)
 {
     char err[256];
     if (p->c) redisFree(p->c);
-    p->c = bus_connect(p->o.redis_url, p->o.timeout_ms, err, sizeof err);
+    p->c = bus_connect_peer(p->o.redis_url, p->o.timeout_ms, &p->peer, err, sizeof err);
     if (p->c == NULL) {
         snprintf(p->lasterr, sizeof p->lasterr, "%s", err);
         return -1;
@@ -569,7 +570,7 @@ static void give_up(pub *p, const char *why, pub_done_fn done, void *ctx)
 
 static int transient(const char *msg)
 {
-    static const char *const words[] = {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN"};
+    static const char *const words[] = {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"};
     for (size_t i = 0; i < ARRAY_LEN(words); i++) {
         size_t l = strlen(words[i]);
         if (strncmp(msg, words[i], l) == 0 && (msg[l] == ' ' || msg[l] == '\0')) return 1;
@@ -599,6 +600,13 @@ static void on_wait(pub *p, size_t at, redisReply *r, pub_done_fn done, void *ct
     }
     uint64_t now = now_ms();
     if (p->nwritten == 0) return;          /* nothing of ours waits on it */
+    if (bus_master_moved(p->o.redis_url, &p->peer)) {
+        /* Cut off from its replicas because it is not the master any more
+         * (a failover this connection did not see): go to the new one. */
+        snprintf(p->lasterr, sizeof p->lasterr, "Redis at %s is no longer the master", p->peer.addr);
+        p->broken = 1;
+        return;
+    }
     if (p->short_since_ms == 0) {
         p->short_since_ms = now;
         log_warn("pub.replicas_behind", "replicas=%lld wanted=%d unconfirmed=%zu", r->integer, p->o.wait_replicas,

@@ -1,0 +1,49 @@
+#!/bin/bash
+# A master cut off rather than killed: while `birdfeed ingest
+# --wait-replicas 1` publishes through the Sentinels, the master starts
+# refusing every new client (CONFIG SET requirepass) and drops the
+# Sentinels' and the replicas' connections, so the Sentinels see it down and
+# promote a replica, while ingest's connection — made before — still works,
+# like a client on the master's side of a network partition.
+# The old master loses its replicas; ingest's WAITs come back short, it asks
+# the Sentinels, learns that another server is master and moves there,
+# resending what the new master lacks: exit 0, every tweet once on the new
+# master. (Without --wait-replicas it would have written into the isolated
+# master until it was demoted, losing those tweets.)
+. "$(dirname "$0")/lib.sh"
+. "$BF_ROOT/tests/multihost.sh"
+redis_node m 127.0.0.2
+redis_node r1 127.0.0.3 m
+redis_node r2 127.0.0.4 m
+sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+key=${BIRDFEED_PREFIX}tweets
+N=2500
+"$BF" gen --count "$N" --seed 41 --canonical >"$T/in.ndjson"
+"$BF" ingest --wait-replicas 1 --wait-timeout 60000 --rate 250 --retries 50 "$T/in.ndjson" >"$T/ingest.out" 2>&1 & ing=$!
+bf_track "$ing"
+sleep 3
+old=$(rn m)
+before=$(rn_cli m XLEN "$key")
+rn_cli m CONFIG SET requirepass partitioned >/dev/null
+mcli() { redis-cli -h 127.0.0.2 -p "${RN_PORT[m]}" --no-auth-warning -a partitioned "$@"; }
+for addr in $(mcli CLIENT LIST | sed -n 's/^id=[0-9]* addr=\([^ ]*\) .*name=sentinel-.*/\1/p'); do
+    mcli CLIENT KILL ADDR "$addr" >/dev/null
+done
+mcli CLIENT KILL TYPE replica >/dev/null
+wait_failover "$old" 40 || fail "no failover within 40 s (see $T/sentinel-0/sentinel.log)"
+new=$(sentinel_master); newname=$(rn_name "$new")
+wait "$ing"; rc=$?
+assert_eq "$rc" 0 "ingest exit status across the partition ($(tail -3 "$T/ingest.out" | tr '\n' ' '))"
+grep -q 'pub.disconnected.*no longer the master' "$T/ingest.out" \
+    || fail "ingest did not notice through the Sentinels that $old stopped being the master"
+rn_cli "$newname" --raw XRANGE "$key" - + | grep '^{' | python3 -c '
+import json, sys
+ids = [json.loads(l)["id"] for l in sys.stdin]
+want = [json.loads(l)["id"] for l in open(sys.argv[1])]
+dup = len(ids) - len(set(ids))
+missing = set(want) - set(ids)
+if dup or missing or len(ids) != len(want):
+    sys.exit("stream: %d entries, %d duplicated tweet ids, %d input tweets missing" % (len(ids), dup, len(missing)))' \
+    "$T/in.ndjson" || fail "the new master's stream"
+isolated=$(mcli XLEN "$key")
+ok "master cut off after $before of $N tweets: ingest moved to $newname by itself, exit 0, all $N once there ($isolated entries left on the isolated old master)"
