@@ -49,6 +49,7 @@ struct pub {
     size_t rd;                  /* no E_SENT entry before this index */
     size_t nsent, nqueued, nwritten;   /* tweets in each state */
     size_t nctl;                /* WAIT / fence commands sent, reply not read */
+    size_t nwait;               /* of which WAITs: at most one at a time */
     int hold;                   /* some entries were requeued: resend once nothing is in flight */
     int reload;                 /* the script must be loaded again before resending */
     int wait;                   /* Redis said "try later": back off before resending */
@@ -363,8 +364,14 @@ static void set_state(pub *p, struct entry *e, int st)
         if (from) (*from)--;
         if (to) (*to)++;
     } else {
-        if (e->state == E_SENT) p->nctl--;
-        if (st == E_SENT) p->nctl++;
+        if (e->state == E_SENT) {
+            p->nctl--;
+            if (e->kind == K_WAIT) p->nwait--;
+        }
+        if (st == E_SENT) {
+            p->nctl++;
+            if (e->kind == K_WAIT) p->nwait++;
+        }
     }
     e->state = (unsigned char)st;
 }
@@ -414,15 +421,16 @@ static void report(pub *p, struct entry *e, enum pub_status st, const char *id, 
     done(ctx, &r);
 }
 
-/* Write every queued entry (tweets, then a WAIT after them when replicas
- * must confirm; with tweets=0 only the WAIT for what is written) without
- * waiting for replies. A write error is not reported here; pub_collect
- * recovers from it. */
+/* Write every queued entry without waiting for replies: the tweets, then,
+ * when replicas must confirm and no WAIT is out already, a WAIT after them
+ * (one at a time: each may block the connection up to WAIT_STEP_MS). With
+ * tweets=0, only that WAIT, for what is written. A write error is not
+ * reported here; pub_collect recovers from it. */
 static void send_queued(pub *p, int tweets)
 {
     if (p->dead || p->broken || p->c == NULL || p->hold) return;
     if (tweets ? p->nqueued == 0 : p->nwritten == 0) return;
-    if (p->o.wait_replicas > 0) add_wait(p);
+    if (p->o.wait_replicas > 0 && p->nwait == 0) add_wait(p);
     /* Append the queued entries (contiguous runs at once), in order. */
     size_t i = p->first;
     while (i < p->n) {
@@ -652,7 +660,7 @@ static void on_reply(pub *p, struct entry *e, redisReply *r, pub_done_fn done, v
          * new master, when this server stopped being the master). */
         set_state(p, e, E_QUEUED);
         p->hold = 1;
-        if (r->str[0] == 'N') p->reload = 1;
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0) p->reload = 1;
         else if (bus_reply_failover(r)) p->broken = 1;
         else p->wait = 1;
         snprintf(p->lasterr, sizeof p->lasterr, "Redis: %s", r->str);
@@ -680,12 +688,26 @@ int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, siz
             send_queued(p, 1);
             continue;
         }
+        if (p->nwritten > 0 && p->nwait == 0 && !p->hold) {   /* written, not yet confirmed: ask (again) */
+            if (stopping(p)) goto fail;
+            send_queued(p, 0);
+            continue;
+        }
         if (p->nsent == 0 && p->nctl == 0) {
             if (p->hold) {
                 /* Everything in flight is answered; what is queued was refused for now. */
                 if (p->wait) {
+                    if (bus_master_moved(p->o.redis_url, &p->peer)) {
+                        /* NOREPLICAS from a master cut off by a failover it did not see. */
+                        snprintf(p->lasterr, sizeof p->lasterr, "Redis at %s is no longer the master", p->peer.addr);
+                        p->broken = 1;
+                        p->wait = 0;
+                        continue;
+                    }
                     if (stopping(p) || p->bo.attempt >= p->o.retries) goto fail;
-                    sleep_ms(backoff_next(&p->bo));
+                    int ms = backoff_next(&p->bo);
+                    log_warn("pub.retry", "attempt=%d wait_ms=%d error=\"%s\"", p->bo.attempt, ms, p->lasterr);
+                    sleep_ms(ms);
                     p->wait = 0;
                 }
                 if (p->reload && load_script(p) < 0) {
@@ -696,11 +718,6 @@ int pub_collect(pub *p, size_t keep, pub_done_fn done, void *ctx, char *err, siz
                 p->reload = 0;
                 p->hold = 0;
                 p->rd = p->first;
-                continue;
-            }
-            if (p->nwritten > 0) {   /* written, not yet confirmed: ask again */
-                if (stopping(p)) goto fail;
-                send_queued(p, 0);
                 continue;
             }
         }

@@ -32,10 +32,11 @@ free_port_on() {
 declare -A RN_ADDR RN_PORT RN_PID RN_MASTER
 
 # redis_node NAME ADDR [MASTER]: a redis-server bound to ADDR on a free port,
-# data and log in $T/redis-NAME, announcing ADDR (so its master and the
-# Sentinels list it there, not at 127.0.0.1). With MASTER (another node's
-# NAME), a replica of it. Diskless sync without delay: a replica (re)joining
-# is in sync at once.
+# data and log in $T/redis-NAME, with the shipped configuration
+# (deploy/redis.conf + deploy/redis-ha.conf; port, address, paths and the
+# announced address set here). With MASTER (another node's NAME), a replica
+# of it. REDIS_NODE_ARGS (an array) adds settings to every node.
+REDIS_NODE_ARGS=()
 redis_node() {
     local name=$1 addr=$2 master=${3:-} dir=$T/redis-$1 try fixed=${RN_PORT[$1]:-}
     mkdir -p "$dir"
@@ -43,9 +44,14 @@ redis_node() {
     RN_MASTER[$name]=$master
     for try in 1 2 3 4 5; do
         RN_PORT[$name]=${fixed:-$(free_port_on "$addr")}
-        local args=(--port "${RN_PORT[$name]}" --bind "$addr" --dir "$dir" --save '' --appendonly no
+        # Copies, as /etc/redis holds them: Sentinel makes a server rewrite its
+        # config file (CONFIG REWRITE); a restart reads it as rewritten.
+        [ -f "$dir/redis.conf" ] || cp "$BF_ROOT/deploy/redis.conf" "$dir/redis.conf"
+        [ -f "$dir/redis-ha.conf" ] || cp "$BF_ROOT/deploy/redis-ha.conf" "$dir/redis-ha.conf"
+        local args=("$dir/redis.conf" --include "$dir/redis-ha.conf"
+                    --port "${RN_PORT[$name]}" --bind "$addr" --unixsocket "" --dir "$dir"
                     --daemonize no --logfile "$dir/redis.log" --replica-announce-ip "$addr"
-                    --repl-diskless-sync yes --repl-diskless-sync-delay 0)
+                    --maxmemory 256mb "${REDIS_NODE_ARGS[@]}")
         [ -n "$master" ] && args+=(--replicaof "${RN_ADDR[$master]}" "${RN_PORT[$master]}")
         redis-server "${args[@]}" &
         RN_PID[$name]=$!
@@ -62,9 +68,9 @@ rn() { echo "${RN_ADDR[$1]}:${RN_PORT[$1]}"; }
 rn_cli() { local n=$1; shift; redis-cli -h "${RN_ADDR[$n]}" -p "${RN_PORT[$n]}" "$@"; }
 # rn_kill NAME: SIGKILL the node.
 rn_kill() { kill -KILL "${RN_PID[$1]}" 2>/dev/null; wait "${RN_PID[$1]}" 2>/dev/null; }
-# rn_restart NAME: start a killed node again on its address and port, empty
-# and as a master, the way a supervisor restarts it; the Sentinels turn it
-# into a replica of the current master.
+# rn_restart NAME: start a killed node again on its address and port, with
+# what it had on disk (AOF) and as a master, the way a supervisor restarts
+# it; the Sentinels turn it into a replica of the current master.
 rn_restart() { local m=${RN_MASTER[$1]}; RN_MASTER[$1]=; redis_node "$1" "${RN_ADDR[$1]}"; RN_MASTER[$1]=$m; }
 # rn_name ADDR:PORT: the node listening there.
 rn_name() { local n; for n in "${!RN_ADDR[@]}"; do [ "$(rn "$n")" = "$1" ] && { echo "$n"; return 0; }; done; return 1; }
@@ -81,17 +87,16 @@ sentinels() {
         local dir=$T/sentinel-$i port
         mkdir -p "$dir"
         port=$(free_port_on "$addr")
-        cat >"$dir/sentinel.conf" <<EOF
-port $port
-bind $addr
-sentinel announce-ip $addr
-dir $dir
-logfile $dir/sentinel.log
-sentinel monitor $MASTER_NAME ${RN_ADDR[$master]} ${RN_PORT[$master]} 2
-sentinel down-after-milliseconds $MASTER_NAME $SENTINEL_DOWN_MS
-sentinel failover-timeout $MASTER_NAME $SENTINEL_FAILOVER_MS
-sentinel parallel-syncs $MASTER_NAME 2
-EOF
+        # The shipped deploy/sentinel.conf, with this test's addresses, paths and timings.
+        sed -e "s#^port .*#port $port#" -e "s#^bind .*#bind $addr#" -e "s#^dir .*#dir $dir#" \
+            -e "s#^logfile .*#logfile $dir/sentinel.log#" \
+            -e "s#^\# sentinel announce-ip .*#sentinel announce-ip $addr#" \
+            -e "s#^sentinel monitor birdfeed .*#sentinel monitor $MASTER_NAME ${RN_ADDR[$master]} ${RN_PORT[$master]} 2#" \
+            -e "s#^sentinel down-after-milliseconds birdfeed .*#sentinel down-after-milliseconds $MASTER_NAME $SENTINEL_DOWN_MS#" \
+            -e "s#^sentinel failover-timeout birdfeed .*#sentinel failover-timeout $MASTER_NAME $SENTINEL_FAILOVER_MS#" \
+            -e "s#^sentinel parallel-syncs birdfeed #sentinel parallel-syncs $MASTER_NAME #" \
+            "$BF_ROOT/deploy/sentinel.conf" >"$dir/sentinel.conf"
+        grep -q "^sentinel announce-ip $addr" "$dir/sentinel.conf" || fail "deploy/sentinel.conf: no announce-ip line to set"
         redis-server "$dir/sentinel.conf" --sentinel --daemonize no &
         SENT_PID[$i]=$!; SENT_ADDR[$i]=$addr; SENT_PORT[$i]=$port
         bf_track "${SENT_PID[$i]}"
@@ -135,4 +140,18 @@ wait_failover() {
         done
         [ -n "$out" ] && [ "$out" != "$m" ] && redis-cli -h "${out%:*}" -p "${out##*:}" ROLE | head -1 | grep -qx master
     ' _ "$1" $(for i in "${!SENT_PORT[@]}"; do echo "${SENT_ADDR[$i]}:${SENT_PORT[$i]}"; done)
+}
+
+# wait_pid PID SECONDS: wait for PID (a child) to exit and return its status;
+# after SECONDS, kill it and fail: a test never hangs on a stuck process.
+wait_pid() {
+    local end=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            kill -KILL "$1" 2>/dev/null
+            fail "process $1 still running after $2 s"
+        fi
+        sleep 0.1
+    done
+    wait "$1"
 }

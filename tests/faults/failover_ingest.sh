@@ -28,7 +28,7 @@ before=$(rn_cli m XLEN "$key")
 rn_kill m
 wait_failover "$old" 40 || fail "no failover within 40 s (see $T/sentinel-0/sentinel.log)"
 new=$(sentinel_master); newname=$(rn_name "$new")
-wait "$ing"; rc=$?
+wait_pid "$ing" 120; rc=$?
 assert_eq "$rc" 0 "ingest exit status across the failover ($(tail -3 "$T/ingest.out" | tr '\n' ' '))"
 assert_contains "$(cat "$T/ingest.out")" "ingested $N, skipped 0, rejected 0" "ingest summary"
 grep -q 'pub.recovered' "$T/ingest.out" || fail "ingest never recovered (was the master killed mid-run? $before entries then)"

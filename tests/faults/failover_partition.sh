@@ -32,7 +32,7 @@ done
 mcli CLIENT KILL TYPE replica >/dev/null
 wait_failover "$old" 40 || fail "no failover within 40 s (see $T/sentinel-0/sentinel.log)"
 new=$(sentinel_master); newname=$(rn_name "$new")
-wait "$ing"; rc=$?
+wait_pid "$ing" 120; rc=$?
 assert_eq "$rc" 0 "ingest exit status across the partition ($(tail -3 "$T/ingest.out" | tr '\n' ' '))"
 grep -q 'pub.disconnected.*no longer the master' "$T/ingest.out" \
     || fail "ingest did not notice through the Sentinels that $old stopped being the master"

@@ -4,9 +4,13 @@
 # (2) A replica frozen (SIGSTOP) for 3 s mid-run with --wait-replicas 2: the
 #     short WAITs are asked again, not counted as losses; exit 0 once it
 #     thaws, every tweet once on the master.
-# (3) No replica alive, --wait-replicas 1 --wait-timeout 2000: ingest stops
-#     within a bounded time, exit 3, each tweet written but not confirmed
-#     listed as "FILE:LINE: not confirmed: …", and the counts add up.
+# (3) No replica alive, --wait-replicas 1 --wait-timeout 2000 (and the
+#     master told to take writes without replicas): ingest stops within a
+#     bounded time, exit 3, each tweet written but not confirmed listed as
+#     "FILE:LINE: not confirmed: …", and the counts add up.
+# (4) The same with the shipped min-replicas-to-write 1: the master refuses
+#     (NOREPLICAS), ingest retries, then exit 3 with each tweet "not published".
+# The servers run the shipped deploy/redis.conf + deploy/redis-ha.conf.
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 redis_node m 127.0.0.2
@@ -34,7 +38,7 @@ sleep 1
 kill -STOP "${RN_PID[r2]}"
 sleep 3
 kill -CONT "${RN_PID[r2]}"
-wait "$ing"; rc=$?
+wait_pid "$ing" 120; rc=$?
 assert_eq "$rc" 0 "ingest across a replica frozen for 3 s ($(tail -2 "$T/b.out" | tr '\n' ' '))"
 grep -q 'pub.replicas_behind' "$T/b.out" || fail "ingest never saw a short WAIT (the replica was not frozen long enough?)"
 assert_eq "$(rn_cli m XLEN "$key")" 1500 "stream length"
@@ -47,6 +51,7 @@ ok "a replica frozen for 3 s: short WAITs retried, exit 0, all 1500 tweets once"
 # ---- (3) ---------------------------------------------------------------------
 rn_kill r1
 rn_kill r2
+rn_cli m CONFIG SET min-replicas-to-write 0 >/dev/null
 "$BF" gen --count 300 --seed 23 --canonical >"$T/c.ndjson"
 start=$(date +%s)
 (cd "$T" && timeout 60 "$BF" ingest --wait-replicas 1 --wait-timeout 2000 c.ndjson) >"$T/c.out" 2>&1; rc=$?
@@ -62,3 +67,11 @@ assert_eq "$((ingested + unconf + notpub))" 300 "ingested ($ingested) + not conf
 assert_eq "$ingested" 0 "ingested with no replica to confirm"
 assert_contains "$(cat "$T/c.out")" "$unconf tweets not confirmed" "summary"
 ok "no replica alive: exit 3 after ${took}s, $unconf tweets listed as not confirmed, none counted as ingested"
+
+# ---- (4) ---------------------------------------------------------------------
+rn_cli m CONFIG SET min-replicas-to-write 1 >/dev/null
+(cd "$T" && timeout 60 "$BF" ingest --wait-replicas 1 --retries 2 c.ndjson) >"$T/d.out" 2>&1; rc=$?
+assert_eq "$rc" 3 "ingest refused by a master without replicas ($(tail -2 "$T/d.out" | tr '\n' ' '))"
+assert_contains "$(cat "$T/d.out")" "NOREPLICAS" "reason"
+assert_eq "$(grep -c '^c.ndjson:[0-9]*: not published' "$T/d.out")" 300 "tweets listed as not published"
+ok "min-replicas-to-write 1 and no replica: NOREPLICAS retried, then exit 3 with all 300 tweets listed as not published"
