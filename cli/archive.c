@@ -51,7 +51,7 @@ static const char archive_help[] =
 
 struct archive_opts {
     const char *group;
-    const char *consumer;         /* NULL: the host name */
+    const char *consumer;         /* NULL: the node setting */
     long long batch;
     long long block_ms;
     long long claim_idle_ms;
@@ -67,7 +67,7 @@ static const cli_option archive_options[] = {
     CLI_OPT_TEXT("consumer", 0, "NAME", struct archive_opts, consumer, 1, 200,
                  "this archiver's name in the group; keep it stable across\n"
                  "restarts so it finishes its own pending entries (default:\n"
-                 "the host name)"),
+                 "the node setting, which defaults to the host name)"),
     CLI_OPT_INT("batch", 0, "N", struct archive_opts, batch, 1, BATCH_MAX,
                 "entries per transaction (default 500, at most 10000)"),
     CLI_OPT_INT("block-ms", 0, "N", struct archive_opts, block_ms, 10, 60000,
@@ -545,7 +545,6 @@ static int archive_run(void *opts, config *cfg, int argc, char **argv)
 {
     struct archive_opts *o = opts;
     struct archiver a = {.cfg = cfg, .opt = o};
-    char host[128];
     int rc;
 
     (void)argc;
@@ -554,11 +553,7 @@ static int archive_run(void *opts, config *cfg, int argc, char **argv)
         fprintf(stderr, "birdfeed archive: no database: give --db sqlite:PATH or postgres://… (or BIRDFEED_DB)\n");
         return CLI_EXIT_USAGE;
     }
-    if (o->consumer == NULL) {
-        if (gethostname(host, sizeof host) < 0 || host[0] == '\0') strlcpy_safe(host, "archiver", sizeof host);
-        host[sizeof host - 1] = '\0';
-        o->consumer = host;
-    }
+    if (o->consumer == NULL) o->consumer = cfg->node;   /* this host, as birdfeed names it */
     cli_catch_signals(on_signal, 1);   /* SIGHUP: reopen the log */
 
     bus_key(a.key, sizeof a.key, cfg->prefix, BUS_KEY_TWEETS);
@@ -569,7 +564,6 @@ static int archive_run(void *opts, config *cfg, int argc, char **argv)
     log_info("archive.stop", "archived=%llu duplicates=%llu lost=%llu rejected=%llu again=%llu exit=%d", a.archived,
              a.duplicates, a.lost, a.rejected, a.again, rc);
     disconnect_all(&a);
-    o->consumer = NULL;   /* host is about to go out of scope */
     return rc;
 }
 

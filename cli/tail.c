@@ -2,8 +2,12 @@
  *
  * Subscribes to <prefix>live. When Redis drops, it reconnects with backoff,
  * subscribes again and fills the gap from the stream (entries after the last
- * id printed), so nothing still in the history is missed or printed twice. */
+ * id printed), so nothing still in the history is missed or printed twice.
+ * With a redis+sentinel:// URL it also listens to a Sentinel's
+ * +switch-master notices and moves to the new master when one comes, even
+ * if the old one is still up (cut off from the others). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +21,14 @@
 #include "bus.h"
 #include "cli.h"
 #include "log.h"
+#include "sentinel.h"
 #include "util.h"
 
 static const char tail_help[] =
     "Subscribe to the live channel and print each tweet published from now on as one line\n"
     "of canonical JSON (with --ids: '<stream-id> <json>', the SSE event id first). If Redis\n"
-    "drops, tail reconnects with backoff and prints what it missed from the stream history.\n\n"
+    "drops, tail reconnects with backoff and prints what it missed from the stream history.\n"
+    "With a redis+sentinel:// URL it follows a failover to the new master the same way.\n\n"
     "Exit status: 0 after --count tweets, 2 usage error, 3 Redis unreachable.";
 
 struct tail_opts {
@@ -46,6 +52,7 @@ struct tail {
     const char *redis_url;
     const struct tail_opts *o;
     redisContext *sub;
+    redisContext *watch; /* a Sentinel's +switch-master notices, or NULL */
     bus_id last;         /* last id printed */
     int have_last;
     unsigned long long printed;
@@ -136,7 +143,42 @@ static int subscribe(struct tail *t, char *err, size_t errlen)
     return 0;
 }
 
-/* Read live messages until --count is reached (1) or the connection drops (0). */
+/* With a Sentinel URL: watch for failovers (a failure to is only logged:
+ * the subscription works without it, and it is tried again on reconnect). */
+static void watch(struct tail *t)
+{
+    char err[512];
+    if (t->watch || !sentinel_url_is(t->redis_url)) return;
+    t->watch = bus_watch_open(t->redis_url, err, sizeof err);
+    if (t->watch == NULL) log_warn("tail.no_failover_watch", "error=\"%s\"", err);
+}
+
+/* Wait until the subscription has data (0), or a Sentinel says the master
+ * moved or the subscription broke (-1). */
+static int wait_readable(struct tail *t)
+{
+    for (;;) {
+        struct pollfd pfd[2] = {{t->sub->fd, POLLIN, 0}, {t->watch ? t->watch->fd : -1, POLLIN, 0}};
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (pfd[1].revents) {
+            int moved = bus_watch_read(t->watch, t->redis_url);
+            if (moved < 0) {   /* that Sentinel went away: another one later */
+                redisFree(t->watch);
+                t->watch = NULL;
+            } else if (moved) {
+                log_warn("tail.failover", "msg=\"the Sentinels switched to another master\"");
+                return -1;
+            }
+        }
+        if (pfd[0].revents) return redisBufferRead(t->sub) == REDIS_OK ? 0 : -1;
+    }
+}
+
+/* Read live messages until --count is reached (1), the connection drops or
+ * the master moves (0). */
 static int follow(struct tail *t)
 {
     for (;;) {
@@ -145,7 +187,8 @@ static int follow(struct tail *t)
         if (redisGetReplyFromReader(t->sub, (void **)&r) != REDIS_OK) return 0;
         if (r == NULL) {
             fflush(stdout);   /* nothing more buffered: show what we have */
-            if (redisGetReply(t->sub, (void **)&r) != REDIS_OK || r == NULL) return 0;
+            if (wait_readable(t) < 0) return 0;
+            continue;
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
             strcmp(r->element[0]->str, "message") == 0 && r->element[2]->type == REDIS_REPLY_STRING)
@@ -183,11 +226,13 @@ static int tail_run(void *opts, config *cfg, int argc, char **argv)
         }
         if (b == 1) break;
         backoff_reset(&bo);
+        watch(&t);
         if (follow(&t)) break;
         log_warn("tail.disconnected", "error=\"%s\"", t.sub->errstr[0] ? t.sub->errstr : "connection closed");
     }
     fflush(stdout);
     if (t.sub) redisFree(t.sub);
+    if (t.watch) redisFree(t.watch);
     return rc;
 }
 

@@ -342,6 +342,31 @@ int bus_master_moved(const char *url, const bus_peer *peer)
     return strcmp(sentinel_addr_format(&a, where, sizeof where), peer->addr) != 0;
 }
 
+redisContext *bus_watch_open(const char *url, char *err, size_t errlen)
+{
+    sentinel_url su;
+    if (!sentinel_url_is(url) || sentinel_url_parse(url, &su, err, errlen) < 0) return NULL;
+    return sentinel_watch(&su, err, errlen);
+}
+
+int bus_watch_read(redisContext *w, const char *url)
+{
+    sentinel_url su;
+    char err[256];
+    int moved = 0;
+    if (sentinel_url_parse(url, &su, err, sizeof err) < 0 || redisBufferRead(w) != REDIS_OK) return -1;
+    for (;;) {
+        redisReply *r = NULL;
+        sentinel_addr to;
+        if (redisGetReplyFromReader(w, (void **)&r) != REDIS_OK) return -1;
+        if (r == NULL) return moved;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING &&
+            sentinel_parse_switch(r->element[2]->str, r->element[2]->len, su.master, &to) == 0)
+            moved = 1;
+        freeReplyObject(r);
+    }
+}
+
 int bus_reply_failover(const redisReply *r)
 {
     static const char *const words[] = {"READONLY", "MASTERDOWN", "UNBLOCKED"};

@@ -83,6 +83,16 @@ redisContext *bus_connect_replica(const char *url, const char *node, int timeout
  * Sentinel answered. Asks the Sentinels (I/O, short timeouts). */
 int bus_master_moved(const char *url, const bus_peer *peer);
 
+/* For long-lived subscribers: with a redis+sentinel:// url, a connection to
+ * one of its Sentinels subscribed to +switch-master (no read timeout; the
+ * caller polls its fd and frees it with redisFree). NULL for other URLs, or
+ * with the reason in err when no Sentinel answers. */
+redisContext *bus_watch_open(const char *url, char *err, size_t errlen);
+/* Read what arrived on a watch connection (call when its fd is readable):
+ * 1 when a notice says url's master moved (reconnect with bus_connect),
+ * 0 nothing for us, -1 the connection broke (open another one). */
+int bus_watch_read(redisContext *w, const char *url);
+
 /* Is r an error reply that means "this server is no longer the master you
  * think" (READONLY, MASTERDOWN, UNBLOCKED by a role change)? The caller
  * drops the connection and makes a new one with bus_connect. r may be NULL. */

@@ -9,7 +9,9 @@
 # the Sentinels, learns that another server is master and moves there,
 # resending what the new master lacks: exit 0, every tweet once on the new
 # master. (Without --wait-replicas it would have written into the isolated
-# master until it was demoted, losing those tweets.)
+# master until it was demoted, losing those tweets.) `birdfeed tail`,
+# subscribed on the old master through a connection that also survives,
+# hears nothing more there; a Sentinel's +switch-master notice moves it.
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 redis_node m 127.0.0.2
@@ -19,6 +21,10 @@ sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
 key=${BIRDFEED_PREFIX}tweets
 N=2500
 "$BF" gen --count "$N" --seed 41 --canonical >"$T/in.ndjson"
+"$BF" tail --ids --retries 50 >"$T/tail.out" 2>"$T/tail.err" & tail_pid=$!
+bf_track "$tail_pid"
+wait_until 10 sh -c "redis-cli -h 127.0.0.2 -p ${RN_PORT[m]} PUBSUB NUMSUB ${BIRDFEED_PREFIX}live | tail -1 | grep -qx 1" \
+    || fail "tail did not subscribe"
 "$BF" ingest --wait-replicas 1 --wait-timeout 60000 --rate 250 --retries 50 "$T/in.ndjson" >"$T/ingest.out" 2>&1 & ing=$!
 bf_track "$ing"
 sleep 3
@@ -47,3 +53,8 @@ if dup or missing or len(ids) != len(want):
     "$T/in.ndjson" || fail "the new master's stream"
 isolated=$(mcli XLEN "$key")
 ok "master cut off after $before of $N tweets: ingest moved to $newname by itself, exit 0, all $N once there ($isolated entries left on the isolated old master)"
+
+last=$(rn_cli "$newname" XREVRANGE "$key" + - COUNT 1 | head -1)
+wait_until 30 grep -q "^$last " "$T/tail.out" || fail "tail did not reach the new master's last entry $last: $(tail -3 "$T/tail.err")"
+grep -q 'tail.failover' "$T/tail.err" || fail "tail did not move on a +switch-master notice: $(tail -3 "$T/tail.err")"
+ok "tail, its connection to the isolated master intact, moved on the Sentinel's +switch-master notice and printed the new master's tweets"
