@@ -89,6 +89,7 @@ static void test_diacritics(void)
                  "\xd9\x83\xd9\x8e\xd8\xaa\xd9\x8e\xd8\xa8\xd9\x8e|\xd9\x83\xd8\xaa\xd8\xa8");
     ASSERT_STREQ(TEXT("किताब"), "किताब");                                          /* vowel signs stay */
     ASSERT_STREQ(TEXT("#Café"), "café|#café|cafe|#cafe");
+    ASSERT_STREQ(TEXT("\xf0\x9f\x84\x84"), "\xf0\x9f\x84\x84|3");      /* 🄄 is "3,": no ',' (fuzz_token) */
 }
 
 static void test_emoji(void)
