@@ -22,6 +22,8 @@ WARN += -Werror
 endif
 
 CPPFLAGS += -DBIRDFEED_VERSION=\"0.1.0\" -D_GNU_SOURCE -Ilib -I/usr/include/postgresql -I/usr/include/libxml2
+# Unit tests of fcgi/ include its headers too (after lib/: no name is in both).
+$(BUILD)/tests/unit/%.o: CPPFLAGS += -Ifcgi
 CFLAGS   += -std=c11 $(OPT) -g -pthread $(WARN) -MMD -MP
 LDFLAGS  += -pthread
 LDLIBS   += -lfcgi -lhiredis -ljson-c -lsqlite3 -lpq -licuuc -lcrypto -lxml2 -lcurl -lwebsockets -lm
@@ -44,6 +46,8 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
 LIBA := $(BUILD)/libbirdfeed.a
+# The responder's modules without main(), for unit tests of fcgi/.
+FCGI_LIBA := $(BUILD)/libbirdfeed-fcgi.a
 PROGS := $(BUILD)/birdfeed $(BUILD)/birdfeed-fcgi
 
 .SECONDARY:
@@ -58,14 +62,18 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(FCGI_LIBA): $(filter-out $(BUILD)/fcgi/main.o,$(FCGI_OBJ))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/birdfeed: $(CLI_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
 
 $(BUILD)/birdfeed-fcgi: $(FCGI_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(FCGI_OBJ) $(LIBA) $(LDLIBS)
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(LDLIBS)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(FCGI_LIBA) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FCGI_LIBA) $(LIBA) $(LDLIBS)
 
 # Unit tests of cli/ modules link those objects too.
 $(BUILD)/tests/unit/test_cli: $(BUILD)/cli/cli.o

@@ -13,14 +13,16 @@ static void append_responder(buf *b)
 {
     hub *h = worker_hub();
     hub_stats st;
+    feed_stats fs;
     if (h == NULL) return;
     hub_stats_get(h, &st);
+    feed_stats_get(hub_feed(h), &fs);
     buf_printf(b,
                ",\"responder\":{\"pid\":%d,\"streams\":%zu,\"redis_subscribed\":%s,\"streams_opened\":%llu,"
                "\"events_queued\":%llu,\"bytes_written\":%llu,\"slow_cutoffs\":%llu,\"heartbeats\":%llu,"
                "\"redis_connects\":%llu,\"ring_frames\":%llu}",
-               (int)getpid(), hub_streams(h), st.redis_up ? "true" : "false", st.streams_opened, st.events_queued,
-               st.bytes_written, st.slow_cutoffs, st.heartbeats, st.redis_connects, st.ring_frames);
+               (int)getpid(), hub_streams(h), fs.up ? "true" : "false", st.streams_opened, st.events_queued,
+               st.bytes_written, st.slow_cutoffs, st.heartbeats, fs.connects, st.ring_frames);
 }
 
 void health_get(http_req *req)

@@ -134,17 +134,19 @@ static hub *the_hub;
 static void gather(void *arg, unsigned long long *v)
 {
     hub_stats st;
+    feed_stats fs;
     (void)arg;
     for (int i = 0; i < METRICS_COUNTERS; i++) v[i] = metrics_value((enum metrics_counter)i);
     hub_stats_get(the_hub, &st);
+    feed_stats_get(hub_feed(the_hub), &fs);
     v[HUB_STREAMS_OPENED] = st.streams_opened;
     v[HUB_EVENTS_SENT] = st.events_queued;
     v[HUB_BYTES_SENT] = st.bytes_written;
     v[HUB_SLOW_CLIENTS] = st.slow_cutoffs;
     v[HUB_HEARTBEATS] = st.heartbeats;
-    v[HUB_REDIS_RECONNECTS] = st.redis_connects > 0 ? st.redis_connects - 1 : 0;   /* the first is no reconnect */
+    v[HUB_REDIS_RECONNECTS] = fs.connects > 0 ? fs.connects - 1 : 0;   /* the first is no reconnect */
     v[GAUGE_STREAMS_OPEN] = hub_streams(the_hub);
-    v[GAUGE_REDIS_SUBSCRIBED] = st.redis_up ? 1 : 0;
+    v[GAUGE_REDIS_SUBSCRIBED] = fs.up ? 1 : 0;
     v[GAUGE_MATCHER_FILTERS] = filterset_count(selection_filters());
     v[GAUGE_RING_EVENTS] = st.ring_frames;
 }

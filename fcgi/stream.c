@@ -22,13 +22,13 @@ static hub *the_hub;
 void stream_set_hub(hub *h) { the_hub = h; }
 
 struct history {
-    hub_frame **f;
+    frame **f;
     size_t n, cap, bytes;
     int truncated;
     bus_id last;
 };
 
-static void history_add(struct history *hs, hub_frame *f, size_t len)
+static void history_add(struct history *hs, frame *f, size_t len)
 {
     if (hs->n == hs->cap) {
         hs->cap = hs->cap ? hs->cap * 2 : 64;
@@ -40,12 +40,12 @@ static void history_add(struct history *hs, hub_frame *f, size_t len)
 
 static void history_add_tweet(bus_id id, const char *json, size_t len, void *arg)
 {
-    history_add(arg, hub_frame_tweet(id, json, len), len);
+    history_add(arg, frame_tweet(id, json, len), len);
 }
 
 static void history_free(struct history *hs)
 {
-    for (size_t i = 0; i < hs->n; i++) hub_frame_unref(hs->f[i]);
+    for (size_t i = 0; i < hs->n; i++) frame_unref(hs->f[i]);
     free(hs->f);
     memset(hs, 0, sizeof *hs);
 }
@@ -82,7 +82,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
                 hs->truncated = 1;
                 break;
             }
-            history_add(hs, hub_frame_tweet(id, json, len), len);
+            history_add(hs, frame_tweet(id, json, len), len);
             hs->last = id;
         }
         freeReplyObject(r);
@@ -104,7 +104,7 @@ static int fetch_newest(http_req *req, const char *key, size_t n, struct history
         const char *json;
         size_t len;
         if (bus_entry_parse(r->element[i - 1], &id, &json, &len) < 0) continue;
-        history_add(hs, hub_frame_tweet(id, json, len), len);
+        history_add(hs, frame_tweet(id, json, len), len);
         hs->last = id;
     }
     /* everything after the newest entry comes from the hub */
@@ -135,28 +135,28 @@ static int oldest_id(http_req *req, const char *key, bus_id *out)
     return rc;
 }
 
-static hub_frame *reset_frame(bus_id oldest)
+static frame *reset_frame(bus_id oldest)
 {
     buf b = BUF_INIT;
     char ids[BUS_ID_MAX];
-    hub_frame *f;
+    frame *f;
     bus_id_format(oldest, ids);
     sse_encode_event(&b, NULL, "reset", ids, strlen(ids));
-    f = hub_frame_raw(b.data, b.len);
+    f = frame_raw(b.data, b.len);
     buf_free(&b);
     return f;
 }
 
-static hub_frame *head_frame(const http_req *req)
+static frame *head_frame(const http_req *req)
 {
     buf b = BUF_INIT;
-    hub_frame *f;
+    frame *f;
     buf_appends(&b, "Status: 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
                     "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nX-Content-Type-Options: nosniff\r\n");
     http_cors_headers(req, &b);
     buf_appends(&b, "\r\n");
     sse_encode_retry(&b, (unsigned long)http_config(req)->retry_ms);
-    f = hub_frame_raw(b.data, b.len);
+    f = frame_raw(b.data, b.len);
     buf_free(&b);
     return f;
 }
@@ -181,9 +181,9 @@ void stream_get(http_req *req)
     bus_id after = {0, 0};
     int have_after = 0;
     char key[256];
-    hub_ring_info ri;
+    ring_info ri;
     struct history hs;
-    hub_frame *reset = NULL;
+    frame *reset = NULL;
     hub_stream *s;
     FCGX_Request *r;
     filterset_sel *sel = NULL;
@@ -219,7 +219,7 @@ void stream_get(http_req *req)
 
     s = xcalloc(1, sizeof *s);
     bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
-    hub_ring_info_get(the_hub, &ri);
+    hub_ring_info(the_hub, &ri);
     if (have_after) {
         /* A filtered stream resumes from Redis: ring frames older than its
          * selection were not matched against it. */
@@ -274,7 +274,7 @@ redis_failed:
     hub_release(the_hub);
     filterset_release(selection_filters(), sel);
     history_free(&hs);
-    hub_frame_unref(reset);
+    frame_unref(reset);
     free(s);
     http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis: %s", http_redis_error(req));
 }

@@ -15,6 +15,8 @@
 #include "http.h"
 #include "hub.h"
 #include "log.h"
+#include "loop.h"
+#include "selection.h"
 #include "metrics.h"
 #include "router.h"
 #include "stream.h"
@@ -113,10 +115,17 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     sa.sa_handler = on_usr1;   /* no SA_RESTART: accept(2) returns EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
-    hub *h = hub_new(cfg);
+    char err[256];
+    loop *l = loop_new(err, sizeof err);
+    if (l == NULL) {
+        log_error("worker.init_failed", "err=\"%s\"", err);
+        free(as);
+        return 1;
+    }
+    hub *h = hub_new(cfg, l, selection_filters());
     stream_set_hub(h);
     w_hub = h;
-    w_wake = hub_wake_fd(h);
+    w_wake = loop_wake_fd(l);
     metrics_start(cfg, h);
 
     for (int i = 0; i < n_acceptors; i++) {
@@ -131,7 +140,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     }
     log_info("worker.ready", "worker=%d pid=%d acceptors=%d", index, (int)getpid(), started);
     while (!w_stop && started > 0) {
-        hub_poll(h, 1000);
+        loop_run_once(l, 1000);
         if (w_reload) {
             w_reload = 0;
             log_reopen();
@@ -148,6 +157,7 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
     stream_set_hub(NULL);
     w_hub = NULL;
     hub_free(h);
+    loop_free(l);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);
     return started > 0 ? 0 : 1;

@@ -1,0 +1,292 @@
+#include "feed.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "backoff.h"
+#include "filterdb.h"
+#include "log.h"
+#include "util.h"
+
+#define BACKFILL_PAGE 1000
+#define RETRY_BASE_MS 100
+#define SUB_TIMEOUT_MS 1000
+#define CMD_TIMEOUT_MS 2000
+
+struct feed {
+    const config *cfg;
+    loop *l;
+    const feed_handler *hd;
+    void *arg;
+    size_t seed;
+    redisContext *sub;             /* subscribed to live + control */
+    redisContext *cmd;             /* commands: seed, backfill, filters */
+    loop_io io;                    /* sub's fd */
+    loop_timer retry;
+    backoff bo;
+    bus_id last;                   /* the newest tweet delivered */
+    int have_last;                 /* last is meaningful (seeded once) */
+    int stopping;
+    char key_tweets[256], key_live[256], key_control[256];
+    _Atomic unsigned long long connects;
+    _Atomic int up;
+};
+
+/* ---- links: how the feed reaches Redis -------------------------------------- */
+
+static void links_close(feed *f)
+{
+    if (f->sub) loop_io_stop(f->l, &f->io, f->sub->fd);
+    if (f->sub) redisFree(f->sub);
+    if (f->cmd) redisFree(f->cmd);
+    f->sub = f->cmd = NULL;
+}
+
+/* Connect both links and subscribe to live + control (both confirmations
+ * read). 0 ok, -1 with the reason in err (links closed by the caller). */
+static int links_open(feed *f, char *err, size_t errlen)
+{
+    redisReply *r;
+    f->sub = bus_connect(f->cfg->redis_url, SUB_TIMEOUT_MS, err, errlen);
+    if (f->sub == NULL) return -1;
+    f->cmd = bus_connect(f->cfg->redis_url, CMD_TIMEOUT_MS, err, errlen);
+    if (f->cmd == NULL) return -1;
+    r = redisCommand(f->sub, "SUBSCRIBE %s %s", f->key_live, f->key_control);
+    if (r == NULL) goto sub_failed;
+    freeReplyObject(r);
+    if (redisGetReply(f->sub, (void **)&r) != REDIS_OK) goto sub_failed;   /* the second confirmation */
+    freeReplyObject(r);
+    return 0;
+sub_failed:
+    snprintf(err, errlen, "%s", f->sub->errstr);
+    return -1;
+}
+
+/* ---- catching up ------------------------------------------------------------- */
+
+static void deliver(feed *f, bus_id id, const char *json, size_t len)
+{
+    if (f->have_last && bus_id_cmp(id, f->last) <= 0) return;   /* seen already */
+    f->last = id;
+    f->have_last = 1;
+    f->hd->tweet(f->arg, id, json, len);
+}
+
+/* Every saved filter, to the owner. 0 ok, -1 Redis failed. */
+static int reload_filters(feed *f)
+{
+    filterdb db = {filterdb_context_cmd, f->cmd, f->cfg->prefix, f->cfg->filters_max};
+    filter *v;
+    size_t n;
+    char err[256];
+
+    if (filterdb_list(&db, &v, &n, err, sizeof err) != FILTERDB_OK) {
+        log_warn("hub.filters_sync_failed", "err=\"%s\"", err);
+        return -1;
+    }
+    f->hd->filters(f->arg, v, n);
+    for (size_t i = 0; i < n; i++) filter_free(&v[i]);
+    free(v);
+    return 0;
+}
+
+/* The stream's max-deleted-entry-id (Redis ≥ 7), 0-0 when unknown. 0 ok, -1 Redis failed. */
+static int max_deleted(feed *f, bus_id *out)
+{
+    redisReply *r = redisCommand(f->cmd, "XINFO STREAM %s", f->key_tweets);
+    out->ms = out->seq = 0;
+    if (r == NULL) return -1;
+    if (r->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < r->elements; i += 2)
+            if (r->element[i]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, "max-deleted-entry-id") == 0 &&
+                r->element[i + 1]->type == REDIS_REPLY_STRING)
+                bus_id_parse(r->element[i + 1]->str, r->element[i + 1]->len, out);
+    freeReplyObject(r);
+    return 0;
+}
+
+/* The first time: the newest `seed` tweets. 0 ok, -1 Redis failed. */
+static int seed(feed *f)
+{
+    redisReply *r = redisCommand(f->cmd, "XREVRANGE %s + - COUNT %llu", f->key_tweets, (unsigned long long)f->seed);
+    if (r == NULL) return -1;
+    if (r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = r->elements; i > 0; i--) {
+            bus_id id;
+            const char *json;
+            size_t len;
+            if (bus_entry_parse(r->element[i - 1], &id, &json, &len) == 0) deliver(f, id, json, len);
+        }
+        if (r->elements >= f->seed) f->hd->partial(f->arg);    /* older entries may exist */
+        f->have_last = 1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* After a reconnect: every tweet after the last one delivered. 0 ok, -1 Redis failed. */
+static int backfill(feed *f)
+{
+    char start[BUS_ID_MAX + 1];
+    bus_id del;
+    if (max_deleted(f, &del) < 0) return -1;
+    if (bus_id_cmp(del, f->last) > 0) {
+        /* Trimming overtook us: what we missed may be gone. */
+        f->hd->lost(f->arg, del);
+        f->last = del;
+    }
+    for (;;) {
+        bus_id_format(bus_id_next(f->last), start);
+        redisReply *r = redisCommand(f->cmd, "XRANGE %s %s + COUNT %d", f->key_tweets, start, BACKFILL_PAGE);
+        size_t n;
+        if (r == NULL) return -1;
+        n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+        for (size_t i = 0; i < n; i++) {
+            bus_id id;
+            const char *json;
+            size_t len;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) == 0) deliver(f, id, json, len);
+        }
+        freeReplyObject(r);
+        if (n < BACKFILL_PAGE) break;
+    }
+    if (f->last.ms || f->last.seq)
+        log_info("hub.backfilled", "last_seen=%llu-%llu", (unsigned long long)f->last.ms, (unsigned long long)f->last.seq);
+    return 0;
+}
+
+/* ---- the subscription --------------------------------------------------------- */
+
+static void on_message(feed *f, redisReply *r)
+{
+    const redisReply *ch, *pl;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(r->element[0]->str, "message") != 0)
+        return;                                         /* subscribe confirmations */
+    ch = r->element[1];
+    pl = r->element[2];
+    if (ch->type != REDIS_REPLY_STRING || pl->type != REDIS_REPLY_STRING) return;
+    if (strcmp(ch->str, f->key_control) == 0) {
+        log_debug("hub.control", "bytes=%zu", pl->len);
+        f->hd->control(f->arg, pl->str, pl->len);
+        return;
+    }
+    const char *sp = memchr(pl->str, ' ', pl->len);
+    bus_id id;
+    if (sp == NULL || bus_id_parse(pl->str, (size_t)(sp - pl->str), &id) < 0) {
+        log_warn("hub.bad_message", "channel=%s bytes=%zu", ch->str, pl->len);
+        return;
+    }
+    deliver(f, id, sp + 1, pl->len - (size_t)(sp + 1 - pl->str));
+}
+
+/* Handle the replies hiredis already holds. 0 ok, -1 the connection broke. */
+static int drain(feed *f)
+{
+    void *reply;
+    for (;;) {
+        if (redisGetReplyFromReader(f->sub, &reply) != REDIS_OK) return -1;
+        if (reply == NULL) return 0;
+        on_message(f, reply);
+        freeReplyObject(reply);
+    }
+}
+
+static void went_down(feed *f, const char *why)
+{
+    int delay = backoff_next(&f->bo);
+    links_close(f);
+    atomic_store_explicit(&f->up, 0, memory_order_release);
+    if (!f->stopping) loop_timer_at(&f->retry, now_us() + (uint64_t)delay * 1000);
+    log_warn("hub.redis_down", "err=\"%s\" retry_in_ms=%d", why, delay);
+    f->hd->down(f->arg, why);
+}
+
+static void on_readable(loop *l, loop_io *io, unsigned revents)
+{
+    feed *f = LOOP_CONTAINER(io, feed, io);
+    (void)l;
+    (void)revents;
+    if (redisBufferRead(f->sub) != REDIS_OK || drain(f) < 0) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", f->sub->errstr[0] ? f->sub->errstr : "connection lost");
+        went_down(f, why);
+    }
+}
+
+/* Subscribe, then fetch what came before: nothing published from the
+ * subscription on is missed, and deliver() drops what arrives twice. */
+static void connect_now(loop_timer *t)
+{
+    feed *f = LOOP_CONTAINER(t, feed, retry);
+    char err[256];
+    struct timeval none = {0, 0};
+
+    if (f->stopping) return;
+    if (links_open(f, err, sizeof err) < 0) goto fail;
+    if (reload_filters(f) < 0 || (f->have_last ? backfill(f) : seed(f)) < 0) {
+        snprintf(err, sizeof err, "%s", f->cmd->errstr);
+        goto fail;
+    }
+    redisSetTimeout(f->sub, none);   /* idle reads must not time out: heartbeats come from the hub, not Redis */
+    if (loop_io_start(f->l, &f->io, f->sub->fd, LOOP_READ, on_readable) < 0) {
+        snprintf(err, sizeof err, "epoll: %s", strerror(errno));
+        goto fail;
+    }
+    if (drain(f) < 0) {
+        snprintf(err, sizeof err, "%s", f->sub->errstr);
+        goto fail;
+    }
+    backoff_reset(&f->bo);
+    atomic_fetch_add_explicit(&f->connects, 1, memory_order_relaxed);
+    atomic_store_explicit(&f->up, 1, memory_order_release);
+    f->hd->up(f->arg);
+    return;
+fail:
+    went_down(f, err);
+}
+
+/* ---- lifetime ------------------------------------------------------------------- */
+
+feed *feed_new(const config *cfg, loop *l, size_t seed_count, const feed_handler *handler, void *arg)
+{
+    feed *f = xcalloc(1, sizeof *f);
+    f->cfg = cfg;
+    f->l = l;
+    f->hd = handler;
+    f->arg = arg;
+    f->seed = seed_count ? seed_count : 1;
+    backoff_init(&f->bo, RETRY_BASE_MS, (int)cfg->backoff_max_ms);
+    bus_key(f->key_tweets, sizeof f->key_tweets, cfg->prefix, BUS_KEY_TWEETS);
+    bus_key(f->key_live, sizeof f->key_live, cfg->prefix, BUS_KEY_LIVE);
+    bus_key(f->key_control, sizeof f->key_control, cfg->prefix, BUS_KEY_CONTROL);
+    loop_timer_init(l, &f->retry, connect_now);
+    loop_timer_at(&f->retry, 0);
+    return f;
+}
+
+void feed_stop(feed *f)
+{
+    f->stopping = 1;
+    loop_timer_cancel(&f->retry);
+}
+
+void feed_free(feed *f)
+{
+    if (f == NULL) return;
+    links_close(f);
+    loop_timer_remove(f->l, &f->retry);
+    free(f);
+}
+
+void feed_stats_get(feed *f, feed_stats *out)
+{
+    out->connects = atomic_load_explicit(&f->connects, memory_order_relaxed);
+    out->up = atomic_load_explicit(&f->up, memory_order_acquire);
+}

@@ -1,0 +1,69 @@
+/* feed — a responder process's subscription to Redis: every tweet and every
+ * filter notice, in order, each once, across Redis restarts.
+ *
+ * It subscribes to `live` and `control` (lib/bus.h). The first time, it
+ * seeds its owner with the newest tweets of the stream; after each
+ * reconnect it first reloads the saved filters (notices may have been
+ * missed), then backfills every tweet published while it was away
+ * (XRANGE from the last id it delivered), so nothing is lost or repeated.
+ * When trimming overtook it (the stream's max-deleted-entry-id is past the
+ * last id delivered), it reports the loss instead. Reconnect delays come
+ * from lib/backoff.h (doubling to backoff-max-ms, with jitter).
+ *
+ * How it connects is in one place (links_open in feed.c): the Redis URL,
+ * the subscription and a second connection for commands. Connecting through
+ * Sentinel, reading from a replica, checking ROLE or following a failover
+ * change that function and feed_stats, not the hub.
+ *
+ * Threads: everything runs on the loop's thread, except feed_stats_get. The
+ * Redis calls are blocking with timeouts (1 s subscribe, 2 s commands), as
+ * the subscription is made again only after a failure. */
+#ifndef BIRDFEED_FEED_H
+#define BIRDFEED_FEED_H
+
+#include <stddef.h>
+
+#include "bus.h"
+#include "config.h"
+#include "filter.h"
+#include "loop.h"
+
+typedef struct feed feed;
+
+/* What the feed tells its owner, on the loop's thread. arg is the owner's. */
+typedef struct feed_handler {
+    /* A tweet newer than every one before (seed, backfill or live). json is
+     * borrowed for the call. */
+    void (*tweet)(void *arg, bus_id id, const char *json, size_t len);
+    /* A message on `control` (a filter notice, lib/filter.h). */
+    void (*control)(void *arg, const char *msg, size_t len);
+    /* After (re)subscribing: every saved filter, v[0..n) (borrowed). */
+    void (*filters)(void *arg, const filter *v, size_t n);
+    /* After the first seed: the stream holds tweets older than those seeded. */
+    void (*partial)(void *arg);
+    /* Tweets up to floor were trimmed from the stream before the feed could
+     * read them: some are lost; later tweets follow as usual. */
+    void (*lost)(void *arg, bus_id floor);
+    /* Subscribed and caught up. */
+    void (*up)(void *arg);
+    /* The subscription is gone (why: a short reason); the feed reconnects. */
+    void (*down)(void *arg, const char *why);
+} feed_handler;
+
+/* A feed for cfg's Redis and prefix (cfg must outlive it) that seeds at most
+ * seed tweets. It first connects from the loop, at once. handler and arg
+ * must outlive it. Never NULL. */
+feed *feed_new(const config *cfg, loop *l, size_t seed, const feed_handler *handler, void *arg);
+/* Close the connections and free everything. f may be NULL. */
+void feed_free(feed *f);
+/* Shutting down: keep the subscription while it lasts, but never reconnect. */
+void feed_stop(feed *f);
+
+/* Counters for metrics and health. Any thread; each value read atomically. */
+typedef struct feed_stats {
+    unsigned long long connects;    /* successful (re)subscriptions */
+    int up;                         /* 1 while subscribed and caught up */
+} feed_stats;
+void feed_stats_get(feed *f, feed_stats *out);
+
+#endif
