@@ -96,7 +96,9 @@ test: deps
 	@$(MAKE) --no-print-directory $(PROGS) $(UNIT_BIN) $(BENCH_BIN)
 	@TESTS="$(TESTS)" bash tests/run-all.sh $(UNIT_BIN)
 
+# tests/layers.sh: no include cycle among the modules of lib/, fcgi/, cli/.
 unit: $(UNIT_BIN)
+	@sh tests/layers.sh
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 integration: $(PROGS) $(BENCH_BIN)

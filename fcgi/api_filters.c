@@ -4,79 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "authz.h"
 #include "buf.h"
 #include "filter.h"
 #include "filterdb.h"
 #include "log.h"
-#include "selection.h"
+#include "redisconn.h"
 #include "util.h"
-
-static auth *tokens;          /* set once before the acceptor threads start */
-
-int api_filters_init(const config *cfg, char *err, size_t errlen)
-{
-    if (tokens) return 0;
-    selection_init(cfg);
-    tokens = auth_new(cfg->tokens_file, err, errlen);
-    if (tokens && cfg->tokens_file == NULL)
-        log_warn("auth.no_tokens_file", "hint=\"set tokens-file: without it no request may change filters\"");
-    return tokens ? 0 : -1;
-}
-
-void api_filters_reload(void)
-{
-    char err[512];
-    if (tokens && auth_reload(tokens, err, sizeof err) < 0)
-        log_error("auth.reload_failed", "err=\"%s\" kept=old_tokens", err);
-}
-
-void api_filters_shutdown(void)
-{
-    auth_free(tokens);
-    tokens = NULL;
-    selection_shutdown();
-}
-
-int api_auth(http_req *req, int write)
-{
-    const char *h;
-
-    if (!write && !http_config(req)->auth_reads) return 0;
-    h = http_header(req, "Authorization");
-    if (tokens && auth_check(tokens, h)) return 0;
-    if (h == NULL)
-        http_error_headers(req, 401, "WWW-Authenticate: Bearer realm=\"birdfeed\"\r\n", "unauthorized",
-                           "this request needs a bearer token (Authorization: Bearer <token>)");
-    else
-        http_error_headers(req, 401, "WWW-Authenticate: Bearer realm=\"birdfeed\", error=\"invalid_token\"\r\n",
-                           "unauthorized", "the bearer token is not valid");
-    log_info("auth.denied", "method=%s path=%s reason=%s", http_method(req), http_path(req),
-             h ? "invalid_token" : "no_token");
-    return -1;
-}
-
-/* Redis command function over the acceptor thread's connection: reads are
- * retried once after a reconnect; writes are not (they may have applied). */
-static redisReply *req_cmd(void *arg, int idempotent, int argc, const char **argv, const size_t *argvlen)
-{
-    http_req *req = arg;
-    for (int attempt = 0; attempt < (idempotent ? 2 : 1); attempt++) {
-        redisContext *c = http_redis(req);
-        if (c == NULL) return NULL;
-        redisReply *r = redisCommandArgv(c, argc, argv, argvlen);
-        if (r) return r;
-        log_warn("filters.redis_failed", "err=\"%s\"", c->errstr);
-    }
-    return NULL;
-}
-
-filterdb api_filters_db(http_req *req)
-{
-    const config *cfg = http_config(req);
-    filterdb db = {req_cmd, req, cfg->prefix, cfg->filters_max};
-    return db;
-}
 
 /* Answer a failed store call. */
 static void store_error(http_req *req, int rc, const char *err)
@@ -149,13 +83,13 @@ done:
 
 void api_filters_list(http_req *req)
 {
-    filterdb db = api_filters_db(req);
+    filterdb db = redisconn_filterdb(http_redis(req));
     filter *v = NULL;
     size_t n = 0;
     char err[512];
     buf b = BUF_INIT;
 
-    if (api_auth(req, 0) < 0) return;
+    if (authz_require(req, AUTHZ_READ) < 0) return;
     int rc = filterdb_list(&db, &v, &n, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
@@ -175,13 +109,13 @@ void api_filters_list(http_req *req)
 
 void api_filters_create(http_req *req)
 {
-    filterdb db = api_filters_db(req);
+    filterdb db = redisconn_filterdb(http_redis(req));
     filter f;
     char err[512];
     buf b = BUF_INIT, h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    if (api_auth(req, 1) < 0 || read_filter(req, &f) < 0) goto done;
+    if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0) goto done;
     int rc = filterdb_create(&db, &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
@@ -209,12 +143,12 @@ done:
 
 void api_filters_get(http_req *req)
 {
-    filterdb db = api_filters_db(req);
+    filterdb db = redisconn_filterdb(http_redis(req));
     filter f;
     char err[512], tag[32];
     buf b = BUF_INIT, h = BUF_INIT;
 
-    if (api_auth(req, 0) < 0) return;
+    if (authz_require(req, AUTHZ_READ) < 0) return;
     int rc = filterdb_get(&db, http_path_arg(req, "id"), &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
@@ -237,14 +171,14 @@ void api_filters_get(http_req *req)
 
 void api_filters_put(http_req *req)
 {
-    filterdb db = api_filters_db(req);
+    filterdb db = redisconn_filterdb(http_redis(req));
     filter f;
     long long version;
     char err[512];
     buf b = BUF_INIT, h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    if (api_auth(req, 1) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
+    if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
     const char *id = http_path_arg(req, "id");
     int rc = filterdb_replace(&db, id, version, &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
@@ -263,11 +197,11 @@ done:
 
 void api_filters_delete(http_req *req)
 {
-    filterdb db = api_filters_db(req);
+    filterdb db = redisconn_filterdb(http_redis(req));
     long long version;
     char err[512];
 
-    if (api_auth(req, 1) < 0 || if_match(req, &version) < 0) return;
+    if (authz_require(req, AUTHZ_WRITE) < 0 || if_match(req, &version) < 0) return;
     const char *id = http_path_arg(req, "id");
     int rc = filterdb_delete(&db, id, version, err, sizeof err);
     if (rc != FILTERDB_OK) {

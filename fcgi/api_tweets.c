@@ -1,10 +1,9 @@
 #include "api_tweets.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_filters.h"
+#include "authz.h"
 #include "buf.h"
 #include "bus.h"
 #include "filter.h"
@@ -12,53 +11,35 @@
 #include "store.h"
 #include "util.h"
 
-/* The calling thread's store connection (one per acceptor thread). */
-static pthread_key_t store_key;
-static pthread_once_t store_once = PTHREAD_ONCE_INIT;
-
-static void store_destroy(void *p)
+/* This thread's store (http_store), opened (and its schema checked) on
+ * first use. NULL with the reason in err when it cannot be used now. */
+static store *thread_store(http_req *req, char *err, size_t errlen)
 {
-    store_close(p);
-}
-
-static void store_key_init(void)
-{
-    pthread_key_create(&store_key, store_destroy);
-}
-
-/* This thread's store, opened (and its schema checked) on first use. NULL
- * with the reason in err when it cannot be used now. */
-static store *thread_store(const config *cfg, char *err, size_t errlen)
-{
-    pthread_once(&store_once, store_key_init);
-    store *s = pthread_getspecific(store_key);
+    store *s = http_store(req);
     if (s) return s;
-    s = store_open(cfg->db_url, err, errlen);
+    s = store_open(http_config(req)->db_url, err, errlen);
     if (s == NULL) return NULL;
     if (store_check(s, err, errlen) < 0) {
         store_close(s);
         return NULL;
     }
-    pthread_setspecific(store_key, s);
+    http_set_store(req, s);
     return s;
 }
 
 /* Drop this thread's store after an error, so the next request reconnects. */
-static void thread_store_drop(void)
+static void thread_store_drop(http_req *req)
 {
-    store *s = pthread_getspecific(store_key);
-    pthread_setspecific(store_key, NULL);
-    store_close(s);
+    http_set_store(req, NULL);
 }
 
 int api_tweets_db_check(http_req *req, char *err, size_t errlen)
 {
-    const config *cfg = http_config(req);
-    if (cfg->db_url == NULL) return 1;
-    store *s = thread_store(cfg, err, errlen);
+    if (http_config(req)->db_url == NULL) return 1;
+    store *s = thread_store(req, err, errlen);
     if (s == NULL) return -1;
     if (store_ping(s, err, errlen) < 0) {
-        thread_store_drop();
+        thread_store_drop(req);
         return -1;
     }
     return 0;
@@ -74,10 +55,10 @@ static int load_filter(http_req *req, const char *id, filter *f)
         return -1;
     }
     bus_key(key, sizeof key, cfg->prefix, BUS_KEY_FILTERS);
-    redisReply *r = http_redis_command(req, "HGET %s %s", key, id);
+    redisReply *r = redisconn_command(http_redis(req), "HGET %s %s", key, id);
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
         http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "cannot read filter %s: %s", id,
-                           r ? r->str : http_redis_error(req));
+                           r ? r->str : redisconn_error(http_redis(req)));
         if (r) freeReplyObject(r);
         return -1;
     }
@@ -104,7 +85,7 @@ void api_tweets_get(http_req *req)
     const char *unknown = query_unknown_key(qs, allowed);
     const char *q = http_param(req, "q"), *fid = http_param(req, "filter");
 
-    if (api_auth(req, 0) < 0) return;   /* auth-reads: the archive is a read too */
+    if (authz_require(req, AUTHZ_READ) < 0) return;   /* auth-reads: the archive is a read too */
     const char *before = http_param(req, "before"), *limit = http_param(req, "limit");
     char err[512];
     store_query sq = {.q = q, .limit = STORE_LIMIT_DEFAULT};
@@ -162,7 +143,7 @@ void api_tweets_get(http_req *req)
             goto done;
         }
     }
-    store *s = thread_store(cfg, err, sizeof err);
+    store *s = thread_store(req, err, sizeof err);
     if (s == NULL) {
         log_warn("api_tweets.unavailable", "error=\"%s\"", err);
         http_error_headers(req, 503, "Retry-After: 5\r\n", "archive_unavailable", "the archive is unavailable: %s",
@@ -174,13 +155,13 @@ void api_tweets_get(http_req *req)
         /* A kept connection may have died with its server (a restart, a
          * failover): reconnect and try once more before answering 503. */
         log_warn("api_tweets.search_failed", "error=\"%s\" retry=1", err);
-        thread_store_drop();
-        s = thread_store(cfg, err, sizeof err);
+        thread_store_drop(req);
+        s = thread_store(req, err, sizeof err);
         if (s) rc = store_search(s, &sq, &res, err, sizeof err);
     }
     if (rc < 0) {
         log_error("api_tweets.search_failed", "error=\"%s\"", err);
-        thread_store_drop();
+        thread_store_drop(req);
         http_error_headers(req, 503, "Retry-After: 2\r\n", "archive_unavailable", "the archive failed to answer: %s",
                            err);
         goto done;

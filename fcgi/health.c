@@ -6,15 +6,13 @@
 #include "api_tweets.h"
 #include "buf.h"
 #include "hub.h"
-#include "worker.h"
 
 /* ,"responder":{…}: this process's streams and hub counters. */
-static void append_responder(buf *b)
+static void append_responder(const proc *p, buf *b)
 {
-    hub *h = worker_hub();
+    hub *h = p->hub;
     hub_stats st;
     feed_stats fs;
-    if (h == NULL) return;
     hub_stats_get(h, &st);
     feed_stats_get(hub_feed(h), &fs);
     buf_printf(b,
@@ -27,19 +25,19 @@ static void append_responder(buf *b)
 
 void health_get(http_req *req)
 {
-    redisReply *rep = http_redis_command(req, "PING");
+    redisReply *rep = redisconn_command(http_redis(req), "PING");
     buf body = BUF_INIT;
     char db_err[512];
     int ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
     const char *why = ok ? NULL : rep ? (rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected PING reply")
-                                      : http_redis_error(req);
+                                      : redisconn_error(http_redis(req));
     /* The archive counts only when one is configured (1: none). */
     int db = api_tweets_db_check(req, db_err, sizeof db_err);
 
     if (ok && db >= 0) {
         buf_appends(&body, "{\"status\":\"ok\",\"redis\":\"ok\",\"archive\":");
         buf_appends(&body, db == 0 ? "\"ok\"" : "\"not configured\"");
-        append_responder(&body);
+        append_responder(http_proc(req), &body);
         buf_appendc(&body, '}');
         http_reply_json(req, 200, body.data, NULL);
     } else {
@@ -50,7 +48,7 @@ void health_get(http_req *req)
         buf_appends(&body, ",\"archive\":");
         if (db < 0) buf_append_json_str(&body, db_err, strlen(db_err));
         else buf_appends(&body, db == 0 ? "\"ok\"" : "\"not configured\"");
-        append_responder(&body);
+        append_responder(http_proc(req), &body);
         buf_appends(&body, ",\"error\":{\"code\":");
         buf_append_json_str(&body, code, strlen(code));
         buf_appends(&body, ",\"message\":");

@@ -8,6 +8,7 @@
 
 #include "http.h"
 
+/* GET /api/health: 200 or 503 + Retry-After, as above. */
 void health_get(http_req *req);
 
 #endif

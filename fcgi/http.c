@@ -6,16 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "counters.h"
 #include "log.h"
-#include "metrics.h"
 #include "utf8.h"
 #include "util.h"
 
 struct http_ctx {
-    const config *cfg;
-    redisContext *redis;
-    char redis_err[256];
+    const proc *p;
+    redisconn *redis;
+    store *archive;
 };
 
 struct path_arg {
@@ -38,17 +37,19 @@ struct http_req {
     int body_read;
 };
 
-http_ctx *http_ctx_new(const config *cfg)
+http_ctx *http_ctx_new(const proc *p)
 {
     http_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->cfg = cfg;
+    ctx->p = p;
+    ctx->redis = redisconn_new(p->cfg);
     return ctx;
 }
 
 void http_ctx_free(http_ctx *ctx)
 {
     if (ctx == NULL) return;
-    if (ctx->redis) redisFree(ctx->redis);
+    redisconn_free(ctx->redis);
+    store_close(ctx->archive);
     free(ctx);
 }
 
@@ -91,7 +92,8 @@ void http_req_free(http_req *req)
 }
 
 const char *http_req_invalid(const http_req *req) { return req->invalid[0] ? req->invalid : NULL; }
-const config *http_config(const http_req *req) { return req->ctx->cfg; }
+const proc *http_proc(const http_req *req) { return req->ctx->p; }
+const config *http_config(const http_req *req) { return req->ctx->p->cfg; }
 const char *http_method(const http_req *req) { return req->method; }
 const char *http_path(const http_req *req) { return req->path.data; }
 const query *http_query(const http_req *req) { return &req->q; }
@@ -162,7 +164,7 @@ const char *http_status_text(int status)
  * control byte in a response header would make the web server drop it all. */
 static const char *cors_origin(const http_req *req)
 {
-    const char *allow = req->ctx->cfg->cors_origins;
+    const char *allow = http_config(req)->cors_origins;
     const char *origin = http_header(req, "Origin");
     if (allow == NULL || origin == NULL || *origin == '\0') return NULL;
     size_t olen = strlen(origin);
@@ -212,7 +214,7 @@ void http_reply(http_req *req, int status, const char *ctype, const char *extra_
         return;
     }
     req->replied = 1;
-    metrics_http_status(status);
+    counters_http_status(req->ctx->p->counters, status);
     if (!req->body_read) http_drain_body(req);
     buf_printf(&h, "Status: %d %s\r\n", status, http_status_text(status));
     if (ctype) buf_printf(&h, "Content-Type: %s\r\n", ctype);
@@ -283,7 +285,7 @@ void http_drain_body(http_req *req)
 
 int http_read_body(http_req *req, buf *out)
 {
-    long long max = req->ctx->cfg->max_body;
+    long long max = http_config(req)->max_body;
     const char *cl = http_header(req, "Content-Length");
     long long declared = -1;
     const char *why;
@@ -325,37 +327,11 @@ int http_read_json(http_req *req, buf *out)
     return http_read_body(req, out);
 }
 
-redisContext *http_redis(http_req *req)
-{
-    http_ctx *ctx = req->ctx;
-    if (ctx->redis && ctx->redis->err) {
-        redisFree(ctx->redis);
-        ctx->redis = NULL;
-    }
-    if (ctx->redis == NULL) {
-        ctx->redis = bus_connect(ctx->cfg->redis_url, 2000, ctx->redis_err, sizeof ctx->redis_err);
-        if (ctx->redis == NULL) log_warn("http.redis_down", "err=\"%s\"", ctx->redis_err);
-    }
-    return ctx->redis;
-}
+redisconn *http_redis(http_req *req) { return req->ctx->redis; }
+store *http_store(http_req *req) { return req->ctx->archive; }
 
-redisReply *http_redis_command(http_req *req, const char *fmt, ...)
+void http_set_store(http_req *req, store *s)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisContext *c = http_redis(req);
-        redisReply *rep;
-        va_list ap;
-        if (c == NULL) return NULL;
-        va_start(ap, fmt);
-        rep = redisvCommand(c, fmt, ap);
-        va_end(ap);
-        if (rep) return rep;
-        snprintf(req->ctx->redis_err, sizeof req->ctx->redis_err, "Redis: %s", c->errstr);
-    }
-    return NULL;
-}
-
-const char *http_redis_error(const http_req *req)
-{
-    return req->ctx->redis_err[0] ? req->ctx->redis_err : "Redis unreachable";
+    if (req->ctx->archive != s) store_close(req->ctx->archive);
+    req->ctx->archive = s;
 }

@@ -164,7 +164,7 @@ static void flush(hub *h, client *c)
         client_kill(h, c, c->w.ended ? "ended" : "write_error");
         return;
     }
-    if (n) touch(h, c, now_us() / 1000);
+    if (n) touch(h, c, now_ms());
     if (rc == WRITER_AGAIN) {
         set_want_out(h, c, 1);
         return;
@@ -260,7 +260,7 @@ static void on_bury(loop_timer *t)
 static void on_heartbeat(loop_timer *t)
 {
     hub *h = LOOP_CONTAINER(t, hub, heartbeat);
-    uint64_t hb = (uint64_t)h->cfg->heartbeat_ms, now = now_us() / 1000;
+    uint64_t hb = (uint64_t)h->cfg->heartbeat_ms, now = now_ms();
     client *stop = h->tail;
     while (h->head && h->head->last_write_ms + hb <= now) {
         client *c = h->head;
@@ -420,7 +420,7 @@ static void add_stream(hub *h, hub_stream *s)
     writer_init(&c->w, s->fd, s->request_id, (size_t)h->cfg->client_buffer);
     c->selection = s->selection;
     s->selection = NULL;
-    c->last_write_ms = now_us() / 1000;
+    c->last_write_ms = now_ms();
     fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
     /* each event must leave at once: no Nagle wait for the web server's delayed ACK */
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails harmlessly on unix sockets */
@@ -554,7 +554,7 @@ hub *hub_new(const config *cfg, loop *l, filterset *fs)
 
 void hub_shutdown(hub *h, int budget_ms)
 {
-    uint64_t deadline = now_us() / 1000 + (uint64_t)budget_ms;
+    uint64_t deadline = now_ms() + (uint64_t)budget_ms;
     h->stopping = 1;
     feed_stop(h->feed);
     take_inbox(h);
@@ -566,7 +566,7 @@ void hub_shutdown(hub *h, int budget_ms)
     if (h->coalesce.armed) loop_timer_at(&h->coalesce, 0);
     bury_now(h);
     while (h->nclients > 0) {
-        uint64_t now = now_us() / 1000;
+        uint64_t now = now_ms();
         if (now >= deadline) break;
         loop_run_once(h->l, (int)(deadline - now));
     }

@@ -21,20 +21,25 @@
 
 #include <fcgiapp.h>
 
-#include "api_filters.h"
+#include "authz.h"
+#include "backoff.h"
 #include "config.h"
-#include "http.h"
 #include "listen.h"
 #include "log.h"
-#include "router.h"
 #include "util.h"
 #include "worker.h"
 
 #define OPT_BASE 1000
 #define MAX_WORKERS 256
+#define RESTART_BASE_MS 100       /* a worker that keeps dying is restarted after 0.1 s, … */
+#define RESTART_MAX_MS 10000      /* … doubling up to 10 s */
+#define LONG_LIFE_MS 10000        /* a worker that lived this long is restarted at once */
 
+/* Signal plumbing, the only file-scope state: a handler gets no argument, so
+ * what it touches must be reachable without one (volatile sig_atomic_t: all
+ * a handler may portably write). master_wake is the master's eventfd. */
 static volatile sig_atomic_t got_term, got_hup, got_chld;
-static int master_wake = -1;
+static volatile sig_atomic_t master_wake = -1;
 
 static void usage(FILE *out)
 {
@@ -125,12 +130,19 @@ struct child {
     pid_t pid;
     uint64_t started_ms;
     uint64_t restart_at_ms;
-    unsigned failures;
+    backoff bo;                   /* delays between restarts of a worker that keeps dying */
+    unsigned quick_deaths;        /* deaths in a row, each soon after its start */
 };
 
-static uint64_t mono_ms(void) { return now_us() / 1000; }
+/* What the master hands each worker it forks. */
+struct master {
+    int listen_fd;
+    const config *cfg;
+    authz *acc;
+    int acceptors;
+};
 
-static pid_t spawn_worker(int listen_fd, const config *cfg, int acceptors, int index)
+static pid_t spawn_worker(const struct master *m, int index)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -141,14 +153,15 @@ static pid_t spawn_worker(int listen_fd, const config *cfg, int acceptors, int i
         close(master_wake);
         master_wake = -1;
         set_handler(SIGCHLD, SIG_DFL);
-        exit(worker_run(listen_fd, cfg, acceptors, index));
+        exit(worker_run(m->listen_fd, m->cfg, m->acc, m->acceptors, index));
     }
     log_info("master.worker_started", "worker=%d pid=%d", index, (int)pid);
     return pid;
 }
 
-/* The master: keep n workers alive until SIGTERM/SIGINT, forward SIGHUP. */
-static int run_master(int listen_fd, const config *cfg, int n, int acceptors)
+/* The master: keep n workers alive until SIGTERM/SIGINT, forward SIGHUP
+ * (after reloading the credentials, which workers forked later inherit). */
+static int run_master(const struct master *m, int n)
 {
     struct child kids[MAX_WORKERS];
     int stopping = 0;
@@ -156,14 +169,15 @@ static int run_master(int listen_fd, const config *cfg, int n, int acceptors)
 
     memset(kids, 0, sizeof kids);
     for (int i = 0; i < n; i++) {
-        kids[i].pid = spawn_worker(listen_fd, cfg, acceptors, i);
-        kids[i].started_ms = mono_ms();
-        if (kids[i].pid < 0) kids[i].restart_at_ms = mono_ms() + 1000;
+        backoff_init(&kids[i].bo, RESTART_BASE_MS, RESTART_MAX_MS);
+        kids[i].pid = spawn_worker(m, i);
+        kids[i].started_ms = now_ms();
+        if (kids[i].pid < 0) kids[i].restart_at_ms = kids[i].started_ms + 1000;
     }
     for (;;) {
         struct pollfd pfd = {master_wake, POLLIN, 0};
         int alive = 0;
-        uint64_t now = mono_ms();
+        uint64_t now = now_ms();
         int timeout = 1000;
 
         if (got_term && !stopping) {
@@ -174,9 +188,12 @@ static int run_master(int listen_fd, const config *cfg, int n, int acceptors)
                 if (kids[i].pid > 0) kill(kids[i].pid, SIGTERM);
         }
         if (got_hup) {
+            char err[512];
             got_hup = 0;
             log_reopen();
             log_info("master.reload", "workers=%d", n);
+            if (authz_reload(m->acc, err, sizeof err) < 0)
+                log_error("auth.reload_failed", "err=\"%s\" kept=old_tokens", err);
             for (int i = 0; i < n; i++)
                 if (kids[i].pid > 0) kill(kids[i].pid, SIGHUP);
         }
@@ -189,11 +206,15 @@ static int run_master(int listen_fd, const config *cfg, int n, int acceptors)
                 if (kids[i].pid != pid) continue;
                 kids[i].pid = 0;
                 if (stopping) break;
-                /* Restart at once after a long life, else back off (0.1 s doubling to 10 s). */
-                if (now - kids[i].started_ms > 10000) kids[i].failures = 0;
-                uint64_t delay = kids[i].failures ? 100ull << (kids[i].failures > 7 ? 7 : kids[i].failures) : 0;
-                if (delay > 10000) delay = 10000;
-                kids[i].failures++;
+                /* Restart at once after a long life (and the first time), else back
+                 * off: 0.1 s doubling to 10 s, with jitter so that workers dying
+                 * together come back apart. */
+                uint64_t delay = 0;
+                if (now - kids[i].started_ms > LONG_LIFE_MS) {
+                    kids[i].quick_deaths = 0;
+                    backoff_reset(&kids[i].bo);
+                }
+                if (kids[i].quick_deaths++ > 0) delay = (uint64_t)backoff_next(&kids[i].bo);
                 kids[i].restart_at_ms = now + delay;
                 if (WIFSIGNALED(status))
                     log_error("master.worker_died", "worker=%d pid=%d signal=%d restart_in_ms=%llu", i, (int)pid,
@@ -206,7 +227,7 @@ static int run_master(int listen_fd, const config *cfg, int n, int acceptors)
         for (int i = 0; i < n; i++) {
             if (kids[i].pid > 0) alive++;
             else if (!stopping && kids[i].restart_at_ms <= now) {
-                kids[i].pid = spawn_worker(listen_fd, cfg, acceptors, i);
+                kids[i].pid = spawn_worker(m, i);
                 kids[i].started_ms = now;
                 if (kids[i].pid < 0) kids[i].restart_at_ms = now + 1000;
                 else alive++;
@@ -251,6 +272,7 @@ int main(int argc, char **argv)
     long long workers = 1, acceptors = 4;
     int check = 0, c, listen_fd, rc;
     const char *why;
+    authz *acc;
 
     config_init(&cfg);
     for (size_t i = 0; i < ARRAY_LEN(own); i++) opts[nopt++] = own[i];
@@ -308,7 +330,10 @@ int main(int argc, char **argv)
         return 1;
     }
     raise_fd_limit();
-    if (api_filters_init(&cfg, err, sizeof err) < 0) {
+    /* The credentials are read once here, so a bad tokens file stops the
+     * start; workers inherit them and reload them on SIGHUP. */
+    acc = authz_new(&cfg, err, sizeof err);
+    if (acc == NULL) {
         fprintf(stderr, "birdfeed-fcgi: tokens file: %s\n", err);
         config_free(&cfg);
         return 1;
@@ -318,12 +343,14 @@ int main(int argc, char **argv)
         listen_fd = listen_open(listen_addr, 4096, err, sizeof err);
         if (listen_fd < 0) {
             fprintf(stderr, "birdfeed-fcgi: %s\n", err);
+            authz_free(acc);
             config_free(&cfg);
             return 1;
         }
     } else {
         if (listen_check_fd(0, err, sizeof err) < 0) {
             fprintf(stderr, "birdfeed-fcgi: %s\n", err);
+            authz_free(acc);
             config_free(&cfg);
             return 2;
         }
@@ -337,21 +364,23 @@ int main(int argc, char **argv)
     set_handler(SIGPIPE, SIG_IGN);
     if (FCGX_Init() != 0) {
         fprintf(stderr, "birdfeed-fcgi: FCGX_Init failed\n");
+        authz_free(acc);
         config_free(&cfg);
         return 1;
     }
     log_info("fcgi.start", "listen=%s workers=%lld acceptors=%lld pid=%d", listen_addr ? listen_addr : "fd0",
              workers, acceptors, (int)getpid());
     if (workers > 1) {
+        struct master m = {listen_fd, &cfg, acc, (int)acceptors};
         master_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         set_handler(SIGCHLD, on_chld);
-        rc = run_master(listen_fd, &cfg, (int)workers, (int)acceptors);
+        rc = run_master(&m, (int)workers);
         close(master_wake);
     } else {
-        rc = worker_run(listen_fd, &cfg, (int)acceptors, 0);
+        rc = worker_run(listen_fd, &cfg, acc, (int)acceptors, 0);
     }
     if (listen_addr && strchr(listen_addr, '/') && workers >= 1) unlink(listen_addr);
-    api_filters_shutdown();
+    authz_free(acc);
     config_free(&cfg);
     return rc;
 

@@ -11,45 +11,24 @@
 
 #include "buf.h"
 #include "bus.h"
+#include "counters.h"
 #include "filterset.h"
+#include "hub.h"
 #include "log.h"
 #include "prom.h"
-#include "selection.h"
-#include "statpub.h"
+#include "redisconn.h"
 #include "util.h"
 
 #define SCAN_COUNT 1000
 #define SCAN_KEYS_MAX 100000       /* processes looked at, at most */
 #define KEY_ARCHIVE "archive:"     /* birdfeed archive's progress: <prefix>archive:<group> */
 
-/* ---- the process's counters ------------------------------------------------ */
-
-/* One cache line each: the hub thread and the acceptors bump different ones. */
-static struct {
-    _Atomic unsigned long long v;
-    char pad[64 - sizeof(unsigned long long)];
-} counters[METRICS_COUNTERS];
-
-void metrics_count(enum metrics_counter which, unsigned long long n)
-{
-    if ((unsigned)which < METRICS_COUNTERS) atomic_fetch_add_explicit(&counters[which].v, n, memory_order_relaxed);
-}
-
-void metrics_http_status(int status)
-{
-    if (status >= 100 && status <= 599) metrics_count((enum metrics_counter)(METRICS_HTTP_1XX + status / 100 - 1), 1);
-}
-
-unsigned long long metrics_value(enum metrics_counter which)
-{
-    return (unsigned)which < METRICS_COUNTERS ? atomic_load_explicit(&counters[which].v, memory_order_relaxed) : 0;
-}
-
 /* ---- what a process publishes, and how the deployment view sums it --------- */
 
-/* Fields after the module's own counters: the hub's, then gauges. */
+/* Published fields: the acceptors' counters (counters.h, same order), the
+ * hub's and the feed's, then gauges. */
 enum {
-    HUB_STREAMS_OPENED = METRICS_COUNTERS,
+    HUB_STREAMS_OPENED = COUNTERS,
     HUB_EVENTS_SENT,
     HUB_BYTES_SENT,
     HUB_SLOW_CLIENTS,
@@ -79,10 +58,10 @@ struct metric_def {
 static const struct metric_def proc_defs[PROC_FIELDS] = {
     [HUB_STREAMS_OPENED] = COUNTER("streams_opened", "birdfeed_streams_opened_total", NULL, NULL,
                                    "SSE streams accepted (200, handed to the event loop)."),
-    [METRICS_STREAMS_REFUSED_FULL] = COUNTER("streams_refused_full", "birdfeed_streams_refused_total", "reason", "full",
+    [COUNTER_STREAMS_REFUSED_FULL] = COUNTER("streams_refused_full", "birdfeed_streams_refused_total", "reason", "full",
                                              "SSE streams refused with 503: the process had --max-clients "
                                              "streams (full) or Redis was unreachable (redis)."),
-    [METRICS_STREAMS_REFUSED_REDIS] = COUNTER("streams_refused_redis", "birdfeed_streams_refused_total", "reason",
+    [COUNTER_STREAMS_REFUSED_REDIS] = COUNTER("streams_refused_redis", "birdfeed_streams_refused_total", "reason",
                                               "redis", NULL),
     [HUB_EVENTS_SENT] = COUNTER("events_sent", "birdfeed_events_sent_total", NULL, NULL,
                                 "Tweet events queued to streams for sending (preload, resume and live); a stream "
@@ -95,13 +74,13 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
                                "Heartbeat comments (: ping) sent to quiet streams."),
     [HUB_REDIS_RECONNECTS] = COUNTER("redis_reconnects", "birdfeed_redis_reconnects_total", NULL, NULL,
                                      "Times a responder's Redis subscription was made again after it was lost."),
-    [METRICS_HTTP_1XX] = COUNTER("http_1xx", "birdfeed_http_responses_total", "code", "1xx",
+    [COUNTER_HTTP_1XX] = COUNTER("http_1xx", "birdfeed_http_responses_total", "code", "1xx",
                                  "HTTP answers other than open streams (REST calls, errors, refused streams), "
                                  "by status class."),
-    [METRICS_HTTP_2XX] = COUNTER("http_2xx", "birdfeed_http_responses_total", "code", "2xx", NULL),
-    [METRICS_HTTP_3XX] = COUNTER("http_3xx", "birdfeed_http_responses_total", "code", "3xx", NULL),
-    [METRICS_HTTP_4XX] = COUNTER("http_4xx", "birdfeed_http_responses_total", "code", "4xx", NULL),
-    [METRICS_HTTP_5XX] = COUNTER("http_5xx", "birdfeed_http_responses_total", "code", "5xx", NULL),
+    [COUNTER_HTTP_2XX] = COUNTER("http_2xx", "birdfeed_http_responses_total", "code", "2xx", NULL),
+    [COUNTER_HTTP_3XX] = COUNTER("http_3xx", "birdfeed_http_responses_total", "code", "3xx", NULL),
+    [COUNTER_HTTP_4XX] = COUNTER("http_4xx", "birdfeed_http_responses_total", "code", "4xx", NULL),
+    [COUNTER_HTTP_5XX] = COUNTER("http_5xx", "birdfeed_http_responses_total", "code", "5xx", NULL),
     [GAUGE_STREAMS_OPEN] = GAUGE("streams_open", "birdfeed_streams_open", 0, "SSE streams open now."),
     [GAUGE_REDIS_SUBSCRIBED] = GAUGE("redis_subscribed", "birdfeed_redis_subscribed_processes", 0,
                                      "Responder processes subscribed to Redis now (fewer than "
@@ -127,46 +106,34 @@ static const struct metric_def ingest_defs[] = {
 
 /* ---- publication ------------------------------------------------------------- */
 
-static statpub *publisher;
-static hub *the_hub;
-
-/* From the publisher thread, before each write. */
+/* From the publisher thread, before each write: arg is the process context. */
 static void gather(void *arg, unsigned long long *v)
 {
+    const proc *p = arg;
     hub_stats st;
     feed_stats fs;
-    (void)arg;
-    for (int i = 0; i < METRICS_COUNTERS; i++) v[i] = metrics_value((enum metrics_counter)i);
-    hub_stats_get(the_hub, &st);
-    feed_stats_get(hub_feed(the_hub), &fs);
+    for (int i = 0; i < COUNTERS; i++) v[i] = counters_get(p->counters, (enum counter)i);
+    hub_stats_get(p->hub, &st);
+    feed_stats_get(hub_feed(p->hub), &fs);
     v[HUB_STREAMS_OPENED] = st.streams_opened;
     v[HUB_EVENTS_SENT] = st.events_queued;
     v[HUB_BYTES_SENT] = st.bytes_written;
     v[HUB_SLOW_CLIENTS] = st.slow_cutoffs;
     v[HUB_HEARTBEATS] = st.heartbeats;
     v[HUB_REDIS_RECONNECTS] = fs.connects > 0 ? fs.connects - 1 : 0;   /* the first is no reconnect */
-    v[GAUGE_STREAMS_OPEN] = hub_streams(the_hub);
+    v[GAUGE_STREAMS_OPEN] = hub_streams(p->hub);
     v[GAUGE_REDIS_SUBSCRIBED] = fs.up ? 1 : 0;
-    v[GAUGE_MATCHER_FILTERS] = filterset_count(selection_filters());
+    v[GAUGE_MATCHER_FILTERS] = filterset_count(p->filters);
     v[GAUGE_RING_EVENTS] = st.ring_frames;
 }
 
-void metrics_start(const config *cfg, hub *h)
+statpub *metrics_publish_start(const proc *p)
 {
     const char *fields[PROC_FIELDS];
     char key[512];
-    if (publisher) return;
     for (int i = 0; i < PROC_FIELDS; i++) fields[i] = proc_defs[i].field;
-    the_hub = h;
-    statpub_key(key, sizeof key, cfg->prefix, BUS_KEY_METRICS_PROC);
-    publisher = statpub_start(cfg->redis_url, key, fields, PROC_FIELDS, gather, NULL);
-}
-
-void metrics_stop(void)
-{
-    statpub_stop(publisher);
-    publisher = NULL;
-    the_hub = NULL;
+    statpub_key(key, sizeof key, p->cfg->prefix, BUS_KEY_METRICS_PROC);
+    return statpub_start(p->cfg->redis_url, key, fields, PROC_FIELDS, gather, (void *)p);
 }
 
 /* ---- GET /api/metrics ----------------------------------------------------------- */
@@ -199,9 +166,9 @@ static int scan_keys(http_req *req, const char *pattern, struct keys *ks, char *
 {
     char cursor[32] = "0";
     do {
-        redisReply *r = http_redis_command(req, "SCAN %s MATCH %s COUNT %d", cursor, pattern, SCAN_COUNT);
+        redisReply *r = redisconn_command(http_redis(req), "SCAN %s MATCH %s COUNT %d", cursor, pattern, SCAN_COUNT);
         if (r == NULL) {
-            snprintf(why, whylen, "%s", http_redis_error(req));
+            snprintf(why, whylen, "%s", redisconn_error(http_redis(req)));
             return -1;
         }
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
@@ -415,8 +382,8 @@ void metrics_get(http_req *req)
     buf_reset(&pat);
     key_pattern(&pat, cfg->prefix, KEY_ARCHIVE);
     if (scan_keys(req, pat.data, &archives, why, sizeof why) < 0) goto redis_failed;
-    if ((c = http_redis(req)) == NULL) {
-        snprintf(why, sizeof why, "%s", http_redis_error(req));
+    if ((c = redisconn_get(http_redis(req))) == NULL) {
+        snprintf(why, sizeof why, "%s", redisconn_error(http_redis(req)));
         goto redis_failed;
     }
 

@@ -3,30 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_filters.h"
 #include "log.h"
+#include "redisconn.h"
 #include "util.h"
-
-static filterset *the_set;
-
-void selection_init(const config *cfg)
-{
-    filter_limits lim;
-    if (the_set) return;
-    filter_limits_from_config(&lim, cfg);
-    the_set = filterset_new(&lim);
-}
-
-void selection_shutdown(void)
-{
-    filterset_free(the_set);
-    the_set = NULL;
-}
-
-filterset *selection_filters(void)
-{
-    return the_set;
-}
 
 int selection_from_request(http_req *req, filterset_sel **sel)
 {
@@ -67,8 +46,8 @@ int selection_from_request(http_req *req, filterset_sel **sel)
         rc = 0;
         goto done;
     }
-    filterdb db = api_filters_db(req);
-    *sel = filterset_select(the_set, ids, nids, nq ? query_get(q, "q") : NULL, &db, &status, err, sizeof err);
+    filterdb db = redisconn_filterdb(http_redis(req));
+    *sel = filterset_select(http_proc(req)->filters, ids, nids, nq ? query_get(q, "q") : NULL, &db, &status, err, sizeof err);
     if (*sel) {
         rc = 0;
     } else if (status == 404) {
@@ -99,7 +78,7 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
 
     newest->ms = newest->seq = 0;
     while (nv < n || first) {
-        redisReply *r = http_redis_command(req, "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
+        redisReply *r = redisconn_command(http_redis(req), "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
             if (r) freeReplyObject(r);
             goto done;

@@ -6,20 +6,17 @@
 
 #include <fcgiapp.h>
 
-#include "api_filters.h"
+#include "authz.h"
 #include "buf.h"
+#include "counters.h"
+#include "hub.h"
 #include "log.h"
-#include "metrics.h"
 #include "selection.h"
 #include "sse.h"
 #include "util.h"
 
 #define HISTORY_PAGE 500
 #define HISTORY_MAX_EVENTS 20000
-
-static hub *the_hub;
-
-void stream_set_hub(hub *h) { the_hub = h; }
 
 struct history {
     frame **f;
@@ -60,7 +57,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
     hs->last = after;
     for (;;) {
         char start[BUS_ID_MAX];
-        redisReply *r = http_redis_command(req, "XRANGE %s %s + COUNT %d", key, bus_id_format(bus_id_next(cur), start),
+        redisReply *r = redisconn_command(http_redis(req), "XRANGE %s %s + COUNT %d", key, bus_id_format(bus_id_next(cur), start),
                                            HISTORY_PAGE);
         size_t n;
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -93,7 +90,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
 /* The newest n entries from the Redis stream, oldest first. 0 ok, -1 Redis failed. */
 static int fetch_newest(http_req *req, const char *key, size_t n, struct history *hs)
 {
-    redisReply *r = http_redis_command(req, "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
+    redisReply *r = redisconn_command(http_redis(req), "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         if (r) freeReplyObject(r);
         return -1;
@@ -122,7 +119,7 @@ static int fetch_newest(http_req *req, const char *key, size_t n, struct history
 /* The oldest entry id of the stream: 1 found, 0 empty stream, -1 Redis failed. */
 static int oldest_id(http_req *req, const char *key, bus_id *out)
 {
-    redisReply *r = http_redis_command(req, "XRANGE %s - + COUNT 1", key);
+    redisReply *r = redisconn_command(http_redis(req), "XRANGE %s - + COUNT 1", key);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY) {
         rc = 0;
@@ -175,7 +172,9 @@ static int one_param(http_req *req, const char *key, const char **out)
 
 void stream_get(http_req *req)
 {
-    const config *cfg = http_config(req);
+    const proc *p = http_proc(req);
+    const config *cfg = p->cfg;
+    hub *h = p->hub;
     const char *preload_s, *leid_q, *leid, *why;
     long long preload = cfg->preload;
     bus_id after = {0, 0};
@@ -189,7 +188,7 @@ void stream_get(http_req *req)
     filterset_sel *sel = NULL;
 
     memset(&hs, 0, sizeof hs);
-    if (api_auth(req, 0) < 0) return;   /* auth-reads: streams need a token too */
+    if (authz_require(req, AUTHZ_READ) < 0) return;   /* auth-reads: streams need a token too */
     if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0) return;
     if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
         http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);
@@ -205,9 +204,10 @@ void stream_get(http_req *req)
         have_after = 1;
     }
     if (selection_from_request(req, &sel) < 0) return;
-    if (hub_admit(the_hub, &why) < 0) {
-        filterset_release(selection_filters(), sel);
-        metrics_count(strcmp(why, "full") == 0 ? METRICS_STREAMS_REFUSED_FULL : METRICS_STREAMS_REFUSED_REDIS, 1);
+    if (hub_admit(h, &why) < 0) {
+        filterset_release(p->filters, sel);
+        counters_add(p->counters, strcmp(why, "full") == 0 ? COUNTER_STREAMS_REFUSED_FULL : COUNTER_STREAMS_REFUSED_REDIS,
+                     1);
         if (strcmp(why, "full") == 0)
             http_error_headers(req, 503, "Retry-After: 5\r\n", "too_many_streams",
                                "this responder already serves its maximum of %lld streams", cfg->max_clients);
@@ -219,7 +219,7 @@ void stream_get(http_req *req)
 
     s = xcalloc(1, sizeof *s);
     bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
-    hub_ring_info(the_hub, &ri);
+    hub_ring_info(h, &ri);
     if (have_after) {
         /* A filtered stream resumes from Redis: ring frames older than its
          * selection were not matched against it. */
@@ -267,14 +267,14 @@ submit:
     s->selection = sel;
     FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
     http_detach(req);
-    hub_submit(the_hub, s);
+    hub_submit(h, s);
     return;
 redis_failed:
-    metrics_count(METRICS_STREAMS_REFUSED_REDIS, 1);
-    hub_release(the_hub);
-    filterset_release(selection_filters(), sel);
+    counters_add(p->counters, COUNTER_STREAMS_REFUSED_REDIS, 1);
+    hub_release(h);
+    filterset_release(p->filters, sel);
     history_free(&hs);
     frame_unref(reset);
     free(s);
-    http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis: %s", http_redis_error(req));
+    http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis: %s", redisconn_error(http_redis(req)));
 }

@@ -12,10 +12,9 @@
 #define BIRDFEED_STREAM_H
 
 #include "http.h"
-#include "hub.h"
 
-/* The hub that streams go to (one per process); set before acceptors start. */
-void stream_set_hub(hub *h);
+/* GET /stream: answers 400/401/404/503 itself, or hands the connection with
+ * its history to the process's hub (http_proc(req)->hub) and detaches req. */
 void stream_get(http_req *req);
 
 #endif

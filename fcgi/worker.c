@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,67 +12,76 @@
 
 #include <fcgiapp.h>
 
-#include "api_filters.h"
+#include "counters.h"
+#include "filterset.h"
 #include "http.h"
 #include "hub.h"
 #include "log.h"
 #include "loop.h"
-#include "selection.h"
 #include "metrics.h"
+#include "proc.h"
 #include "router.h"
-#include "stream.h"
 #include "util.h"
 
-static volatile sig_atomic_t w_stop, w_reload;
-static int w_wake = -1;
-static int a_stop;   /* acceptors: stop accepting (atomic) */
-static hub *w_hub;
+/* Signal plumbing, the only file-scope state: a signal handler gets no
+ * argument, so what it touches must be reachable without one. The flags are
+ * volatile sig_atomic_t (all a handler may portably write); wake_fd is the
+ * running loop's eventfd, set before the handlers can fire and cleared
+ * before the loop goes. */
+static volatile sig_atomic_t got_stop, got_reload;
+static volatile sig_atomic_t wake_fd = -1;
+
+/* What the acceptor threads share. */
+struct acceptors {
+    const proc *p;
+    int listen_fd;
+    atomic_int stop;                 /* stop accepting */
+};
 
 struct acceptor {
     pthread_t th;
-    int listen_fd;
-    const config *cfg;
-    int done;        /* atomic: the thread has left its loop */
-    int index;
+    struct acceptors *all;
+    atomic_int done;                 /* the thread has left its loop */
 };
 
 void worker_signal(enum worker_signal what)
 {
-    if (what == WORKER_STOP) w_stop = 1;
-    else w_reload = 1;
-    if (w_wake >= 0) {
+    if (what == WORKER_STOP) got_stop = 1;
+    else got_reload = 1;
+    if (wake_fd >= 0) {
         uint64_t one = 1;
-        ssize_t r = write(w_wake, &one, sizeof one);
+        ssize_t r = write(wake_fd, &one, sizeof one);
         (void)r;
     }
 }
 
-/* SIGHUP, after the log file has been reopened: every module that caches
- * files or limits re-reads them from here (bearer tokens, filter limits). */
-static void reload(void)
+/* SIGHUP, after the log file has been reopened: what is cached from files
+ * is read again (the credentials). */
+static void reload(const proc *p)
 {
+    char err[512];
     log_info("worker.reload", "pid=%d", (int)getpid());
-    api_filters_reload();
+    if (authz_reload(p->authz, err, sizeof err) < 0)
+        log_error("auth.reload_failed", "err=\"%s\" kept=old_tokens", err);
 }
 
 static void on_usr1(int sig) { (void)sig; }
 
-hub *worker_hub(void) { return w_hub; }
-
 static void *acceptor_main(void *arg)
 {
     struct acceptor *a = arg;
+    struct acceptors *all = a->all;
     FCGX_Request r;
-    http_ctx *ctx = http_ctx_new(a->cfg);
+    http_ctx *ctx = http_ctx_new(all->p);
 
-    FCGX_InitRequest(&r, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-    while (!__atomic_load_n(&a_stop, __ATOMIC_ACQUIRE)) {
+    FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    while (!atomic_load_explicit(&all->stop, memory_order_acquire)) {
         int rc = FCGX_Accept_r(&r);
         if (rc < 0) {
-            if (__atomic_load_n(&a_stop, __ATOMIC_ACQUIRE)) break;
+            if (atomic_load_explicit(&all->stop, memory_order_acquire)) break;
             if (rc != -EINTR) {
                 log_warn("acceptor.accept_failed", "err=\"%s\"", strerror(-rc));
-                usleep(rc == -EMFILE || rc == -ENFILE ? 100000 : 10000);
+                sleep_ms(rc == -EMFILE || rc == -ENFILE ? 100 : 10);
             }
             continue;
         }
@@ -79,59 +89,85 @@ static void *acceptor_main(void *arg)
         router_dispatch(req);
         int detached = http_detached(req);
         http_req_free(req);
-        if (detached) FCGX_InitRequest(&r, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+        if (detached) FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
         else FCGX_Finish_r(&r);
     }
     if (r.ipcFd >= 0) FCGX_Free(&r, 1);
     http_ctx_free(ctx);
-    __atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+    atomic_store_explicit(&a->done, 1, memory_order_release);
     return NULL;
 }
 
 /* Interrupt acceptors blocked in accept(2) until every one has left. */
-static void stop_acceptors(struct acceptor *as, int n)
+static void stop_acceptors(struct acceptors *all, struct acceptor *as, int n)
 {
-    __atomic_store_n(&a_stop, 1, __ATOMIC_RELEASE);
+    atomic_store_explicit(&all->stop, 1, memory_order_release);
     for (int round = 0; round < 400; round++) {
         int left = 0;
         for (int i = 0; i < n; i++)
-            if (!__atomic_load_n(&as[i].done, __ATOMIC_ACQUIRE)) {
+            if (!atomic_load_explicit(&as[i].done, memory_order_acquire)) {
                 pthread_kill(as[i].th, SIGUSR1);
                 left++;
             }
         if (left == 0) break;
-        usleep(5000);
+        sleep_ms(5);
     }
     for (int i = 0; i < n; i++) pthread_join(as[i].th, NULL);
 }
 
-int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
+/* The process context: every part made once, here, after fork. 0 ok, -1
+ * (logged) when the event loop cannot be made. */
+static int proc_open(proc *p, const config *cfg, authz *acc)
 {
-    struct acceptor *as = xcalloc((size_t)n_acceptors, sizeof *as);
+    filter_limits lim;
+    char err[256];
+    memset(p, 0, sizeof *p);
+    p->cfg = cfg;
+    p->authz = acc;
+    p->loop = loop_new(err, sizeof err);
+    if (p->loop == NULL) {
+        log_error("worker.init_failed", "err=\"%s\"", err);
+        return -1;
+    }
+    filter_limits_from_config(&lim, cfg);
+    p->filters = filterset_new(&lim);
+    p->counters = counters_new();
+    p->hub = hub_new(cfg, p->loop, p->filters);
+    return 0;
+}
+
+static void proc_close(proc *p)
+{
+    hub_free(p->hub);
+    loop_free(p->loop);
+    filterset_free(p->filters);
+    counters_free(p->counters);
+    memset(p, 0, sizeof *p);
+}
+
+int worker_run(int listen_fd, const config *cfg, authz *acc, int n_acceptors, int index)
+{
+    struct acceptors all;
+    struct acceptor *as;
     struct sigaction sa;
+    proc p;
     int started = 0;
 
+    if (proc_open(&p, cfg, acc) < 0) return 1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;   /* no SA_RESTART: accept(2) returns EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
-    char err[256];
-    loop *l = loop_new(err, sizeof err);
-    if (l == NULL) {
-        log_error("worker.init_failed", "err=\"%s\"", err);
-        free(as);
-        return 1;
-    }
-    hub *h = hub_new(cfg, l, selection_filters());
-    stream_set_hub(h);
-    w_hub = h;
-    w_wake = loop_wake_fd(l);
-    metrics_start(cfg, h);
+    wake_fd = loop_wake_fd(p.loop);
+    p.stats = metrics_publish_start(&p);
 
+    all.p = &p;
+    all.listen_fd = listen_fd;
+    atomic_init(&all.stop, 0);
+    as = xcalloc((size_t)n_acceptors, sizeof *as);
     for (int i = 0; i < n_acceptors; i++) {
-        as[i].listen_fd = listen_fd;
-        as[i].cfg = cfg;
-        as[i].index = i;
+        as[i].all = &all;
+        atomic_init(&as[i].done, 0);
         if (pthread_create(&as[i].th, NULL, acceptor_main, &as[i]) != 0) {
             log_error("worker.thread_failed", "err=\"%s\"", strerror(errno));
             break;
@@ -139,25 +175,23 @@ int worker_run(int listen_fd, const config *cfg, int n_acceptors, int index)
         started++;
     }
     log_info("worker.ready", "worker=%d pid=%d acceptors=%d", index, (int)getpid(), started);
-    while (!w_stop && started > 0) {
-        loop_run_once(l, 1000);
-        if (w_reload) {
-            w_reload = 0;
+    while (!got_stop && started > 0) {
+        loop_run_once(p.loop, 1000);
+        if (got_reload) {
+            got_reload = 0;
             log_reopen();
-            reload();
+            reload(&p);
         }
     }
     /* SIGTERM: stop accepting, then end every stream; all within 2 s. */
     uint64_t t0 = now_us();
-    stop_acceptors(as, started);
-    metrics_stop();
+    stop_acceptors(&all, as, started);
+    statpub_stop(p.stats);
+    p.stats = NULL;
     int spent = (int)((now_us() - t0) / 1000);
-    w_wake = -1;
-    hub_shutdown(h, spent < 1500 ? 1500 - spent : 0);
-    stream_set_hub(NULL);
-    w_hub = NULL;
-    hub_free(h);
-    loop_free(l);
+    wake_fd = -1;
+    hub_shutdown(p.hub, spent < 1500 ? 1500 - spent : 0);
+    proc_close(&p);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);
     return started > 0 ? 0 : 1;
