@@ -31,6 +31,16 @@ static void etag_header(buf *h, long long version)
     buf_printf(h, "ETag: \"%lld\"\r\n", version);
 }
 
+/* Answer status with f as JSON, its ETag and the header lines already in h. */
+static void reply_filter(http_req *req, int status, const filter *f, buf *h)
+{
+    buf b = BUF_INIT;
+    etag_header(h, f->version);
+    filter_to_json(f, &b);
+    http_reply_json(req, status, b.data, h->data);
+    buf_free(&b);
+}
+
 /* The expected version from If-Match: -1 when absent or "*", the version for
  * one ETag. Returns 0, or -1 after answering (412 for an ETag that cannot be
  * ours, 400 for several). */
@@ -112,7 +122,7 @@ void api_filters_create(http_req *req)
     filterdb db = redisconn_filterdb(http_redis(req));
     filter f;
     char err[512];
-    buf b = BUF_INIT, h = BUF_INIT;
+    buf h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
     if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0) goto done;
@@ -131,13 +141,10 @@ void api_filters_create(http_req *req)
     else
         buf_appends(&h, "/api/filters");
     buf_printf(&h, "/%s\r\n", f.id);
-    etag_header(&h, f.version);
-    filter_to_json(&f, &b);
-    http_reply_json(req, 201, b.data, h.data);
+    reply_filter(req, 201, &f, &h);
     log_info("filters.created", "id=%s version=%lld", f.id, f.version);
 done:
     filter_free(&f);
-    buf_free(&b);
     buf_free(&h);
 }
 
@@ -146,7 +153,7 @@ void api_filters_get(http_req *req)
     filterdb db = redisconn_filterdb(http_redis(req));
     filter f;
     char err[512], tag[32];
-    buf b = BUF_INIT, h = BUF_INIT;
+    buf h = BUF_INIT;
 
     if (authz_require(req, AUTHZ_READ) < 0) return;
     int rc = filterdb_get(&db, http_path_arg(req, "id"), &f, err, sizeof err);
@@ -154,18 +161,16 @@ void api_filters_get(http_req *req)
         store_error(req, rc, err);
         return;
     }
-    etag_header(&h, f.version);
     snprintf(tag, sizeof tag, "\"%lld\"", f.version);
     const char *inm = http_header(req, "If-None-Match");
     if (inm && (strstr(inm, tag) || strcmp(inm, "*") == 0)) {
+        etag_header(&h, f.version);
         buf_appends(&h, "Cache-Control: no-cache\r\n");
         http_reply(req, 304, NULL, h.data, NULL, 0);
     } else {
-        filter_to_json(&f, &b);
-        http_reply_json(req, 200, b.data, h.data);
+        reply_filter(req, 200, &f, &h);
     }
     filter_free(&f);
-    buf_free(&b);
     buf_free(&h);
 }
 
@@ -175,7 +180,7 @@ void api_filters_put(http_req *req)
     filter f;
     long long version;
     char err[512];
-    buf b = BUF_INIT, h = BUF_INIT;
+    buf h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
     if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
@@ -185,13 +190,10 @@ void api_filters_put(http_req *req)
         store_error(req, rc, err);
         goto done;
     }
-    etag_header(&h, f.version);
-    filter_to_json(&f, &b);
-    http_reply_json(req, 200, b.data, h.data);
+    reply_filter(req, 200, &f, &h);
     log_info("filters.replaced", "id=%s version=%lld", f.id, f.version);
 done:
     filter_free(&f);
-    buf_free(&b);
     buf_free(&h);
 }
 

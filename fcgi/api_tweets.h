@@ -13,6 +13,7 @@
 
 #include "http.h"
 
+/* GET /api/tweets: one page of the archive's answer, as above. */
 void api_tweets_get(http_req *req);
 
 /* For GET /api/health: -1 with the reason in err when an archive is

@@ -59,11 +59,12 @@ void feed_free(feed *f);
 /* Shutting down: keep the subscription while it lasts, but never reconnect. */
 void feed_stop(feed *f);
 
-/* Counters for metrics and health. Any thread; each value read atomically. */
 typedef struct feed_stats {
     unsigned long long connects;    /* successful (re)subscriptions */
     int up;                         /* 1 while subscribed and caught up */
 } feed_stats;
+/* The feed's counters into *out, for metrics and health. Any thread; each
+ * value is read atomically (the set is not one snapshot). */
 void feed_stats_get(feed *f, feed_stats *out);
 
 #endif

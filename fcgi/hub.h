@@ -72,8 +72,7 @@ size_t hub_streams(hub *h);
 /* The hub's Redis feed, for its counters (feed_stats_get, any thread). */
 feed *hub_feed(hub *h);
 
-/* Counters since the hub started, for metrics and health. Any thread; each
- * value is read atomically (the set is not one snapshot). */
+/* Counters since the hub started, for metrics and health. */
 typedef struct hub_stats {
     unsigned long long streams_opened;     /* streams handed to the hub */
     unsigned long long events_queued;      /* tweet events queued to clients (preload and live) */
@@ -82,6 +81,8 @@ typedef struct hub_stats {
     unsigned long long heartbeats;         /* ": ping" comments sent */
     unsigned long long ring_frames;        /* frames in the ring now */
 } hub_stats;
+/* The counters into *out. Any thread; each value is read atomically (the
+ * set is not one snapshot). */
 void hub_stats_get(hub *h, hub_stats *out);
 
 #endif

@@ -63,18 +63,21 @@ void loop_io_set(loop *l, loop_io *io, int fd, unsigned events);
  * stopped already. */
 void loop_io_stop(loop *l, loop_io *io, int fd);
 
-/* A pointer for the loop's owner (as libuv's loop->data): the hub keeps
- * itself here for the callbacks of its streams. NULL at first. */
+/* Keep a pointer for the loop's owner (as libuv's loop->data): the hub
+ * keeps itself here for the callbacks of its streams. */
 void loop_set_data(loop *l, void *data);
+/* The pointer kept by loop_set_data (NULL at first). */
 void *loop_data(const loop *l);
 
-/* Register t (disarmed) with callback fn. t stays registered until
- * loop_timer_remove, which must not be called from a timer callback. */
+/* Register t (disarmed) with callback fn; t stays registered (its memory
+ * valid) until loop_timer_remove. */
 void loop_timer_init(loop *l, loop_timer *t, loop_timer_fn fn);
+/* Unregister t; never from a timer callback. */
 void loop_timer_remove(loop *l, loop_timer *t);
 /* Arm t to fire at due_us (now_us() clock; a time in the past fires this
  * turn, after the I/O callbacks), replacing an earlier arming. */
 void loop_timer_at(loop_timer *t, uint64_t due_us);
+/* Disarm t (it may be disarmed already). */
 void loop_timer_cancel(loop_timer *t);
 
 /* Called on the loop's thread each time the loop is woken (loop_wake or a

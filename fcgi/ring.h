@@ -45,13 +45,17 @@ void ring_clear(ring *r, bus_id floor);
  * the floor is just below the oldest frame. */
 void ring_mark_partial(ring *r);
 
+/* Frames held now. */
 size_t ring_count(const ring *r);
+/* Frames it may hold. */
 size_t ring_cap(const ring *r);
 /* Frame i, 0 = the oldest (i < ring_count). Borrowed. */
 frame *ring_at(const ring *r, size_t i);
 /* The id of the newest frame, or the floor when empty. */
 bus_id ring_newest(const ring *r);
+/* 1 while the ring holds the whole stream. */
 int ring_whole(const ring *r);
+/* Every tweet with an id above this is held (when not whole). */
 bus_id ring_floor(const ring *r);
 
 /* Any thread: the summary as of the last change. */
