@@ -176,13 +176,19 @@ static void flush(hub *h, client *c)
     set_want_out(h, c, 0);
 }
 
-/* Queue f for c if it wants it; cut c off when it owes too much. */
+/* Queue f for c if it wants it; cut c off when it owes too much. Owing
+ * because the hub held the writes (coalescing) is not the client's fault:
+ * a client whose socket takes more is written at once instead. */
 static void offer(hub *h, client *c, frame *f)
 {
     if (c->dead || !c->live || c->ending) return;
     if (bus_id_cmp(f->id, c->last) <= 0 || !client_wants(c, f)) return;
     enqueue(c, f);
     stat_add(&h->st.events_queued, 1);
+    if (writer_over(&c->w) && !c->want_out) {
+        flush(h, c);
+        if (c->dead) return;
+    }
     if (writer_over(&c->w)) {
         stat_add(&h->st.slow_cutoffs, 1);
         log_info("stream.slow_client", "fd=%d owed=%zu limit=%lld", c->w.fd, writer_owed(&c->w), h->cfg->client_buffer);
