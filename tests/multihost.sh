@@ -37,31 +37,33 @@ declare -A RN_ADDR RN_PORT RN_PID RN_MASTER
 # announced address set here). With MASTER (another node's NAME), a replica
 # of it. REDIS_NODE_ARGS (an array) adds settings to every node.
 REDIS_NODE_ARGS=()
+# Started through bf_start (tests/lib.sh): a port lost to another process
+# is chosen anew; a restart keeps its port (the Sentinels know it there) and
+# waits for it instead.
 redis_node() {
-    local name=$1 addr=$2 master=${3:-} dir=$T/redis-$1 try fixed=${RN_PORT[$1]:-}
+    local name=$1 addr=$2 master=${3:-} dir=$T/redis-$1 fixed=${RN_PORT[$1]:-}
     mkdir -p "$dir"
     RN_ADDR[$name]=$addr
     RN_MASTER[$name]=$master
-    for try in 1 2 3 4 5; do
-        RN_PORT[$name]=${fixed:-$(free_port_on "$addr")}
-        # Copies, as /etc/redis holds them: Sentinel makes a server rewrite its
-        # config file (CONFIG REWRITE); a restart reads it as rewritten.
-        [ -f "$dir/redis.conf" ] || cp "$BF_ROOT/deploy/redis.conf" "$dir/redis.conf"
-        [ -f "$dir/redis-ha.conf" ] || cp "$BF_ROOT/deploy/redis-ha.conf" "$dir/redis-ha.conf"
-        local args=("$dir/redis.conf" --include "$dir/redis-ha.conf"
-                    --port "${RN_PORT[$name]}" --bind "$addr" --unixsocket "" --dir "$dir"
-                    --daemonize no --logfile "$dir/redis.log" --replica-announce-ip "$addr"
-                    --maxmemory 256mb "${REDIS_NODE_ARGS[@]}")
-        [ -n "$master" ] && args+=(--replicaof "${RN_ADDR[$master]}" "${RN_PORT[$master]}")
-        redis-server "${args[@]}" &
-        RN_PID[$name]=$!
-        bf_track "${RN_PID[$name]}"
-        wait_until 10 sh -c "redis-cli -h $addr -p ${RN_PORT[$name]} ping || ! kill -0 ${RN_PID[$name]}" 2>/dev/null
-        redis-cli -h "$addr" -p "${RN_PORT[$name]}" ping >/dev/null 2>&1 && return 0
-        kill -KILL "${RN_PID[$name]}" 2>/dev/null; wait "${RN_PID[$name]}" 2>/dev/null
-        [ -n "$fixed" ] && sleep 0.5   # a restart keeps its port: the Sentinels know it there
-    done
-    fail "redis node $name did not start (see $dir/redis.log)"
+    BF_START_SAME_PORT=${fixed:+1} bf_start "redis node $name" "$dir/redis.log" redis_node_once "$name" "$fixed"
+}
+redis_node_once() {
+    local name=$1 addr=${RN_ADDR[$1]} master=${RN_MASTER[$1]} dir=$T/redis-$1
+    RN_PORT[$name]=${2:-$(free_port_on "$addr")} || return 1
+    # Copies, as /etc/redis holds them: Sentinel makes a server rewrite its
+    # config file (CONFIG REWRITE); a restart reads it as rewritten.
+    [ -f "$dir/redis.conf" ] || cp "$BF_ROOT/deploy/redis.conf" "$dir/redis.conf"
+    [ -f "$dir/redis-ha.conf" ] || cp "$BF_ROOT/deploy/redis-ha.conf" "$dir/redis-ha.conf"
+    local args=("$dir/redis.conf" --include "$dir/redis-ha.conf"
+                --port "${RN_PORT[$name]}" --bind "$addr" --unixsocket "" --dir "$dir"
+                --daemonize no --logfile "$dir/redis.log" --replica-announce-ip "$addr"
+                --maxmemory 256mb "${REDIS_NODE_ARGS[@]}")
+    [ -n "$master" ] && args+=(--replicaof "${RN_ADDR[$master]}" "${RN_PORT[$master]}")
+    redis-server "${args[@]}" >>"$dir/redis.log" 2>&1 &
+    RN_PID[$name]=$!; BF_START_PID=${RN_PID[$name]}
+    bf_track "${RN_PID[$name]}"
+    bf_wait_serving 10 "${RN_PID[$name]}" "${RN_PORT[$name]}" "$addr" &&
+        redis-cli -h "$addr" -p "${RN_PORT[$name]}" ping >/dev/null 2>&1
 }
 # rn NAME: "addr:port" of node NAME; rn_cli NAME ARGS…: redis-cli to it.
 rn() { echo "${RN_ADDR[$1]}:${RN_PORT[$1]}"; }
@@ -84,23 +86,9 @@ sentinels() {
     local master=$1 addr i=0 hosts=""
     shift
     for addr in "$@"; do
-        local dir=$T/sentinel-$i port
-        mkdir -p "$dir"
-        port=$(free_port_on "$addr")
-        # The shipped deploy/sentinel.conf, with this test's addresses, paths and timings.
-        sed -e "s#^port .*#port $port#" -e "s#^bind .*#bind $addr#" -e "s#^dir .*#dir $dir#" \
-            -e "s#^logfile .*#logfile $dir/sentinel.log#" \
-            -e "s#^\# sentinel announce-ip .*#sentinel announce-ip $addr#" \
-            -e "s#^sentinel monitor birdfeed .*#sentinel monitor $MASTER_NAME ${RN_ADDR[$master]} ${RN_PORT[$master]} 2#" \
-            -e "s#^sentinel down-after-milliseconds birdfeed .*#sentinel down-after-milliseconds $MASTER_NAME $SENTINEL_DOWN_MS#" \
-            -e "s#^sentinel failover-timeout birdfeed .*#sentinel failover-timeout $MASTER_NAME $SENTINEL_FAILOVER_MS#" \
-            -e "s#^sentinel parallel-syncs birdfeed #sentinel parallel-syncs $MASTER_NAME #" \
-            "$BF_ROOT/deploy/sentinel.conf" >"$dir/sentinel.conf"
-        grep -q "^sentinel announce-ip $addr" "$dir/sentinel.conf" || fail "deploy/sentinel.conf: no announce-ip line to set"
-        redis-server "$dir/sentinel.conf" --sentinel --daemonize no &
-        SENT_PID[$i]=$!; SENT_ADDR[$i]=$addr; SENT_PORT[$i]=$port
-        bf_track "${SENT_PID[$i]}"
-        hosts="$hosts${hosts:+,}$addr:$port"
+        mkdir -p "$T/sentinel-$i"
+        bf_start "Sentinel $i" "$T/sentinel-$i/sentinel.log" sentinel_once "$i" "$addr" "$master"
+        hosts="$hosts${hosts:+,}$addr:${SENT_PORT[$i]}"
         i=$((i + 1))
     done
     SENTINEL_URL="redis+sentinel://$hosts/$MASTER_NAME"
@@ -111,6 +99,25 @@ sentinels() {
         wait_until 20 sentinel_ready "$i" "$replicas" "$(($# - 1))" \
             || fail "Sentinel $i does not see the master, $replicas replicas and $(($# - 1)) other Sentinels (see $T/sentinel-$i/sentinel.log)"
     done
+}
+# sentinel_once I ADDR MASTER: one attempt at Sentinel I (bf_start).
+sentinel_once() {
+    local i=$1 addr=$2 master=$3 dir=$T/sentinel-$1 port
+    port=$(free_port_on "$addr") || return 1
+    # The shipped deploy/sentinel.conf, with this test's addresses, paths and timings.
+    sed -e "s#^port .*#port $port#" -e "s#^bind .*#bind $addr#" -e "s#^dir .*#dir $dir#" \
+        -e "s#^logfile .*#logfile $dir/sentinel.log#" \
+        -e "s#^\# sentinel announce-ip .*#sentinel announce-ip $addr#" \
+        -e "s#^sentinel monitor birdfeed .*#sentinel monitor $MASTER_NAME ${RN_ADDR[$master]} ${RN_PORT[$master]} 2#" \
+        -e "s#^sentinel down-after-milliseconds birdfeed .*#sentinel down-after-milliseconds $MASTER_NAME $SENTINEL_DOWN_MS#" \
+        -e "s#^sentinel failover-timeout birdfeed .*#sentinel failover-timeout $MASTER_NAME $SENTINEL_FAILOVER_MS#" \
+        -e "s#^sentinel parallel-syncs birdfeed #sentinel parallel-syncs $MASTER_NAME #" \
+        "$BF_ROOT/deploy/sentinel.conf" >"$dir/sentinel.conf"
+    grep -q "^sentinel announce-ip $addr" "$dir/sentinel.conf" || fail "deploy/sentinel.conf: no announce-ip line to set"
+    redis-server "$dir/sentinel.conf" --sentinel --daemonize no >>"$dir/sentinel.log" 2>&1 &
+    SENT_PID[$i]=$!; SENT_ADDR[$i]=$addr; SENT_PORT[$i]=$port; BF_START_PID=${SENT_PID[$i]}
+    bf_track "${SENT_PID[$i]}"
+    bf_wait_serving 10 "${SENT_PID[$i]}" "$port" "$addr"
 }
 # sentinel_ready I REPLICAS OTHERS: Sentinel I knows the master, that many
 # replicas up and that many other Sentinels.

@@ -1,9 +1,9 @@
 #!/bin/bash
-# The test helpers themselves (tests/lib.sh): every start_* helper survives a
-# lost port race (free_port hands out a port another process binds first: the
-# server fails with "Address already in use" and the helper starts it again on
-# another port); a helper that gives up shows the server's log; a check over a
-# log that does not exist fails and says so.
+# The test helpers themselves (tests/lib.sh, tests/multihost.sh): every
+# start_* helper survives a lost port race (free_port hands out a port another
+# process binds first: the server fails with "Address already in use" and the
+# helper starts it again on another port); a helper that gives up shows the
+# server's log; a check over a log that does not exist fails and says so.
 . "$(dirname "$0")/../lib.sh"
 
 # A port held by a process that is not ours, for the whole test.
@@ -22,8 +22,11 @@ HELD=$(cat "$T/held")
 
 # free_port hands out the held port once after each arm_race, as if another
 # process had bound it between free_port's check and the server's bind.
+. "$BF_ROOT/tests/multihost.sh"
 eval "real_$(declare -f free_port)"
 free_port() { if rm "$T/race" 2>/dev/null; then echo "$HELD"; else real_free_port; fi; }
+eval "real_$(declare -f free_port_on)"
+free_port_on() { if rm "$T/race" 2>/dev/null; then echo "$HELD"; else real_free_port_on "$@"; fi; }
 arm_race() { : >"$T/race"; }
 
 # race WHAT PORTVAR CMD…: CMD starts a server on the held port first; it must
@@ -47,6 +50,11 @@ race lighttpd LIGHTTPD_PORT start_lighttpd
 race apache APACHE_PORT start_apache
 race postgres PG_PORT start_postgres
 assert_eq "$(pg_sql 'SELECT 1')" 1 "postgres answers on $PG_PORT"
+
+# tests/multihost.sh: a Redis node and a Sentinel (here on 127.0.0.1).
+race "redis node a" 'RN_PORT[a]' redis_node a 127.0.0.1
+race "Sentinel 0" 'SENT_PORT[0]' sentinels a 127.0.0.1
+assert_eq "$(sentinel_master)" "127.0.0.1:${RN_PORT[a]}" "the Sentinel names node a"
 
 # A restart that must keep its port (restart_redis) waits for it instead.
 kill_redis
