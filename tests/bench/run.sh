@@ -14,6 +14,9 @@
 # P6  build/tests/bench/match_bench if present
 # P3+ 100 000 concurrent subscribers, ramp and reconnect storm, both systems
 #     (tests/bench/subscribers.sh; BENCH_SUBS to change the number)
+# P7  tests/bench/failover.sh: several hosts on loopback — a SIGKILL of the
+#     Redis master (Sentinel) to the first tweet delivered after it; ingest
+#     --wait-replicas 1 against plain ingest; fan-out from replicas vs master
 # P8  P1, P2 and P3 behind lighttpd and Apache (their shipped configs), and a
 #     "Which web server" table beside nginx and Nchan
 #
@@ -53,7 +56,7 @@ FDMAX=$(ulimit -n)
 WORKERS=${BENCH_WORKERS:-2}
 FCGI_VIA=${BENCH_FCGI:-unix}
 case $FCGI_VIA in unix|tcp) ;; *) echo "bench: BENCH_FCGI must be unix or tcp, not '$FCGI_VIA'" >&2; exit 2;; esac
-ONLY=${BENCH_ONLY:-P1 P2 P3 P3+ P4 P5 P6 P8}
+ONLY=${BENCH_ONLY:-P1 P2 P3 P3+ P4 P5 P6 P7 P8}
 BF_SITE=${BENCH_SITE:-deploy/nginx/birdfeed.conf}
 BENCH_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
@@ -729,6 +732,26 @@ if want P6; then
         fi
     else
         row "P6: matching, 10 000 filters" "not available: build/tests/bench/match_bench (filters) is not in main yet" "–" "–" "≤ 20 µs/tweet" "–"
+    fi
+fi
+
+# ---------------------------------------------------------------- P7
+# Its own Redis master, replicas and Sentinels on 127.0.0.2-4 (tests/multihost.sh).
+if want P7; then
+    bash tests/bench/failover.sh >"$LOGS/p7.out" 2>&1; rc=$?
+    cmd "bash tests/bench/failover.sh"
+    if [ "$rc" = 0 ] && grep -q '^P7 ' "$LOGS/p7.out"; then
+        while IFS= read -r line; do
+            case $line in
+                "P7 master"*) row "P7: Redis master SIGKILLed under load (Sentinel)" "${line#P7 } $REF" "–" "–" "next tweet ≤ 3 s, nothing lost or repeated" \
+                                  "$(case $line in *"target ≤ 3 s: met"*) echo yes;; *) echo no;; esac)" ;;
+                "P7 detail"*) ;;
+                P7w*) row "P7: ingest --wait-replicas 1 vs plain ingest" "${line#P7w } $REF" "–" "–" "(measured)" "–" ;;
+                P7f*) row "P7: fan-out from replicas vs the master" "${line#P7f } $REF" "–" "–" "(measured)" "–" ;;
+            esac
+        done < <(grep '^P7' "$LOGS/p7.out")
+    else
+        row "P7: Redis master SIGKILLed under load (Sentinel)" "failed: failover.sh exit $rc: $(tail -n 1 "$LOGS/p7.out")" "–" "–" "next tweet ≤ 3 s" "no"
     fi
 fi
 

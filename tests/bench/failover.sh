@@ -1,0 +1,172 @@
+#!/bin/bash
+# The numbers of several hosts, on loopback "hosts" (127.0.0.2/.3/.4: a Redis
+# master, two replicas, three Sentinels — the shipped deploy/redis.conf,
+# redis-ha.conf and sentinel.conf):
+#
+# P7   a SIGKILL of the Redis master under load: the time from the kill to
+#      the first tweet *published after it* reaching SSE clients through nginx
+#      (gen --stamp | ingest --wait-replicas 1, responders reading through
+#      the Sentinels), BENCH_ROUNDS kills in a row (the killed server comes
+#      back as a replica before the next); also the silence each client saw
+#      (last event before the kill to the first after) and whether every
+#      published tweet reached every client exactly once.
+# P7w  tweets/s of `birdfeed ingest --wait-replicas 1` against plain ingest
+#      into the same master with two replicas, same file, alternating.
+# P7f  fan-out: BENCH_SUBS subscribers through nginx at 100 tweets/s, the
+#      responders reading from the master, then from the replicas
+#      (--redis-read replica): p99 latency, and the master's CPU per tweet
+#      (what the master carries, the point of reading from replicas).
+#
+# Prints each measurement and summary lines starting "P7" at the end
+# (tests/bench/run.sh shows them). Bounded in time; everything it starts is
+# stopped on exit.
+#   bash tests/bench/failover.sh                (after make)
+#   BENCH_QUICK=1 bash tests/bench/failover.sh  (a short try)
+# Environment: BENCH_DOWN_MS (Sentinel down-after-milliseconds, default 1000:
+# the shipped 2000 plus the README's reasoning decide what to deploy),
+# BENCH_ROUNDS (master kills, default 5), BENCH_RATE (tweets/s during P7,
+# default 200), BENCH_N (tweets per P7w run, default 100000), BENCH_SUBS
+# (P7f subscribers, default 1000), BENCH_ONLY="P7 P7w P7f".
+. "$(dirname "$0")/../lib.sh"
+. "$BF_ROOT/tests/multihost.sh"
+
+ROUNDS=${BENCH_ROUNDS:-5}
+RATE=${BENCH_RATE:-200}
+N=${BENCH_N:-100000}
+SUBS=${BENCH_SUBS:-1000}
+SECS=20
+if [ -n "${BENCH_QUICK:-}" ]; then ROUNDS=1; N=20000; SUBS=100; SECS=5; fi
+SENTINEL_DOWN_MS=${BENCH_DOWN_MS:-1000}
+ONLY=${BENCH_ONLY:-P7 P7w P7f}
+want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() { sed 's/.*) //' "/proc/$1/stat" | awk -v t="$CLK_TCK" '{ print int(($12 + $13) * 1000 / t) }'; }
+say() { echo "failover: $*" >&2; }
+SUMMARY=()
+
+redis_node m 127.0.0.2
+redis_node r1 127.0.0.3 m
+redis_node r2 127.0.0.4 m
+sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+key=${BIRDFEED_PREFIX}tweets
+say "Redis master $(rn m), replicas $(rn r1) $(rn r2), Sentinels down-after ${SENTINEL_DOWN_MS} ms"
+
+# A responder host at 127.0.0.5: birdfeed-fcgi (2 workers) and nginx.
+# read_args: how the responders read ("" = from the master).
+web_up() {
+    [ -n "${FCGI_PID:-}" ] && { kill -TERM "$FCGI_PID" 2>/dev/null; wait "$FCGI_PID" 2>/dev/null; }
+    [ -n "${NGINX_PID:-}" ] && { kill -TERM "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; }
+    start_fcgi --workers 2 --backoff-max-ms 500 "$@"
+    start_nginx
+}
+replica_reads() { "$BF_FCGI" --help 2>/dev/null | grep -q -- '--redis-read'; }
+
+# ---- P7 -------------------------------------------------------------------------
+if want P7; then
+    if replica_reads; then web_up --redis-read replica; how="from the replicas"; else web_up; how="from the master (no --redis-read yet)"; fi
+    mkdir -p "$T/p7"
+    "$BF" gen --canonical --stamp --rate "$RATE" --count 0 --seed 7 2>/dev/null |
+        "$BF" ingest --wait-replicas 1 --backoff-max-ms 500 --retries 100 >"$T/p7/ingest.out" 2>&1 &
+    feed=$!
+    bf_track "$feed"
+    sleep 1
+    python3 "$BF_ROOT/tests/faults/sseclient.py" "127.0.0.1:$NGINX_PORT" /stream "$T/p7" 4 --until never \
+        --timeout $((ROUNDS * 25 + 20)) --follow-retry --events >"$T/p7/clients.out" 2>&1 &
+    clients=$!
+    bf_track "$clients"
+    : >"$T/p7/kills"
+    for round in $(seq 1 "$ROUNDS"); do
+        sleep 3
+        cur=$(sentinel_master); name=$(rn_name "$cur")
+        echo "$(date +%s%6N) $name" >>"$T/p7/kills"
+        rn_kill "$name"
+        wait_failover "$cur" 30 || { say "round $round: no failover within 30 s"; break; }
+        sleep 4
+        rn_restart "$name"
+        wait_until 30 sh -c "redis-cli -h ${RN_ADDR[$name]} -p ${RN_PORT[$name]} ROLE | head -1 | grep -qx slave" ||
+            say "round $round: $name did not come back as a replica"
+        sleep 2
+    done
+    sleep 3
+    kill "$feed" 2>/dev/null; wait "$feed" 2>/dev/null
+    sleep 2
+    kill "$clients" 2>/dev/null; wait "$clients" 2>/dev/null
+    final=$(sentinel_master); fname=$(rn_name "$final")
+    rn_cli "$fname" --raw XRANGE "$key" - + | grep '^{' >"$T/p7/stream.json"
+    python3 - "$T/p7" <<'PY' >"$T/p7/result"
+import glob, json, os, statistics, sys
+d = sys.argv[1]
+kills = [int(l.split()[0]) for l in open(os.path.join(d, "kills"))]
+stream = [json.loads(l)["id"] for l in open(os.path.join(d, "stream.json"))]
+firsts, gaps, exact = [], [], 0
+clients = sorted(glob.glob(os.path.join(d, "*.events")))
+for f in clients:
+    ev = [l.split() for l in open(f)]
+    tids = [e[1] for e in ev]
+    pos = {t: i for i, t in enumerate(stream)}
+    # From its first tweet to its last, exactly the stream's tweets, once, in order.
+    if tids and tids[0] in pos and tids[-1] in pos:
+        exact += tids == stream[pos[tids[0]]:pos[tids[-1]] + 1]
+    for k in kills:
+        after = [int(e[2]) for e in ev if e[4] != "-" and int(e[4]) > k]
+        before = [int(e[2]) for e in ev if int(e[2]) <= k]
+        if after:
+            firsts.append((min(after) - k) / 1e6)
+            if before:
+                gaps.append((min(after) - max(before)) / 1e6)
+def s(v):
+    return "median %.2f s, max %.2f s" % (statistics.median(v), max(v)) if v else "none"
+print("kills=%d clients=%d first_after_kill: %s; silence: %s; clients with every tweet once in stream order: %d/%d"
+      % (len(kills), len(clients), s(firsts), s(gaps), exact, len(clients)))
+print("P7_MEDIAN=%.2f" % (statistics.median(firsts) if firsts else -1))
+PY
+    say "P7: $(head -1 "$T/p7/result")"
+    med=$(sed -n 's/^P7_MEDIAN=//p' "$T/p7/result")
+    SUMMARY+=("P7 master SIGKILL → first tweet published after it delivered: $(head -1 "$T/p7/result" | sed 's/;.*//; s/.*first_after_kill: //') over $ROUNDS kills (down-after ${SENTINEL_DOWN_MS} ms, responders reading $how; target ≤ 3 s: $(awk -v m="$med" 'BEGIN { print (m >= 0 && m <= 3) ? "met" : "NOT met" }'))")
+    SUMMARY+=("P7 detail: $(head -1 "$T/p7/result")")
+fi
+
+# ---- P7w ------------------------------------------------------------------------
+if want P7w; then
+    m=$(sentinel_master); mname=$(rn_name "$m")
+    "$BF" gen --canonical --count "$N" --seed 8 >"$T/w.ndjson"
+    declare -A best=([plain]=0 [wait]=0)
+    for round in 1 2 3; do
+        for mode in plain wait; do
+            rn_cli "$mname" DEL "$key" >/dev/null
+            args=(); [ "$mode" = wait ] && args=(--wait-replicas 1)
+            "$BF" ingest "${args[@]}" "$T/w.ndjson" >"$T/w.$mode.$round" 2>&1 || say "P7w: ingest $mode failed: $(tail -1 "$T/w.$mode.$round")"
+            r=$(sed -n 's/.*(\([0-9]*\)\/s).*/\1/p' "$T/w.$mode.$round" | tail -1)
+            say "P7w round $round $mode: ${r:-?} tweets/s"
+            [ "${r:-0}" -gt "${best[$mode]}" ] && best[$mode]=$r
+        done
+    done
+    SUMMARY+=("P7w ingest of $N canonical tweets, best of 3: plain ${best[plain]}/s, --wait-replicas 1 ${best[wait]}/s ($(awk -v a="${best[wait]}" -v b="${best[plain]}" 'BEGIN { printf "%.0f", b ? 100 * a / b : 0 }') %)")
+fi
+
+# ---- P7f ------------------------------------------------------------------------
+if want P7f; then
+    if ! replica_reads; then
+        SUMMARY+=("P7f fan-out from replicas vs master: not available: birdfeed-fcgi has no --redis-read yet")
+    else
+        m=$(sentinel_master); mname=$(rn_name "$m")
+        for how in master replica; do
+            if [ "$how" = replica ]; then web_up --redis-read replica; else web_up; fi
+            "$SSELOAD" --conns "$SUBS" --ramp 1000 --expect $((SECS * 100)) --duration $((SECS + 30)) --settle 500 \
+                --ready-file "$T/f.$how.ready" "http://127.0.0.1:$NGINX_PORT/stream?preload=0" >"$T/f.$how.out" 2>&1 &
+            load=$!
+            wait_until 60 test -f "$T/f.$how.ready" || say "P7f: subscribers not ready"
+            c0=$(cpu_ms "${RN_PID[$mname]}")
+            "$BF" gen --canonical --stamp --rate 100 --count $((SECS * 100)) --seed 9 2>/dev/null | "$BF" ingest >/dev/null 2>&1
+            wait "$load"
+            c1=$(cpu_ms "${RN_PID[$mname]}")
+            kvs=$(tail -1 "$T/f.$how.out")
+            p99=$(tr ' ' '\n' <<<"$kvs" | sed -n 's/^p99_ms=//p'); pct=$(tr ' ' '\n' <<<"$kvs" | sed -n 's/^delivered_pct=//p')
+            say "P7f $how: delivered ${pct:-?} %, p99 ${p99:-?} ms, master CPU $((c1 - c0)) ms for $((SECS * 100)) tweets"
+            SUMMARY+=("P7f $SUBS subscribers, responders reading from the $how: delivered ${pct:-?} %, p99 ${p99:-?} ms, master CPU $(awk -v c=$((c1 - c0)) -v n=$((SECS * 100)) 'BEGIN { printf "%.0f", 1000 * c / n }') µs per tweet")
+        done
+    fi
+fi
+
+for line in "${SUMMARY[@]}"; do echo "$line"; done
