@@ -38,7 +38,7 @@ static const char ingest_help[] =
     "is asked again; after --wait-timeout ms without enough, ingest stops, lists the posts\n"
     "not confirmed (FILE:LINE: not confirmed: …) and exits 3.\n\n"
     "While it runs, its totals (ingested, rejected, reconnects) are written every 2 s to\n"
-    "the Redis hash <prefix>metrics:ingest:<host>:<pid>, for GET /api/metrics.\n\n"
+    "the Redis hash <prefix>metrics:ingest:<node>:<pid>, for GET /api/metrics.\n\n"
     "Exit status: 0 all ingested (or skipped), 1 some lines rejected, 2 usage error,\n"
     "3 Redis unreachable (after --retries attempts) or unusable.";
 

@@ -120,7 +120,7 @@ int intake_start(intake *in)
         fprintf(stderr, "birdfeed %s: %s\n", in->cmd, err);
         return -1;
     }
-    statpub_key(key, sizeof key, in->cfg->prefix, BUS_KEY_METRICS_INGEST);
+    statpub_key(key, sizeof key, in->cfg->prefix, BUS_KEY_METRICS_INGEST, in->cfg->node);
     in->stats = statpub_start(in->cfg->redis_url, key, stat_fields, ARRAY_LEN(stat_fields), NULL, NULL);
     return 0;
 }
@@ -150,7 +150,7 @@ static void show_progress(intake *in)
 }
 
 /* This process's totals for GET /api/metrics (fcgi/metrics.c reads these
- * fields from <prefix>metrics:ingest:<host>:<pid>). */
+ * fields from <prefix>metrics:ingest:<node>:<pid>). */
 static void report_stats(intake *in)
 {
     unsigned long reconnects = 0, recovered = 0;

@@ -50,7 +50,7 @@ static void usage(FILE *out)
             "REST API under /api/, behind nginx, lighttpd or Apache.\n"
             "\n"
             "Each process writes its counters every 2 s to the Redis hash\n"
-            "<prefix>metrics:proc:<host>:<pid> (expiring after 6 s); GET /api/metrics sums\n"
+            "<prefix>metrics:proc:<node>:<pid> (expiring after 6 s); GET /api/metrics sums\n"
             "them over the whole deployment, in the Prometheus text format.\n"
             "\n"
             "Without --listen it serves the FastCGI listen socket it finds on fd 0, as\n"

@@ -93,7 +93,7 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
                                 "over responder processes."),
 };
 
-/* What `birdfeed ingest` publishes under <prefix>metrics:ingest:<host>:<pid>
+/* What `birdfeed ingest` publishes under <prefix>metrics:ingest:<node>:<pid>
  * (the fields of report_stats in cli/ingest.c). */
 static const struct metric_def ingest_defs[] = {
     COUNTER("ingested", "birdfeed_ingest_tweets_total", NULL, NULL,
@@ -132,7 +132,7 @@ statpub *metrics_publish_start(const proc *p)
     const char *fields[PROC_FIELDS];
     char key[512];
     for (int i = 0; i < PROC_FIELDS; i++) fields[i] = proc_defs[i].field;
-    statpub_key(key, sizeof key, p->cfg->prefix, BUS_KEY_METRICS_PROC);
+    statpub_key(key, sizeof key, p->cfg->prefix, BUS_KEY_METRICS_PROC, p->cfg->node);
     return statpub_start(p->cfg->redis_url, key, fields, PROC_FIELDS, gather, (void *)p);
 }
 

@@ -9,7 +9,7 @@
  *
  * Aggregation across processes and hosts needs no shared file or memory: a
  * thread of each process (lib/statpub.h) writes its figures every 2 s into
- * the hash <prefix>metrics:proc:<host>:<pid>, which expires after 6 s
+ * the hash <prefix>metrics:proc:<node>:<pid>, which expires after 6 s
  * unless refreshed (a clean exit deletes it). GET /api/metrics, in any
  * process, SCANs those hashes and sums them, adds what Redis itself knows
  * (stream length, newest entry's age, the consumer groups' lag, saved

@@ -35,12 +35,9 @@ struct statpub {
     int failing;
 };
 
-char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind)
+char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind, const char *node)
 {
-    char host[128];   /* HOST_NAME_MAX is 64 */
-    if (gethostname(host, sizeof host) < 0 || host[0] == '\0') snprintf(host, sizeof host, "unknown");
-    host[sizeof host - 1] = '\0';
-    snprintf(out, outlen, "%s%s%s:%d", prefix, kind, host, (int)getpid());
+    snprintf(out, outlen, "%s%s%s:%d", prefix, kind, node, (int)getpid());
     return out;
 }
 

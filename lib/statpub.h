@@ -23,9 +23,10 @@ typedef struct statpub statpub;
 /* Fill values[0..n) (n = the number of fields), from the publisher thread. */
 typedef void (*statpub_gather_fn)(void *arg, unsigned long long *values);
 
-/* The hash key of this process: <prefix><kind><hostname>:<pid> (kind is e.g.
- * "metrics:proc:"), into out (truncated to outlen). Returns out. */
-char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind);
+/* The hash key of this process: <prefix><kind><node>:<pid> (kind is e.g.
+ * "metrics:proc:", node the config's node setting: this host's name), into
+ * out (truncated to outlen). Returns out. */
+char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind, const char *node);
 
 /* Start publishing fields[0..n) (names copied; values start at 0) into key
  * at redis_url (bus_connect URL). gather may be NULL (then values come from

@@ -86,3 +86,11 @@ out=$("$BF" ingest --retries 1 --redis "redis://$(rn r)/0" "$T/in.ndjson" 2>&1);
 assert_eq "$rc" 3 "ingest into a replica"
 assert_contains "$out" "READONLY" "ingest into a replica"
 ok "ingest pointed at a replica: exit 3, READONLY named"
+
+# The node setting names this host in the metrics hash keys.
+"$BF" gen --count 40 --seed 4 --canonical | BIRDFEED_NODE=host-b "$BF" ingest --rate 10 >/dev/null 2>&1 & ing=$!
+bf_track "$ing"
+wait_until 10 sh -c "redis-cli -h 127.0.0.2 -p ${RN_PORT[m]} --scan --pattern 'bft:metrics:ingest:*' | grep -qx 'bft:metrics:ingest:host-b:$ing'" \
+    || fail "no metrics hash bft:metrics:ingest:host-b:$ing: $(rn_cli m --scan --pattern 'bft:metrics:*' | tr '\n' ' ')"
+kill "$ing"; wait "$ing" 2>/dev/null
+ok "BIRDFEED_NODE names the host in the metrics hash key (bft:metrics:ingest:host-b:PID)"
