@@ -39,6 +39,8 @@ struct filterset_sel {
     unsigned char *is_q;      /* per slot: 1 for a q phrase */
     size_t n;
     matcher *own;             /* the selection's filters alone, for history */
+    uint32_t *own_slot;       /* own matcher's slot -> the shared matcher's slot */
+    size_t nown;
     match_result res;
 };
 
@@ -292,7 +294,12 @@ static void sel_add(filterset_sel *sel, int slot, const filter *def, int is_q)
     sel->is_q[j] = (unsigned char)is_q;
     char key[16];
     snprintf(key, sizeof key, "%d", slot);
-    match_put(sel->own, key, def);
+    int os = match_put(sel->own, key, def);
+    if ((size_t)os >= sel->nown) {
+        sel->own_slot = xrealloc(sel->own_slot, ((size_t)os + 1) * sizeof *sel->own_slot);
+        sel->nown = (size_t)os + 1;
+    }
+    sel->own_slot[os] = (uint32_t)slot;
 }
 
 /* Take a reference on slot for sel. Holds the lock. */
@@ -311,6 +318,7 @@ static void sel_free(filterset_sel *sel)
     for (size_t i = 0; i < sel->n; i++) free(sel->labels[i]);
     free(sel->labels);
     free(sel->is_q);
+    free(sel->own_slot);
     free(sel->slots);
     match_free(sel->own);
     match_result_free(&sel->res);
@@ -468,6 +476,23 @@ size_t filterset_sel_matched(const filterset_sel *sel, const uint32_t *slots, si
         buf_appendc(out, ']');
     }
     return count;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t filterset_sel_matched_tweet(filterset_sel *sel, const char *json, size_t len, buf *out)
+{
+    if (sel == NULL || match_tweet(sel->own, json, len, &sel->res) < 0) return filterset_sel_matched(NULL, NULL, 0, out);
+    uint32_t *slots = xmalloc((sel->res.n ? sel->res.n : 1) * sizeof *slots);
+    for (size_t i = 0; i < sel->res.n; i++) slots[i] = sel->own_slot[sel->res.slots[i]];
+    qsort(slots, sel->res.n, sizeof *slots, cmp_u32);
+    size_t n = filterset_sel_matched(sel, slots, sel->res.n, out);
+    free(slots);
+    return n;
 }
 
 int filterset_sel_has(const filterset_sel *sel, int slot)

@@ -72,6 +72,9 @@ int filterset_wants(const filterset_sel *sel, const uint32_t *slots, size_t n);
  * filters and its q phrases (each q phrase has a slot of its own).
  * Returns how many. Reads only sel: any thread; sel may be NULL (none). */
 size_t filterset_sel_matched(const filterset_sel *sel, const uint32_t *slots, size_t n, buf *out);
+/* The same for a tweet of the history, matched by sel's own filters (as
+ * filterset_sel_matches: only the thread that made sel). */
+size_t filterset_sel_matched_tweet(filterset_sel *sel, const char *json, size_t len, buf *out);
 /* Does sel use slot? */
 int filterset_sel_has(const filterset_sel *sel, int slot);
 

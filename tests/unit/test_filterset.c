@@ -188,6 +188,11 @@ static void test_matched(void)
     ASSERT_STREQ(out.data, "\"filters\":[\"2\"],\"q\":[\"banana\"]");
     ASSERT(filterset_wants(sel, slots, n));
     ASSERT(!filterset_wants(other, slots, n));
+    /* the same answer for a tweet of the history, by the selection's own matcher */
+    buf hist = BUF_INIT;
+    ASSERT_EQ(filterset_sel_matched_tweet(sel, json, strlen(json), &hist), 2);
+    ASSERT_STREQ(hist.data, "\"filters\":[\"2\"],\"q\":[\"banana\"]");
+    buf_free(&hist);
     buf_reset(&out);
     ASSERT_EQ(filterset_sel_matched(NULL, slots, n, &out), 0);
     ASSERT_STREQ(out.data, "\"filters\":[],\"q\":[]");
