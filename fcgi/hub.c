@@ -31,6 +31,7 @@ typedef struct client {
     bus_id last;                     /* newest tweet id queued */
     filterset_sel *selection;        /* NULL: everything */
     unsigned dirty : 1, want_out : 1, dead : 1, live : 1;
+    unsigned matched : 1;            /* ?matched=1 (with a selection): say which filters matched */
     unsigned ending : 1;             /* no more live events: end once the queue is written */
 } client;
 
@@ -111,6 +112,15 @@ static void enqueue(client *c, frame *f)
 {
     writer_push(&c->w, f);
     if (f->is_tweet) c->last = f->id;
+    if (f->is_tweet && c->matched) {
+        /* the client's own frame after the shared one: which of its filters matched */
+        buf members = BUF_INIT;
+        filterset_sel_matched(c->selection, f->slots, f->nslots, &members);
+        frame *m = frame_matched(f, members.data, members.len);
+        writer_push(&c->w, m);
+        frame_unref(m);
+        buf_free(&members);
+    }
 }
 
 static void mark_dirty(hub *h, client *c)
@@ -426,6 +436,7 @@ static void add_stream(hub *h, hub_stream *s)
     writer_init(&c->w, s->fd, s->request_id, (size_t)h->cfg->client_buffer);
     c->selection = s->selection;
     s->selection = NULL;
+    c->matched = s->matched && c->selection;
     c->last_write_ms = now_ms();
     fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
     /* each event must leave at once: no Nagle wait for the web server's delayed ACK */
@@ -451,7 +462,11 @@ static void add_stream(hub *h, hub_stream *s)
         c->last = ring_newest(r);
         c->live = 1;
     } else {
+        /* history frames come with their matched frames (made by the acceptor) */
+        unsigned matched = c->matched;
+        c->matched = 0;
         for (size_t i = 0; i < s->nhistory; i++) enqueue(c, s->history[i]);
+        c->matched = matched;
         if (bus_id_cmp(s->after, c->last) > 0) c->last = s->after;
         if (s->history_truncated) {
             c->ending = 1;

@@ -54,6 +54,7 @@ typedef struct hub_stream {
     bus_id after;             /* last id the client has (or gets in history) */
     int history_truncated;    /* more history exists: end after it (the client resumes) */
     filterset_sel *selection; /* which tweets the client wants, NULL: all; the hub releases it */
+    int matched;              /* ?matched=1: an `event: matched` after each live tweet (history has its own) */
 } hub_stream;
 
 /* Any thread: reserve a stream slot. 0 ok; -1 when the process has

@@ -23,6 +23,7 @@ struct history {
     size_t n, cap, bytes;
     int truncated;
     bus_id last;
+    filterset_sel *matched;   /* ?matched=1: each tweet is followed by its matched frame */
 };
 
 static void history_add(struct history *hs, frame *f, size_t len)
@@ -35,9 +36,23 @@ static void history_add(struct history *hs, frame *f, size_t len)
     hs->bytes += len;
 }
 
+/* A tweet of the history, and on a ?matched=1 stream the `event: matched`
+ * saying which of the selection's filters it matched. */
+static void history_tweet(struct history *hs, bus_id id, const char *json, size_t len)
+{
+    frame *t = frame_tweet(id, json, len);
+    history_add(hs, t, len);
+    if (hs->matched) {
+        buf members = BUF_INIT;
+        filterset_sel_matched_tweet(hs->matched, json, len, &members);
+        history_add(hs, frame_matched(t, members.data, members.len), members.len);
+        buf_free(&members);
+    }
+}
+
 static void history_add_tweet(bus_id id, const char *json, size_t len, void *arg)
 {
-    history_add(arg, frame_tweet(id, json, len), len);
+    history_tweet(arg, id, json, len);
 }
 
 static void history_free(struct history *hs)
@@ -79,7 +94,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
                 hs->truncated = 1;
                 break;
             }
-            history_add(hs, frame_tweet(id, json, len), len);
+            history_tweet(hs, id, json, len);
             hs->last = id;
         }
         freeReplyObject(r);
@@ -175,7 +190,7 @@ void stream_get(http_req *req)
     const proc *p = http_proc(req);
     const config *cfg = p->cfg;
     hub *h = p->hub;
-    const char *preload_s, *leid_q, *leid, *why;
+    const char *preload_s, *leid_q, *leid, *why, *matched_s;
     long long preload = cfg->preload;
     bus_id after = {0, 0};
     int have_after = 0;
@@ -189,7 +204,13 @@ void stream_get(http_req *req)
 
     memset(&hs, 0, sizeof hs);
     if (authz_require(req, AUTHZ_READ) < 0) return;   /* auth-reads: streams need a token too */
-    if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0) return;
+    if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0 ||
+        one_param(req, "matched", &matched_s) < 0)
+        return;
+    if (matched_s && strcmp(matched_s, "0") != 0 && strcmp(matched_s, "1") != 0) {
+        http_error(req, 400, "bad_request", "matched must be 0 or 1");
+        return;
+    }
     if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
         http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);
         return;
@@ -218,6 +239,8 @@ void stream_get(http_req *req)
     http_drain_body(req);
 
     s = xcalloc(1, sizeof *s);
+    s->matched = matched_s && strcmp(matched_s, "1") == 0 && sel != NULL;
+    if (s->matched) hs.matched = sel;
     bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
     hub_ring_info(h, &ri);
     if (have_after) {
