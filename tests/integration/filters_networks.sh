@@ -36,7 +36,10 @@ assert_eq "$(ids_for 'emojis equal')" "twitter:1050118621198921728 twitter:10503
 assert_eq "$(ids_for '@bsky.app')" "$B1" "a Bluesky mention"
 assert_eq "$(ids_for 'was für')" "$B2" "non-ASCII words of a Bluesky post"
 assert_eq "$(ids_for 'Q&A, #food')" "twitter:1050318621198921729 $M1 $M2" "Twitter's decoded &amp; and a hashtag, two phrases"
-ok "?q= finds posts of every network by words, hashtags and mentions"
+# authors and mentions by handle: a Bluesky handle, a Mastodon user@server
+assert_eq "$(ids_for '@atproto.com')" "$B1" "a Bluesky author by handle"
+assert_eq "$(ids_for '@noiob@awoo.space')" "$M1 $M2 mastodon:103270115826049000" "a Mastodon account: mentioned, booster, author"
+ok "?q= finds posts of every network by words, hashtags, mentions and authors"
 
 post() { curl -s -o "$T/post" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" --data "$1" "$BASE_URL/api/filters"; }
 assert_eq "$(post '{"name":"german","track":["tag","quote"],"lang":["de"]}')" 201 "a filter with a language"
