@@ -73,8 +73,9 @@ static const cli_option archive_options[] = {
     CLI_OPT_INT("block-ms", 0, "N", struct archive_opts, block_ms, 10, 60000,
                 "wait this long for new entries per read (default 1000)"),
     CLI_OPT_INT("claim-idle-ms", 0, "N", struct archive_opts, claim_idle_ms, 0, 86400000,
-                "on start and reconnect, take over entries another consumer of\n"
-                "the group left unacknowledged this long (default 60000)"),
+                "take over entries another consumer of the group left\n"
+                "unacknowledged this long (an archiver on a host that died):\n"
+                "on start, on reconnect and every half of it (default 60000)"),
     CLI_OPT_FLAG("once", 0, struct archive_opts, once, "archive what the stream holds now, then exit"),
     CLI_OPT_END,
 };
@@ -221,8 +222,9 @@ static int ensure_group(struct archiver *a, char *err, size_t errlen)
 /* Take over the entries another consumer of the group was given and has not
  * acknowledged for --claim-idle-ms (an archiver that died for good, or ran
  * under another name): they become this consumer's pending entries and are
- * archived next. Those already trimmed from the stream are counted as lost. */
-static int claim_abandoned(struct archiver *a, char *err, size_t errlen)
+ * archived next. Those already trimmed from the stream are counted as lost.
+ * Returns how many were taken over, or -1 (err). */
+static long claim_abandoned(struct archiver *a, char *err, size_t errlen)
 {
     char cursor[BUS_ID_MAX] = "0-0", idle[24], count[24];
     size_t claimed = 0, lost = 0;
@@ -233,6 +235,11 @@ static int claim_abandoned(struct archiver *a, char *err, size_t errlen)
                                      a->opt->consumer, idle, cursor, count);
         if (r == NULL) {
             snprintf(err, errlen, "redis: %s", a->redis->errstr);
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR && bus_reply_failover(r)) {   /* not the master any more */
+            snprintf(err, errlen, "redis: XAUTOCLAIM: %s", r->str);
+            freeReplyObject(r);
             return -1;
         }
         if (r->type == REDIS_REPLY_ERROR) {   /* Redis before 6.2: nothing to take over with */
@@ -261,7 +268,7 @@ static int claim_abandoned(struct archiver *a, char *err, size_t errlen)
         log_error("archive.overtaken", "lost=%zu stream=%s group=%s msg=%s", lost, a->key, a->opt->group,
                   "\"entries pending for another consumer were trimmed from the stream before they were archived\"");
     }
-    return 0;
+    return (long)claimed;
 }
 
 /* Before reading new entries: did trimming overtake the group? If the
@@ -448,7 +455,7 @@ static int connect_all(struct archiver *a, int *fatal, char *err, size_t errlen)
         }
     }
     if (ensure_group(a, err, errlen) < 0) return -1;
-    return claim_abandoned(a, err, errlen);
+    return claim_abandoned(a, err, errlen) < 0 ? -1 : 0;
 }
 
 static void disconnect_all(struct archiver *a)
@@ -465,6 +472,8 @@ static int run(struct archiver *a)
 {
     char err[1024], cursor[BUS_ID_MAX] = "0", batch[24], block[24];
     int pending_phase = 1, failures = 0, fatal, wait_ms;
+    uint64_t next_claim = 0;
+    long long claim_every = a->opt->claim_idle_ms / 2 > 1000 ? a->opt->claim_idle_ms / 2 : 1000;
     backoff bo;
 
     backoff_init(&bo, 100, (int)a->cfg->backoff_max_ms);
@@ -501,6 +510,17 @@ static int run(struct archiver *a)
             r = redisCommand(a->redis, "XREADGROUP GROUP %s %s COUNT %s STREAMS %s %s", a->opt->group,
                              a->opt->consumer, batch, a->key, cursor);
         } else {
+            if (!a->opt->once && now_ms() >= next_claim) {
+                /* Another archiver may have died since: take over what it left. */
+                long claimed = claim_abandoned(a, err, sizeof err);
+                if (claimed < 0) goto failed;
+                next_claim = now_ms() + (uint64_t)claim_every;
+                if (claimed > 0) {
+                    pending_phase = 1;
+                    strlcpy_safe(cursor, "0", sizeof cursor);
+                    continue;
+                }
+            }
             if (check_overtaken(a, err, sizeof err) < 0) goto failed;
             if (a->opt->once)
                 r = redisCommand(a->redis, "XREADGROUP GROUP %s %s COUNT %s STREAMS %s >", a->opt->group,

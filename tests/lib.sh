@@ -50,13 +50,14 @@ wait_until() {
     done
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on now. Chosen below
-# Linux's ephemeral range (32768+), so no outgoing connection can hold it.
+# free_port [ADDR]: a TCP port nobody listens on now at ADDR (default
+# 127.0.0.1). Chosen below Linux's ephemeral range (32768+), so no outgoing
+# connection can hold it.
 free_port() {
-    local p
+    local p a=${1:-127.0.0.1}
     for _ in $(seq 1 200); do
         p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
-        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+        if ! (exec 3<>"/dev/tcp/$a/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
 }
@@ -160,56 +161,61 @@ rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 # start_fcgi [birdfeed-fcgi args…]: a responder on a free loopback port (or,
 # with FCGI_UNIX=1, on the unix socket $T/fcgi.sock), logging to $T/fcgi.log.
 # Sets FCGI_PORT (or FCGI_SOCK), FCGI_ADDR (for nginx) and FCGI_PID.
-start_fcgi() { bf_start birdfeed-fcgi "$T/fcgi.log" start_fcgi_once "$@"; }
+# FCGI_HOST (default 127.0.0.1) and FCGI_LOG (default $T/fcgi.log) place a
+# TCP responder elsewhere (tests/multihost.sh: one per loopback "host").
+start_fcgi() { bf_start birdfeed-fcgi "${FCGI_LOG:-$T/fcgi.log}" start_fcgi_once "$@"; }
 start_fcgi_once() {
+    local host=${FCGI_HOST:-127.0.0.1} log=${FCGI_LOG:-$T/fcgi.log}
     if [ "${FCGI_UNIX:-0}" = 1 ]; then
         FCGI_SOCK=$T/fcgi.sock; FCGI_ADDR=unix:$FCGI_SOCK
-        "$BF_FCGI" --listen "$FCGI_SOCK" "$@" >>"$T/fcgi.log" 2>&1 &
+        "$BF_FCGI" --listen "$FCGI_SOCK" "$@" >>"$log" 2>&1 &
     else
-        FCGI_PORT=$(free_port) || return 1
-        FCGI_ADDR=127.0.0.1:$FCGI_PORT
-        "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" "$@" >>"$T/fcgi.log" 2>&1 &
+        FCGI_PORT=$(free_port "$host") || return 1
+        FCGI_ADDR=$host:$FCGI_PORT
+        "$BF_FCGI" --listen "$host:$FCGI_PORT" "$@" >>"$log" 2>&1 &
     fi
     FCGI_PID=$!; BF_START_PID=$FCGI_PID
     bf_track "$FCGI_PID"
     if [ "${FCGI_UNIX:-0}" = 1 ]; then
         wait_until 10 bash -c "test -S '$FCGI_SOCK' || ! kill -0 $FCGI_PID" && kill -0 "$FCGI_PID" 2>/dev/null
     else
-        bf_wait_serving 10 "$FCGI_PID" "$FCGI_PORT"
+        bf_wait_serving 10 "$FCGI_PID" "$FCGI_PORT" "$host"
     fi
 }
 # start_nginx [MOUNT]: nginx on a free port in front of $FCGI_ADDR, rendered
 # from deploy/nginx/birdfeed.conf with /stream and /api/ under MOUNT (default
 # none, e.g. /birdfeed). Sets NGINX_PORT, NGINX_PID and BASE_URL.
 # NGINX_SED, if set, is one more sed expression applied to the site file.
-start_nginx() { mkdir -p "$T/nginx"; bf_start nginx "$T/nginx/error.log" start_nginx_once "$@"; }
+# NGINX_HOST (default 127.0.0.1) and NGINX_DIR (default $T/nginx) place it
+# elsewhere (tests/multihost.sh: one per loopback "host").
+start_nginx() { mkdir -p "${NGINX_DIR:-$T/nginx}"; bf_start nginx "${NGINX_DIR:-$T/nginx}/error.log" start_nginx_once "$@"; }
 start_nginx_once() {
-    local mount=${1:-} extra=()
+    local mount=${1:-} extra=() host=${NGINX_HOST:-127.0.0.1} d=${NGINX_DIR:-$T/nginx}
     [ -n "${NGINX_SED:-}" ] && extra=(-e "$NGINX_SED")
-    NGINX_PORT=$(free_port) || return 1
+    NGINX_PORT=$(free_port "$host") || return 1
     sed "${extra[@]}" -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
-        -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT backlog=4096;#" \
+        -e "s#listen 80;#listen $host:$NGINX_PORT backlog=4096;#" \
         -e "s#location = /stream#location = $mount/stream#" \
         -e "s#location /api/#location $mount/api/#" \
         -e "s#location / {#location $mount/ {#" \
         -e "s#alias /usr/local/share/birdfeed/deploy/www/;#alias $BF_ROOT/deploy/www/;#" \
-        -e "s#/var/log/nginx/#$T/nginx/#g" \
-        "$BF_ROOT/deploy/nginx/birdfeed.conf" >"$T/nginx/birdfeed.conf"
+        -e "s#/var/log/nginx/#$d/#g" \
+        "$BF_ROOT/deploy/nginx/birdfeed.conf" >"$d/birdfeed.conf"
     {
         echo "daemon off; worker_processes 1; worker_rlimit_nofile 20000;"
         echo "include $BF_ROOT/deploy/nginx/birdfeed-main.conf;"
         [ "$(id -u)" -eq 0 ] && echo "user root;"
-        echo "error_log $T/nginx/error.log warn; pid $T/nginx/nginx.pid;"
+        echo "error_log $d/error.log warn; pid $d/nginx.pid;"
         echo "events { worker_connections 19000; }"
         echo "http { access_log off;"
-        for d in client_body fastcgi proxy uwsgi scgi; do echo "  ${d}_temp_path $T/nginx/$d;"; done
-        echo "  include $T/nginx/birdfeed.conf; }"
-    } >"$T/nginx/nginx.conf"
-    nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+        for t in client_body fastcgi proxy uwsgi scgi; do echo "  ${t}_temp_path $d/$t;"; done
+        echo "  include $d/birdfeed.conf; }"
+    } >"$d/nginx.conf"
+    nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
     NGINX_PID=$!; BF_START_PID=$NGINX_PID
     bf_track "$NGINX_PID"
-    BASE_URL="http://127.0.0.1:$NGINX_PORT$mount"
-    bf_wait_serving 10 "$NGINX_PID" "$NGINX_PORT"
+    BASE_URL="http://$host:$NGINX_PORT$mount"
+    bf_wait_serving 10 "$NGINX_PID" "$NGINX_PORT" "$host"
 }
 # stop_fcgi [PID]: SIGTERM the responder (default $FCGI_PID); fail unless it
 # exits 0 within 2 s with no sanitizer report in $T/fcgi.log.

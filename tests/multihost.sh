@@ -20,14 +20,7 @@ MASTER_NAME=bf
 
 # free_port_on ADDR: a TCP port nobody listens on at ADDR (below the
 # ephemeral range, like free_port).
-free_port_on() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
-        if ! (exec 3<>"/dev/tcp/$1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
+free_port_on() { free_port "$1"; }
 
 declare -A RN_ADDR RN_PORT RN_PID RN_MASTER
 
