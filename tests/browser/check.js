@@ -212,7 +212,10 @@ async function main() {
     await until(() => window.birdfeed.state().selection.filter !== '' && window.birdfeed.state().status === 'live',
                 null, 'filter stream live');
     await until(() => window.birdfeed.renderedIds().length >= 3, null, 'filtered tweets', 30000);
-    const fl = await bf(() => [...document.querySelectorAll('#tweets .tweet')].map((li) => li.textContent.toLowerCase()));
+    // Words as the matcher reads them: lower case, accents folded ("héron" matches heron).
+    const fold = () => [...document.querySelectorAll('#tweets .tweet')]
+      .map((li) => li.textContent.toLowerCase().normalize('NFD').replace(/\p{M}/gu, ''));
+    const fl = await bf(fold);
     const off = fl.filter((t) => !filterTerms.some((w) => t.includes(w)));
     if (off.length) throw new Error(`filter "${filterName}" shows ${off.length} tweets without ${filterTerms}: ${off[0]}`);
     ok(`switching to the filter "${filterName}" changes the stream (${fl.length} tweets, all matching)`);
@@ -224,7 +227,7 @@ async function main() {
     await until((w) => window.birdfeed.state().selection.q === w && window.birdfeed.state().status === 'live',
                 searchWord, 'search stream live');
     await until(() => window.birdfeed.renderedIds().length >= 3, null, 'search results', 30000);
-    const sl = await bf(() => [...document.querySelectorAll('#tweets .tweet')].map((li) => li.textContent.toLowerCase()));
+    const sl = await bf(fold);
     const offs = sl.filter((t) => !t.includes(searchWord));
     if (offs.length) throw new Error(`search "${searchWord}" shows ${offs.length} tweets without it: ${offs[0]}`);
     ok(`a search for "${searchWord}" changes the stream (${sl.length} tweets, all matching)`);
