@@ -155,3 +155,148 @@ wait_pid() {
     done
     wait "$1"
 }
+
+# ---- hosts: a web server, responders and an archiver per loopback address ----
+
+declare -A HOST_ADDR HOST_PIDS HOST_PORT HOST_FCGI
+# HOST_FCGI_ARGS (an array): what every host's birdfeed-fcgi gets besides
+# --workers 2 and --listen (e.g. --redis-read replica).
+HOST_FCGI_ARGS=()
+
+# host_up NAME ADDR: host NAME at ADDR: birdfeed-fcgi (2 workers,
+# BIRDFEED_NODE=ADDR: the node is named by its address, so that "the replica
+# on this node" means the one announced at ADDR) and nginx in front of it
+# (the shipped site), logs in $T/host-NAME. Sets HOST_PORT[NAME] (nginx's
+# port at ADDR).
+host_up() {
+    local name=$1 addr=$2 dir=$T/host-$1
+    mkdir -p "$dir"
+    HOST_ADDR[$name]=$addr
+    BIRDFEED_NODE=$addr FCGI_HOST=$addr FCGI_LOG=$dir/fcgi.log start_fcgi --workers 2 "${HOST_FCGI_ARGS[@]}"
+    HOST_FCGI[$name]=$FCGI_ADDR
+    HOST_PIDS[$name]=$FCGI_PID
+    NGINX_HOST=$addr NGINX_DIR=$dir/nginx start_nginx
+    HOST_PIDS[$name]+=" $NGINX_PID"
+    HOST_PORT[$name]=$NGINX_PORT
+}
+# host_archiver NAME [archive args…]: `birdfeed archive` on host NAME into
+# $PG_URL (BIRDFEED_NODE=its address, which is then its consumer name).
+host_archiver() {
+    local name=$1; shift
+    BIRDFEED_NODE=${HOST_ADDR[$name]} "$BF" archive --db "$PG_URL" "$@" >>"$T/host-$name/archive.log" 2>&1 &
+    bf_track $!
+    HOST_PIDS[$name]+=" $!"
+}
+# host_kill NAME: SIGKILL everything on host NAME at once — its nginx and
+# responders (with their workers), its archiver, and the Redis server and
+# Sentinel at its address — as when the machine dies.
+host_kill() {
+    local name=$1 addr=${HOST_ADDR[$1]} pids=() p n i
+    for p in ${HOST_PIDS[$name]}; do pids+=("$p" $(pgrep -P "$p")); done
+    for n in "${!RN_ADDR[@]}"; do [ "${RN_ADDR[$n]}" = "$addr" ] && pids+=("${RN_PID[$n]}"); done
+    for i in "${!SENT_ADDR[@]}"; do [ "${SENT_ADDR[$i]}" = "$addr" ] && pids+=("${SENT_PID[$i]}"); done
+    kill -KILL "${pids[@]}" 2>/dev/null
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    return 0
+}
+# host_urls NAME…: "addr:port,addr:port,…" of the hosts' web servers (for sseclient.py).
+host_urls() { local n out=""; for n in "$@"; do out="$out${out:+,}${HOST_ADDR[$n]}:${HOST_PORT[$n]}"; done; echo "$out"; }
+
+# ---- the three-host run (tests/faults/hosts_*.sh) ------------------------------
+#
+# Hosts a (127.0.0.2), b (.3), c (.4), each with nginx and responders; the
+# Redis master on a, a replica on b and on c, a Sentinel on each; PostgreSQL
+# beside a (a's own database server, never killed) with an archiver on a and
+# on b in one consumer group. `ingest --wait-replicas 1` publishes N tweets
+# through the Sentinels while EventSource-like clients (tests/faults/
+# sseclient.py: Last-Event-ID, retry:, moving to another host when theirs is
+# gone) read from all three hosts. The scenario function runs the faults.
+
+# hosts_setup: everything above, running. Sets HOSTS_CLIENTS (the clients' pid).
+hosts_setup() {
+    redis_node m 127.0.0.2
+    redis_node r1 127.0.0.3 m
+    redis_node r2 127.0.0.4 m
+    sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+    start_postgres -c fsync=off
+    "$BF" migrate --db "$PG_URL" >/dev/null 2>"$T/migrate.err" || fail "migrate: $(cat "$T/migrate.err")"
+    # Responders read from a replica when they can (the deployment the README
+    # recommends across hosts: what a client sees then survives a failover).
+    if "$BF_FCGI" --help 2>/dev/null | grep -q -- '--redis-read'; then HOST_FCGI_ARGS+=(--redis-read replica); fi
+    HOST_FCGI_ARGS+=(--backoff-max-ms 1000 --heartbeat-ms 1000)
+    host_up a 127.0.0.2
+    host_up b 127.0.0.3
+    host_up c 127.0.0.4
+    host_archiver a --claim-idle-ms 3000 --block-ms 500
+    host_archiver b --claim-idle-ms 3000 --block-ms 500
+    HOSTS_START=1-0 HOSTS_END=$(( $(date +%s%3N) + 3600000 ))-0   # an hour ahead: after every tweet of the run
+    hosts_publish "$HOSTS_START" '{"id":"start","text":"start","user":{"screen_name":"hosts"},"created_at":"2024-05-01T00:00:00Z"}'
+    mkdir -p "$T/clients"
+    python3 "$BF_ROOT/tests/faults/sseclient.py" "$(host_urls a b c)" /stream "$T/clients" "${HOSTS_NCLIENTS:-12}" \
+        --from "$HOSTS_START" --until "$HOSTS_END" --timeout 240 --follow-retry --events >"$T/clients/summary" 2>&1 &
+    HOSTS_CLIENTS=$!
+    bf_track "$HOSTS_CLIENTS"
+}
+# hosts_publish ID JSON: one tweet with an explicit stream id through the
+# current master (the start and end markers).
+hosts_publish() {
+    local m n
+    m=$(sentinel_master) && n=$(rn_name "$m") || fail "no master to publish $1 on"
+    rn_cli "$n" XADD "${BIRDFEED_PREFIX}tweets" "$1" t "$2" >/dev/null || fail "XADD $1"
+    rn_cli "$n" PUBLISH "${BIRDFEED_PREFIX}live" "$1 $2" >/dev/null
+}
+# hosts_ingest N: `birdfeed ingest --wait-replicas 1` of N tweets at
+# HOSTS_RATE/s in the background (HOSTS_INGEST: its pid).
+hosts_ingest() {
+    "$BF" gen --count "$1" --seed 51 --canonical >"$T/in.ndjson"
+    "$BF" ingest --wait-replicas 1 --rate "${HOSTS_RATE:-300}" --retries 100 --backoff-max-ms 1000 \
+        "$T/in.ndjson" >"$T/ingest.out" 2>&1 &
+    HOSTS_INGEST=$!
+    bf_track "$HOSTS_INGEST"
+}
+# hosts_kill_master: SIGKILL the Redis master and wait for the failover.
+# Sets KILLED (the node).
+hosts_kill_master() {
+    local old
+    old=$(sentinel_master) || fail "no master to kill"
+    KILLED=$(rn_name "$old")
+    rn_kill "$KILLED"
+    wait_failover "$old" 60 || fail "no failover within 60 s after the master $KILLED was killed"
+}
+# hosts_check N: the promises, after the faults: ingest exits 0 having
+# ingested N; the master's stream holds each of them once; every client got
+# exactly the stream's entries in order, with no answer but 200; the archive
+# holds every tweet once.
+hosts_check() {
+    local n=$1 rc m mname want
+    wait_pid "$HOSTS_INGEST" 240; rc=$?
+    assert_eq "$rc" 0 "ingest exit status ($(tail -3 "$T/ingest.out" | tr '\n' ' '))"
+    assert_contains "$(cat "$T/ingest.out")" "ingested $n, skipped 0, rejected 0" "ingest summary"
+    hosts_publish "$HOSTS_END" '{"id":"end","text":"end","user":{"screen_name":"hosts"},"created_at":"2024-05-01T00:00:00Z"}'
+    m=$(sentinel_master); mname=$(rn_name "$m")
+    wait_pid "$HOSTS_CLIENTS" 240 || fail "SSE clients: $(cat "$T/clients/summary")"
+    rn_cli "$mname" --raw XRANGE "${BIRDFEED_PREFIX}tweets" - + | grep '^{' | python3 -c '
+import json, sys
+ids = [json.loads(l)["id"] for l in sys.stdin]
+want = ["start"] + [json.loads(l)["id"] for l in open(sys.argv[1])] + ["end"]
+dup = len(ids) - len(set(ids))
+missing = set(want) - set(ids)
+if dup or missing or len(ids) != len(want):
+    sys.exit("stream: %d entries, %d duplicated tweet ids, %d tweets missing" % (len(ids), dup, len(missing)))' \
+        "$T/in.ndjson" || fail "the master's stream ($mname)"
+    ok "ingest exit 0; the master ($mname) holds all $n tweets exactly once"
+    rn_cli "$mname" XRANGE "${BIRDFEED_PREFIX}tweets" "($HOSTS_START" + | grep -E '^[0-9]+-[0-9]+$' >"$T/want"
+    check_ids "$T/clients" "$T/want"
+    for f in "$T"/clients/*.errors; do
+        [ -e "$f" ] && fail "$(basename "$f" .errors): answers an EventSource gives up on: $(head -3 "$f" | tr '\n' ' ')"
+    done
+    ok "${HOSTS_NCLIENTS:-12} clients got every entry exactly once, in stream order, only 200 answers ($(cat "$T/clients/summary"))"
+    want=$((n + 2))
+    wait_until 60 sh -c "[ \"\$(psql -X -q -A -t -h 127.0.0.1 -p $PG_PORT -U postgres -d birdfeed -c 'SELECT count(*) FROM tweets')\" -ge $want ]" \
+        || fail "archive: $(pg_sql 'SELECT count(*) FROM tweets') rows, want $want"
+    sleep 1
+    assert_eq "$(pg_sql 'SELECT count(*), count(DISTINCT tweet_id) FROM tweets')" "$want|$want" "archive rows | distinct tweets"
+    ok "the archive holds every tweet exactly once ($want rows)"
+    local l
+    for l in "$T"/host-*/fcgi.log "$T"/host-*/archive.log; do no_sanitizer_report "$l"; done
+}
