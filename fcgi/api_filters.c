@@ -99,18 +99,23 @@ void api_filters_list(http_req *req)
     char err[512];
     buf b = BUF_INIT;
 
-    if (authz_require(req, AUTHZ_READ) < 0) return;
+    authz_grant g;
+    if (authz_require(req, AUTHZ_READ, &g) < 0) return;
     int rc = filterdb_list(&db, &v, &n, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
+        authz_grant_free(&g);
         return;
     }
     buf_appends(&b, "{\"filters\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i) buf_appendc(&b, ',');
-        filter_to_json(&v[i], &b);
+    for (size_t i = 0, shown = 0; i < n; i++) {
+        if (authz_grant_allows(&g, v[i].id)) {      /* a scoped reader token sees its filters only */
+            if (shown++) buf_appendc(&b, ',');
+            filter_to_json(&v[i], &b);
+        }
         filter_free(&v[i]);
     }
+    authz_grant_free(&g);
     buf_appends(&b, "]}");
     http_reply_json(req, 200, b.data, NULL);
     free(v);
@@ -125,7 +130,7 @@ void api_filters_create(http_req *req)
     buf h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0) goto done;
+    if (authz_require(req, AUTHZ_WRITE, NULL) < 0 || read_filter(req, &f) < 0) goto done;
     int rc = filterdb_create(&db, &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
@@ -155,7 +160,14 @@ void api_filters_get(http_req *req)
     char err[512], tag[32];
     buf h = BUF_INIT;
 
-    if (authz_require(req, AUTHZ_READ) < 0) return;
+    authz_grant g;
+    if (authz_require(req, AUTHZ_READ, &g) < 0) return;
+    int allowed = authz_grant_allows(&g, http_path_arg(req, "id"));
+    authz_grant_free(&g);
+    if (!allowed) {
+        http_error(req, 403, "forbidden", "filter %.32s is outside this token's scope", http_path_arg(req, "id"));
+        return;
+    }
     int rc = filterdb_get(&db, http_path_arg(req, "id"), &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
         store_error(req, rc, err);
@@ -183,7 +195,7 @@ void api_filters_put(http_req *req)
     buf h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    if (authz_require(req, AUTHZ_WRITE) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
+    if (authz_require(req, AUTHZ_WRITE, NULL) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
     const char *id = http_path_arg(req, "id");
     int rc = filterdb_replace(&db, id, version, &f, err, sizeof err);
     if (rc != FILTERDB_OK) {
@@ -203,7 +215,7 @@ void api_filters_delete(http_req *req)
     long long version;
     char err[512];
 
-    if (authz_require(req, AUTHZ_WRITE) < 0 || if_match(req, &version) < 0) return;
+    if (authz_require(req, AUTHZ_WRITE, NULL) < 0 || if_match(req, &version) < 0) return;
     const char *id = http_path_arg(req, "id");
     int rc = filterdb_delete(&db, id, version, err, sizeof err);
     if (rc != FILTERDB_OK) {

@@ -79,13 +79,17 @@ static int load_filter(http_req *req, const char *id, filter *f)
 
 void api_tweets_get(http_req *req)
 {
-    static const char *const allowed[] = {"q", "filter", "before", "limit", NULL};
+    static const char *const allowed[] = {"q", "filter", "before", "limit", "access_token", NULL};
     const config *cfg = http_config(req);
     const query *qs = http_query(req);
     const char *unknown = query_unknown_key(qs, allowed);
     const char *q = http_param(req, "q"), *fid = http_param(req, "filter");
 
-    if (authz_require(req, AUTHZ_READ) < 0) return;   /* auth-reads: the archive is a read too */
+    authz_grant g;
+    if (authz_require(req, AUTHZ_READ, &g) < 0) return;   /* auth-reads: the archive is a read too */
+    int in_scope = authz_scope(req, &g, AUTHZ_TWEETS);    /* a scoped reader: filter= within its scope */
+    authz_grant_free(&g);
+    if (in_scope < 0) return;
     const char *before = http_param(req, "before"), *limit = http_param(req, "limit");
     char err[512];
     store_query sq = {.q = q, .limit = STORE_LIMIT_DEFAULT};

@@ -20,6 +20,7 @@
 
 #define RING_MIN 4096                /* frames the ring holds at least */
 #define RING_BYTES (32u << 20)       /* and at most this many bytes of them */
+#define EXPIRY_STEP_MS 250           /* reader-token expiry: checked at most this often */
 
 typedef struct client {
     writer w;                        /* the connection's output (w.fd is the connection) */
@@ -30,6 +31,7 @@ typedef struct client {
     uint64_t last_write_ms;
     bus_id last;                     /* newest tweet id queued */
     filterset_sel *selection;        /* NULL: everything */
+    int64_t expires_ms;              /* wall clock: its reader token expires (0: never) */
     unsigned dirty : 1, want_out : 1, dead : 1, live : 1;
     unsigned matched : 1;            /* ?matched=1 (with a selection): say which filters matched */
     unsigned ending : 1;             /* no more live events: end once the queue is written */
@@ -56,6 +58,7 @@ struct hub {
     loop_timer coalesce;             /* the next write pass of dirty clients */
     loop_timer heartbeat;            /* the oldest client's heartbeat is due */
     loop_timer bury;                 /* free closed clients after the turn */
+    loop_timer expiry;               /* the earliest reader-token expiry is due */
     uint64_t hold_until_us;          /* coalescing: no write pass before this */
     int stopping;
     struct {                         /* written by the hub's thread only */
@@ -291,6 +294,42 @@ static void on_heartbeat(loop_timer *t)
     if (h->head) loop_timer_at(&h->heartbeat, (h->head->last_write_ms + hb) * 1000);
 }
 
+/* Streams opened with a reader token end when it expires: `event:
+ * token-expired` (data: {"exp":…}), then the end of the response, so the
+ * browser reconnects with the fresh token the page got meanwhile. */
+static void arm_expiry(hub *h, int64_t expires_ms)
+{
+    uint64_t now = now_us();
+    int64_t left = expires_ms - (int64_t)wall_ms();
+    uint64_t due = now + (left > 0 ? (uint64_t)left * 1000 : 0);
+    if (!h->expiry.armed || due < h->expiry.due_us) loop_timer_at(&h->expiry, due);
+}
+
+static void on_expiry(loop_timer *t)
+{
+    hub *h = LOOP_CONTAINER(t, hub, expiry);
+    int64_t now = (int64_t)wall_ms(), next = 0;
+    for (client *c = h->head; c; c = c->next) {
+        if (c->dead || c->ending || c->expires_ms == 0) continue;
+        if (c->expires_ms > now) {
+            if (next == 0 || c->expires_ms < next) next = c->expires_ms;
+            continue;
+        }
+        buf b = BUF_INIT;
+        char data[64];
+        int n = snprintf(data, sizeof data, "{\"exp\":%lld}", (long long)(c->expires_ms / 1000));
+        sse_encode_event(&b, NULL, "token-expired", data, (size_t)n);
+        frame *f = frame_raw(b.data, b.len);
+        enqueue(c, f);
+        frame_unref(f);
+        buf_free(&b);
+        log_info("stream.token_expired", "fd=%d", c->w.fd);
+        end_after_drain(h, c);
+    }
+    /* not again before EXPIRY_STEP_MS: a burst of expiries is one pass */
+    if (next) arm_expiry(h, next > now + EXPIRY_STEP_MS ? next : now + EXPIRY_STEP_MS);
+}
+
 static void on_client_io(loop *l, loop_io *io, unsigned revents)
 {
     client *c = LOOP_CONTAINER(io, client, io);
@@ -437,6 +476,7 @@ static void add_stream(hub *h, hub_stream *s)
     c->selection = s->selection;
     s->selection = NULL;
     c->matched = s->matched && c->selection;
+    c->expires_ms = s->expires_ms;
     c->last_write_ms = now_ms();
     fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
     /* each event must leave at once: no Nagle wait for the web server's delayed ACK */
@@ -477,6 +517,7 @@ static void add_stream(hub *h, hub_stream *s)
             c->ending = 1;                       /* events were lost meanwhile: the client resumes */
         }
     }
+    if (c->expires_ms) arm_expiry(h, c->expires_ms);
     stat_add(&h->st.streams_opened, 1);
     {
         unsigned long long tweets = 0;
@@ -567,6 +608,7 @@ hub *hub_new(const config *cfg, loop *l, filterset *fs)
     loop_timer_init(l, &h->coalesce, on_coalesce);
     loop_timer_init(l, &h->heartbeat, on_heartbeat);
     loop_timer_init(l, &h->bury, on_bury);
+    loop_timer_init(l, &h->expiry, on_expiry);
     loop_on_wake(l, take_inbox, h);
     loop_set_data(l, h);
     h->feed = feed_new(cfg, l, cap, &feed_events, h);
@@ -613,6 +655,7 @@ void hub_free(hub *h)
     loop_timer_remove(h->l, &h->coalesce);
     loop_timer_remove(h->l, &h->heartbeat);
     loop_timer_remove(h->l, &h->bury);
+    loop_timer_remove(h->l, &h->expiry);
     ring_free(h->ring);
     frame_unref(h->ping);
     pthread_mutex_destroy(&h->mu);

@@ -7,8 +7,10 @@
  * ring (ring.h) and queued to each client whose selection wants it. Clients
  * are written by their writer (writer.h); a busy hub holds new events a
  * little so that several leave in one write (coalesce-ms), silent clients
- * get ": ping" every heartbeat-ms, and a client owing more than
- * client-buffer bytes is cut off at once (it resumes with Last-Event-ID).
+ * get ": ping" every heartbeat-ms, a client owing more than client-buffer
+ * bytes is cut off at once (it resumes with Last-Event-ID), and a stream
+ * opened with a reader token ends with `event: token-expired` when the
+ * token expires (the browser reconnects with a fresh one).
  *
  * Threads: the hub lives on its loop's thread; the functions marked "any
  * thread" are for acceptor threads (admit, look at the ring, hand a stream
@@ -17,6 +19,7 @@
 #define BIRDFEED_HUB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bus.h"
 #include "config.h"
@@ -55,6 +58,8 @@ typedef struct hub_stream {
     int history_truncated;    /* more history exists: end after it (the client resumes) */
     filterset_sel *selection; /* which tweets the client wants, NULL: all; the hub releases it */
     int matched;              /* ?matched=1: an `event: matched` after each live tweet (history has its own) */
+    int64_t expires_ms;       /* wall clock (ms since the epoch) when the stream's reader token
+                               * expires: then `event: token-expired` and the end; 0: never */
 } hub_stream;
 
 /* Any thread: reserve a stream slot. 0 ok; -1 when the process has

@@ -4,6 +4,7 @@
 
 #include "api_filters.h"
 #include "buf.h"
+#include "api_tokens.h"
 #include "api_tweets.h"
 #include "health.h"
 #include "log.h"
@@ -28,6 +29,8 @@ static const struct route routes[] = {
     {"PUT", "/api/filters/{id}", api_filters_put},
     {"DELETE", "/api/filters/{id}", api_filters_delete},
     {"GET", "/api/tweets", api_tweets_get},
+    {"POST", "/api/tokens", api_tokens_create},
+    {"POST", "/api/tokens/refresh", api_tokens_refresh},
 };
 
 int router_match(const char *pattern, const char *path, http_req *req)

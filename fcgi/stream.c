@@ -202,8 +202,17 @@ void stream_get(http_req *req)
     FCGX_Request *r;
     filterset_sel *sel = NULL;
 
+    authz_grant g;
+    int64_t expires_ms = 0;
+
     memset(&hs, 0, sizeof hs);
-    if (authz_require(req, AUTHZ_READ) < 0) return;   /* auth-reads: streams need a token too */
+    if (authz_require(req, AUTHZ_READ, &g) < 0) return;   /* auth-reads: streams need a token too */
+    if (authz_scope(req, &g, AUTHZ_STREAM) < 0) {         /* a scoped reader: its saved filters only */
+        authz_grant_free(&g);
+        return;
+    }
+    if (g.reader) expires_ms = g.claims.exp * 1000;       /* the stream ends when its reader token does */
+    authz_grant_free(&g);
     if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0 ||
         one_param(req, "matched", &matched_s) < 0)
         return;
@@ -288,6 +297,7 @@ submit:
     s->nhistory = hs.n;
     s->history_truncated = hs.truncated;
     s->selection = sel;
+    s->expires_ms = expires_ms;
     FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
     http_detach(req);
     hub_submit(h, s);

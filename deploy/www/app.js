@@ -19,6 +19,8 @@
   const RETRY_MIN_MS = 1000;
   const RETRY_MAX_MS = 15000;
   const TOKEN_KEY = 'birdfeed.token';
+  const READER_KEY = 'birdfeed.reader';  // sessionStorage: "1" once this tab opened a private feed (never the token)
+  const UNAUTHORIZED = 'unauthorized';
   const PRELOAD_BURST_MS = 1000;   // arrivals this soon after opening count as preload
   const FRESH_MAX = 3;             // highlight new tweets only when a frame brings this few
 
@@ -31,6 +33,7 @@
     showAll: $('show-all'), filterList: $('filter-list'), form: $('filter-form'),
     token: $('token'), fName: $('f-name'), fTrack: $('f-track'), fLang: $('f-lang'),
     formMsg: $('form-msg'), sort: $('sort'),
+    private: $('private'), readerToken: $('reader-token'), privateMsg: $('private-msg'),
   };
   const charts = window.birdfeedCharts.create($('chart-minutes'), $('chart-langs'));
 
@@ -48,6 +51,9 @@
     status: 'connecting',
     filters: [],
     sort: 'time',         // 'time' | 'retweets' | 'followers'
+    readerExp: 0,         // when the reader token in the cookie expires (ms), 0: none known
+    scope: null,          // the reader token's filter ids when it is limited to some, else null
+    readerTimer: 0,
     preload: '',          // ?preload= of the page's own URL, passed on to the stream
   };
   // Read by the browser test (tests/browser/) and handy in the console.
@@ -114,6 +120,9 @@
     es.addEventListener('tweet', (ev) => { if (gen === state.generation) onTweet(ev); });
     es.addEventListener('reset', (ev) => { if (gen === state.generation) onReset(ev); });
     es.addEventListener('filter-deleted', (ev) => { if (gen === state.generation) onFilterDeleted(ev); });
+    // A private stream ends when its reader token expires: fetch a fresh
+    // cookie now (normally the timer did already); the reconnect uses it.
+    es.addEventListener('token-expired', () => { if (gen === state.generation) refreshReader(); });
     es.onerror = () => {
       if (gen !== state.generation) return;
       // We reconnect ourselves (instead of letting the browser retry with the
@@ -127,7 +136,9 @@
       } else {
         probe().then((problem) => {
           if (mine !== state.generation) return;
-          if (problem) {
+          if (problem === UNAUTHORIZED) {
+            privateFeed();
+          } else if (problem) {
             setStatus('stopped', 'stopped');
             showNotice(problem);
           } else {
@@ -146,6 +157,7 @@
     return fetch(streamUrl(), { signal: ctl.signal, headers: { Accept: 'text/event-stream' } })
       .then((res) => {
         const type = res.headers.get('Content-Type') || '';
+        if (res.status === 401) return UNAUTHORIZED;
         if (res.status >= 400 && res.status < 500 && res.status !== 429 && type.includes('json')) {
           return res.json().then((body) => errorText(body, res.status), () => 'HTTP ' + res.status);
         }
@@ -167,6 +179,10 @@
 
   // Change what is shown: a saved filter, an ad-hoc search, or everything.
   function select(filter, q) {
+    if (state.scope) {                 // a scoped reader token: one of its filters, no search
+      filter = allowedFilter(filter || '');
+      q = '';
+    }
     state.selection = { filter: filter || '', q: q || '' };
     state.lastId = null;
     state.firstId = null;
@@ -541,6 +557,89 @@
     return 'HTTP ' + status;
   }
 
+  /* ---- private feeds: a reader token in an HttpOnly cookie ------------- */
+  // The stream (EventSource sends no headers) and the API calls carry the
+  // birdfeed_token cookie, which POST api/tokens/refresh sets — from a token
+  // the user pastes or the page's #token= link, then from the cookie itself
+  // before it expires. Script never sees the cookie; the tab only notes
+  // (sessionStorage) that it opened a private feed.
+  function refreshReader(token) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    return fetch(new URL('api/tokens/refresh', document.baseURI), { method: 'POST', headers })
+      .then((res) => res.json().then((body) => ({ res, body }), () => ({ res, body: null })))
+      .then(({ res, body }) => {
+        if (!res.ok || !body || !body.expires_at) throw new Error(errorText(body, res.status));
+        state.readerExp = Date.parse(body.expires_at);
+        state.scope = tokenScope(body.token);
+        sessionStorage.setItem(READER_KEY, '1');
+        scheduleRefresh();
+        return true;
+      })
+      .catch((e) => {
+        state.readerExp = 0;
+        clearTimeout(state.readerTimer);
+        el.privateMsg.textContent = token ? 'Not accepted: ' + e.message : '';
+        return false;
+      });
+  }
+
+  // The filters a token is limited to (its "filters" claim), or null. Read
+  // only to choose what to show; the responder enforces it.
+  function tokenScope(token) {
+    try {
+      const p = String(token).split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      const claims = JSON.parse(atob(p + '='.repeat((4 - (p.length % 4)) % 4)));
+      return Array.isArray(claims.filters) && claims.filters.length ? claims.filters.map(String) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  // What a token limited to some filters may show: the filter asked for
+  // when it is one of them, else the first of them.
+  function allowedFilter(filter) {
+    if (!state.scope || state.scope.includes(filter)) return filter;
+    return state.scope[0];
+  }
+
+  // Refresh when four fifths of what is left have passed (at least 5 s on).
+  function scheduleRefresh() {
+    clearTimeout(state.readerTimer);
+    if (!state.readerExp) return;
+    const wait = Math.max(5000, (state.readerExp - Date.now()) * 0.8);
+    state.readerTimer = setTimeout(refreshReader, wait);
+  }
+
+  // The stream answered 401: try the cookie once if this tab had a private
+  // feed open, else ask for a token.
+  let cookieTried = false;
+  function privateFeed() {
+    if (!cookieTried && sessionStorage.getItem(READER_KEY)) {
+      cookieTried = true;
+      refreshReader().then((ok) => (ok ? loadFilters().then(openStream) : askForToken()));
+      return;
+    }
+    askForToken();
+  }
+  function askForToken() {
+    setStatus('stopped', 'private');
+    el.private.hidden = false;
+    el.readerToken.focus();
+  }
+  el.private.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const token = el.readerToken.value.trim();
+    el.privateMsg.textContent = 'Checking…';
+    refreshReader(token).then((ok) => {
+      if (!ok) return;
+      el.readerToken.value = '';
+      el.privateMsg.textContent = '';
+      el.private.hidden = true;
+      cookieTried = false;
+      loadFilters().then(() => select(state.selection.filter, state.selection.q));
+    });
+  });
+
   /* ---- saved filters: list, pick, create, delete ---------------------- */
   function authHeaders() {
     const h = { Accept: 'application/json' };
@@ -553,6 +652,7 @@
     return fetch(new URL('api/filters', document.baseURI), { headers: authHeaders() })
       .then((res) => res.json().then((body) => ({ res, body })))
       .then(({ res, body }) => {
+        if (res.status === 401) return;        // a private feed: the stream's 401 asks for a token
         if (!res.ok) throw new Error(errorText(body, res.status));
         state.filters = Array.isArray(body.filters) ? body.filters : [];
         drawFilters();
@@ -662,12 +762,20 @@
     renderedIds: () => [...el.list.children].map((li) => li.dataset.id),
     select,
     setSort,
+    reader: () => ({ exp: state.readerExp, scope: state.scope }),
     // The charts' counts now, drawn at once (for the browser test).
     charts: () => Object.assign(charts.draw(Date.now()), { total: charts.total() }),
   };
   const params = new URLSearchParams(location.search);
   if (/^\d{1,6}$/.test(params.get('preload') || '')) state.preload = params.get('preload');
   if (SORT_KEYS[params.get('sort')]) setSort(params.get('sort'));
-  loadFilters().then(() => select(params.get('filter') || '', params.get('q') || ''));
+  // A link with #token=… opens a private feed: the fragment never reaches
+  // a server or a log; it is traded for the cookie and removed from the URL.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const linked = fragment.get('token');
+  if (linked) history.replaceState(null, '', location.pathname + location.search);
+  const reader = linked ? refreshReader(linked)
+    : sessionStorage.getItem(READER_KEY) ? refreshReader() : Promise.resolve(false);
+  reader.then(() => loadFilters()).then(() => select(params.get('filter') || '', params.get('q') || ''));
   setInterval(tick, 1000);
 })();
