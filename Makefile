@@ -51,7 +51,7 @@ FCGI_LIBA := $(BUILD)/libbirdfeed-fcgi.a
 PROGS := $(BUILD)/birdfeed $(BUILD)/birdfeed-fcgi
 
 .SECONDARY:
-.PHONY: all test unit integration deps install uninstall clean bench fuzz fuzz-smoke test-faults test-valgrind run
+.PHONY: all test unit integration deps install uninstall clean bench fuzz fuzz-smoke test-faults test-valgrind run run-hosts
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -88,6 +88,12 @@ deps:
 # (deploy/run.sh; BIRDFEED_PORT, BIRDFEED_RATE override). Ctrl-C stops it all.
 run:
 	@bash deploy/run.sh
+
+# make run-hosts: a three-host deployment on this machine (127.0.0.2/.3/.4:
+# nginx + responders, Redis master + replicas + Sentinels, PostgreSQL,
+# archivers), to try failovers (deploy/three-hosts.sh). Ctrl-C stops it all.
+run-hosts:
+	@bash deploy/three-hosts.sh
 
 # Tests see the binaries through BIRDFEED_BUILD.
 export BIRDFEED_BUILD := $(abspath $(BUILD))

@@ -212,14 +212,15 @@ host_urls() { local n out=""; for n in "$@"; do out="$out${out:+,}${HOST_ADDR[$n
 # sseclient.py: Last-Event-ID, retry:, moving to another host when theirs is
 # gone) read from all three hosts. The scenario function runs the faults.
 
-# hosts_setup: everything above, running. Sets HOSTS_CLIENTS (the clients' pid).
-hosts_setup() {
+# hosts_start: the servers and services above (no feed, no clients).
+hosts_start() {
     redis_node m 127.0.0.2
     redis_node r1 127.0.0.3 m
     redis_node r2 127.0.0.4 m
     sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
     start_postgres -c fsync=off
     "$BF" migrate --db "$PG_URL" >/dev/null 2>"$T/migrate.err" || fail "migrate: $(cat "$T/migrate.err")"
+    export BIRDFEED_DB=$PG_URL          # the archive for every host's responders (GET /api/tweets) and archivers
     # Responders read from a replica when they can (the deployment the README
     # recommends across hosts: what a client sees then survives a failover).
     if "$BF_FCGI" --help 2>/dev/null | grep -q -- '--redis-read'; then HOST_FCGI_ARGS+=(--redis-read replica); fi
@@ -229,6 +230,11 @@ hosts_setup() {
     host_up c 127.0.0.4
     host_archiver a --claim-idle-ms 3000 --block-ms 500
     host_archiver b --claim-idle-ms 3000 --block-ms 500
+}
+# hosts_setup: hosts_start, a start marker in the stream, and the clients
+# reading through all three hosts. Sets HOSTS_CLIENTS (the clients' pid).
+hosts_setup() {
+    hosts_start
     HOSTS_START=1-0 HOSTS_END=$(( $(date +%s%3N) + 3600000 ))-0   # an hour ahead: after every tweet of the run
     hosts_publish "$HOSTS_START" '{"id":"start","text":"start","user":{"screen_name":"hosts"},"created_at":"2024-05-01T00:00:00Z"}'
     mkdir -p "$T/clients"

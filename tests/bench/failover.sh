@@ -16,6 +16,12 @@
 #      responders reading from the master, then from the replicas
 #      (--redis-read replica): p99 latency, and the master's CPU per tweet
 #      (what the master carries, the point of reading from replicas).
+# P7s  what one Redis server carries: K plain subscriber connections (each
+#      stands for a responder process, which holds one subscription to
+#      `live`) receive every tweet of an ingest into the master, which also
+#      feeds two replicas: the master's CPU per tweet with no subscriber and
+#      per tweet per subscriber, and from them the responder processes one
+#      Redis core can feed at a given tweet rate.
 #
 # Prints each measurement and summary lines starting "P7" at the end
 # (tests/bench/run.sh shows them). Bounded in time; everything it starts is
@@ -26,7 +32,8 @@
 # the shipped 2000 plus the README's reasoning decide what to deploy),
 # BENCH_ROUNDS (master kills, default 5), BENCH_RATE (tweets/s during P7,
 # default 200), BENCH_N (tweets per P7w run, default 100000), BENCH_SUBS
-# (P7f subscribers, default 1000), BENCH_ONLY="P7 P7w P7f".
+# (P7f subscribers, default 1000), BENCH_SUBSCRIPTIONS (P7s subscriber
+# connections, default 200), BENCH_ONLY="P7 P7w P7f P7s".
 . "$(dirname "$0")/../lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 
@@ -34,10 +41,11 @@ ROUNDS=${BENCH_ROUNDS:-5}
 RATE=${BENCH_RATE:-200}
 N=${BENCH_N:-100000}
 SUBS=${BENCH_SUBS:-1000}
+KSUB=${BENCH_SUBSCRIPTIONS:-200}
 SECS=20
-if [ -n "${BENCH_QUICK:-}" ]; then ROUNDS=1; N=20000; SUBS=100; SECS=5; fi
+if [ -n "${BENCH_QUICK:-}" ]; then ROUNDS=1; N=20000; SUBS=100; SECS=5; KSUB=50; fi
 SENTINEL_DOWN_MS=${BENCH_DOWN_MS:-1000}
-ONLY=${BENCH_ONLY:-P7 P7w P7f}
+ONLY=${BENCH_ONLY:-P7 P7w P7f P7s}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
 CLK_TCK=$(getconf CLK_TCK)
@@ -167,6 +175,55 @@ if want P7f; then
             SUMMARY+=("P7f $SUBS subscribers, responders reading from the $how: delivered ${pct:-?} %, p99 ${p99:-?} ms, master CPU $(awk -v c=$((c1 - c0)) -v n=$((SECS * 100)) 'BEGIN { printf "%.0f", 1000 * c / n }') µs per tweet")
         done
     fi
+fi
+
+# ---- P7s ------------------------------------------------------------------------
+if want P7s; then
+    m=$(sentinel_master); mname=$(rn_name "$m")
+    "$BF" gen --canonical --count "$N" --seed 10 >"$T/s.ndjson"
+    # measure K: the master's CPU (ms) for one ingest of N tweets with K subscriber connections.
+    measure() {
+        local k=$1 sub=""
+        rn_cli "$mname" DEL "$key" >/dev/null
+        if [ "$k" -gt 0 ]; then
+            python3 - "${RN_ADDR[$mname]}" "${RN_PORT[$mname]}" "${BIRDFEED_PREFIX}live" "$k" "$N" >"$T/s.sub.$k" 2>&1 <<'PY' &
+import select, socket, sys, time
+host, port, ch, k, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+cmd = ("*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(ch), ch)).encode()
+socks = [socket.create_connection((host, port)) for _ in range(k)]
+for s in socks:
+    s.sendall(cmd)
+need = {s.fileno(): b"message" for s in socks}
+count = {s.fileno(): -1 for s in socks}      # the confirmation counts as one "*3" too
+byfd = {s.fileno(): s for s in socks}
+tail = {s.fileno(): b"" for s in socks}
+print("subscribed", flush=True)
+end = time.time() + 600
+while time.time() < end and any(c < n for c in count.values()):
+    r, _, _ = select.select(list(byfd.values()), [], [], 1)
+    for s in r:
+        d = tail[s.fileno()] + s.recv(1 << 20)
+        count[s.fileno()] += d.count(b"*3\r\n")
+        tail[s.fileno()] = d[-4:]
+print("done", min(count.values()), flush=True)
+PY
+            sub=$!
+            wait_until 30 sh -c "[ \"\$(redis-cli -h ${RN_ADDR[$mname]} -p ${RN_PORT[$mname]} PUBSUB NUMSUB ${BIRDFEED_PREFIX}live | tail -1)\" = $k ]" \
+                || say "P7s: $k subscribers did not all subscribe"
+        fi
+        local c0 c1
+        c0=$(cpu_ms "${RN_PID[$mname]}")
+        "$BF" ingest "$T/s.ndjson" >/dev/null 2>&1
+        [ -n "$sub" ] && { wait_until 120 grep -q '^done' "$T/s.sub.$k"; kill "$sub" 2>/dev/null; wait "$sub" 2>/dev/null; }
+        c1=$(cpu_ms "${RN_PID[$mname]}")
+        echo $((c1 - c0))
+    }
+    base=$(measure 0); withk=$(measure "$KSUB")
+    per_tweet=$(awk -v c="$base" -v n="$N" 'BEGIN { printf "%.1f", 1000 * c / n }')
+    per_sub=$(awk -v a="$withk" -v b="$base" -v n="$N" -v k="$KSUB" 'BEGIN { printf "%.3f", 1000 * (a - b) / n / k }')
+    say "P7s: master CPU ${base} ms for $N tweets alone, ${withk} ms with $KSUB subscriptions"
+    cap=$(awk -v s="$per_sub" -v t="$per_tweet" 'BEGIN { if (s <= 0) { print "n/a"; exit } printf "%d", (1e6 / 1000 - t) / s }')
+    SUMMARY+=("P7s one Redis server (the master, feeding 2 replicas): $per_tweet µs CPU per tweet ingested, $per_sub µs per tweet per subscription; at 1 000 tweets/s one core feeds about $cap responder processes ($KSUB subscriptions, $N tweets)")
 fi
 
 for line in "${SUMMARY[@]}"; do echo "$line"; done
