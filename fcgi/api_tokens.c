@@ -15,7 +15,6 @@
 static int reader_tokens_on(http_req *req)
 {
     if (authz_readers_on(http_proc(req)->authz)) return 1;
-    http_drain_body(req);
     http_error(req, 404, "reader_tokens_off", "reader tokens are off here (the responder has no jwt-secret-file)");
     return 0;
 }
@@ -148,7 +147,6 @@ void api_tokens_refresh(http_req *req)
     long long ttl;
 
     if (!reader_tokens_on(req)) return;
-    http_drain_body(req);
     if (authz_reader_token(req, &old) < 0) return;
     /* The same lifetime as the token presented, the same scope. */
     ttl = old.iat > 0 && old.exp > old.iat ? old.exp - old.iat : API_TOKENS_TTL_DEFAULT;

@@ -71,7 +71,8 @@ static int load_filter(http_req *req, const char *id, filter *f)
     freeReplyObject(r);
     if (rc < 0) {
         log_error("api_tweets.bad_filter", "id=%s reason=\"%s\"", id, why);
-        http_error(req, 503, "filter_unreadable", "filter %s is stored in a form this responder cannot read", id);
+        http_error_headers(req, 503, "Retry-After: 30\r\n", "filter_unreadable",
+                           "filter %s is stored in a form this responder cannot read", id);
         return -1;
     }
     return 0;
@@ -99,7 +100,6 @@ void api_tweets_get(http_req *req)
     buf body = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    http_drain_body(req);
     if (unknown) {
         http_error(req, 400, "bad_request", "unknown parameter '%.60s' (allowed: q, filter, before, limit)", unknown);
         goto done;
@@ -130,7 +130,7 @@ void api_tweets_get(http_req *req)
         goto done;
     }
     if (cfg->db_url == NULL) {
-        http_error(req, 503, "archive_unavailable",
+        http_error_headers(req, 503, "Retry-After: 30\r\n", "archive_unavailable",
                    "no archive is configured: start birdfeed-fcgi with --db sqlite:PATH or postgres://… "
                    "(or BIRDFEED_DB) and run birdfeed archive");
         goto done;

@@ -1,15 +1,21 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include "closer.h"
 #include "counters.h"
 #include "log.h"
 #include "utf8.h"
 #include "util.h"
+
+#define BODY_LINGER_MS 100    /* keep-conn: how long the rest of an unread body may take */
 
 struct http_ctx {
     const proc *p;
@@ -34,7 +40,6 @@ struct http_req {
     char hname[128];
     int replied;
     int detached;
-    int body_read;
 };
 
 http_ctx *http_ctx_new(const proc *p)
@@ -92,6 +97,16 @@ void http_req_free(http_req *req)
 }
 
 const char *http_req_invalid(const http_req *req) { return req->invalid[0] ? req->invalid : NULL; }
+
+size_t http_uri_length(const http_req *req)
+{
+    const char *uri = http_env(req, "REQUEST_URI"), *qs;
+    size_t n;
+    if (uri) return strlen(uri);
+    qs = http_env(req, "QUERY_STRING");
+    n = strlen(req->path.data);
+    return qs && *qs ? n + 1 + strlen(qs) : n;
+}
 const proc *http_proc(const http_req *req) { return req->ctx->p; }
 const config *http_config(const http_req *req) { return req->ctx->p->cfg; }
 const char *http_method(const http_req *req) { return req->method; }
@@ -148,9 +163,11 @@ const char *http_status_text(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
@@ -205,8 +222,27 @@ void http_preflight(http_req *req, const char *methods)
     buf_free(&h);
 }
 
-void http_reply(http_req *req, int status, const char *ctype, const char *extra_headers,
-                const char *body, size_t len)
+void http_head(const http_req *req, buf *out, int status, const char *ctype, long long length,
+               const char *extra_headers)
+{
+    buf_printf(out, "Status: %d %s\r\n", status, http_status_text(status));
+    if (ctype) buf_printf(out, "Content-Type: %s\r\n", ctype);
+    if (length >= 0 && status != 204 && status != 304) buf_printf(out, "Content-Length: %lld\r\n", length);
+    buf_appends(out, "X-Content-Type-Options: nosniff\r\n");
+    http_cors_headers(req, out);
+    if (extra_headers) buf_appends(out, extra_headers);
+    buf_appends(out, "\r\n");
+}
+
+int http_is_head(const http_req *req)
+{
+    return strcmp(req->method, "HEAD") == 0;
+}
+
+/* The one answer: headers (with a length unless sized is 0), then the body
+ * unless the request is HEAD or the status has none. */
+static void reply(http_req *req, int status, const char *ctype, const char *extra_headers, const char *body,
+                  size_t len, int sized)
 {
     buf h = BUF_INIT;
     if (req->replied) {
@@ -215,19 +251,22 @@ void http_reply(http_req *req, int status, const char *ctype, const char *extra_
     }
     req->replied = 1;
     counters_http_status(req->ctx->p->counters, status);
-    if (!req->body_read) http_drain_body(req);
-    buf_printf(&h, "Status: %d %s\r\n", status, http_status_text(status));
-    if (ctype) buf_printf(&h, "Content-Type: %s\r\n", ctype);
-    if (status != 204 && status != 304) buf_printf(&h, "Content-Length: %zu\r\n", len);
-    buf_appends(&h, "X-Content-Type-Options: nosniff\r\n");
-    http_cors_headers(req, &h);
-    if (extra_headers) buf_appends(&h, extra_headers);
-    buf_appends(&h, "\r\n");
+    http_head(req, &h, status, ctype, sized ? (long long)len : -1, extra_headers);
     FCGX_PutStr(h.data, (int)h.len, req->r->out);
-    if (len && strcmp(req->method, "HEAD") != 0 && status != 204 && status != 304)
-        FCGX_PutStr(body, (int)len, req->r->out);
+    if (len && !http_is_head(req) && status != 204 && status != 304) FCGX_PutStr(body, (int)len, req->r->out);
     buf_free(&h);
     log_debug("http.reply", "method=%s path=%s status=%d bytes=%zu", req->method, req->path.data, status, len);
+}
+
+void http_reply(http_req *req, int status, const char *ctype, const char *extra_headers,
+                const char *body, size_t len)
+{
+    reply(req, status, ctype, extra_headers, body, len, 1);
+}
+
+void http_reply_unsized(http_req *req, int status, const char *ctype, const char *extra_headers)
+{
+    reply(req, status, ctype, extra_headers, NULL, 0, 0);
 }
 
 void http_reply_json(http_req *req, int status, const char *json, const char *extra_headers)
@@ -275,43 +314,112 @@ void http_error_headers(http_req *req, int status, const char *extra_headers, co
     va_end(ap);
 }
 
-void http_drain_body(http_req *req)
+/* Set how long one read of the connection may block (0: for ever). */
+static void read_timeout(int fd, int ms)
 {
-    char tmp[4096];
-    req->body_read = 1;
-    while (FCGX_GetStr(tmp, sizeof tmp, req->r->in) > 0) {
-    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Bytes of the request body libfcgi holds already (its stream buffer). */
+static size_t body_buffered(const FCGX_Stream *in)
+{
+    return (size_t)(in->stop - in->rdNext);
 }
 
 int http_read_body(http_req *req, buf *out)
 {
-    long long max = http_config(req)->max_body;
+    const config *cfg = http_config(req);
+    FCGX_Stream *in = req->r->in;
     const char *cl = http_header(req, "Content-Length");
     long long declared = -1;
+    uint64_t deadline = now_ms() + (uint64_t)cfg->body_timeout_ms;
     const char *why;
     char tmp[8192];
     size_t got = 0;
-    int n;
 
     if (cl && *cl && parse_ll(cl, 0, (long long)1 << 62, &declared, &why) < 0) {
         http_error(req, 400, "bad_request", "Content-Length '%s' is %s", cl, why);
         return -1;
     }
-    if (declared > max) {
-        http_error(req, 413, "too_large", "request body of %lld bytes is over the limit of %lld bytes", declared, max);
+    if (declared > cfg->max_body) {
+        http_error(req, 413, "too_large", "request body of %lld bytes is over the limit of %lld bytes", declared,
+                   cfg->max_body);
         return -1;
     }
-    req->body_read = 1;
-    while ((n = FCGX_GetStr(tmp, sizeof tmp, req->r->in)) > 0) {
-        got += (size_t)n;
-        if ((long long)got > max) {
-            http_drain_body(req);
-            http_error(req, 413, "too_large", "request body is over the limit of %lld bytes", max);
+    for (;;) {
+        size_t n = body_buffered(in);
+        int k;
+        if (n == 0) {
+            /* libfcgi reads on (records it holds first, then the socket):
+             * no read may block past the deadline */
+            uint64_t now = now_ms();
+            if (FCGX_HasSeenEOF(in)) break;
+            if (now >= deadline) goto timeout;
+            read_timeout(req->r->ipcFd, (int)(deadline - now));
+            n = 1;
+        }
+        k = FCGX_GetStr(tmp, (int)(n < sizeof tmp ? n : sizeof tmp), in);
+        if (k <= 0) break;
+        got += (size_t)k;
+        if ((long long)got > cfg->max_body) {
+            http_error(req, 413, "too_large", "request body is over the limit of %lld bytes", cfg->max_body);
             return -1;
         }
-        buf_append(out, tmp, (size_t)n);
+        buf_append(out, tmp, (size_t)k);
+    }
+    if (FCGX_GetError(in) == EAGAIN || FCGX_GetError(in) == EWOULDBLOCK) goto timeout;
+    if (FCGX_GetError(in) != 0) {
+        http_error(req, 400, "bad_request", "the request body could not be read");
+        return -1;
     }
     return 0;
+timeout:
+    http_error(req, 408, "request_timeout", "the request body did not arrive within %lld ms", cfg->body_timeout_ms);
+    return -1;
+}
+
+/* Read the rest of the body if it comes at once (within BODY_LINGER_MS).
+ * 1 when the body is complete (its end seen, no error), 0 otherwise. */
+static int body_complete_now(http_req *req)
+{
+    FCGX_Stream *in = req->r->in;
+    uint64_t deadline = now_ms() + BODY_LINGER_MS;
+    char tmp[4096];
+    for (;;) {
+        size_t n = body_buffered(in);
+        uint64_t now = now_ms();
+        if (n == 0) {
+            if (FCGX_HasSeenEOF(in)) return FCGX_GetError(in) == 0;
+            if (now >= deadline) return 0;
+            read_timeout(req->r->ipcFd, (int)(deadline - now));
+            n = 1;
+        }
+        if (FCGX_GetStr(tmp, (int)(n < sizeof tmp ? n : sizeof tmp), in) <= 0)
+            return FCGX_HasSeenEOF(in) && FCGX_GetError(in) == 0;
+    }
+}
+
+void http_finish(http_req *req)
+{
+    FCGX_Request *r = req->r;
+    int listen_sock = r->listen_sock, flags = r->flags, fd;
+
+    if (req->detached) {                      /* the hub has the connection */
+        FCGX_InitRequest(r, listen_sock, flags);
+        return;
+    }
+    if (r->keepConnection && body_complete_now(req)) {
+        read_timeout(r->ipcFd, 0);
+        FCGX_Finish_r(r);                     /* kept: the next request comes on it */
+        return;
+    }
+    FCGX_FClose(r->err);                      /* the end of the answer (FCGI_END_REQUEST) */
+    FCGX_FClose(r->out);
+    fd = r->ipcFd;
+    FCGX_Free(r, 0);                          /* libfcgi's buffers; the fd stays open */
+    FCGX_InitRequest(r, listen_sock, flags);
+    if (fd >= 0) closer_add(req->ctx->p->closer, fd);
 }
 
 int http_read_json(http_req *req, buf *out)

@@ -41,6 +41,16 @@ void http_req_free(http_req *req);
 /* Why the path or query is malformed, or NULL when well-formed. */
 const char *http_req_invalid(const http_req *req);
 
+/* The longest request URI (path and query) birdfeed answers; longer ones get
+ * 414. It must stay below what every web server in front accepts by
+ * default, with room for the other request headers: nginx (a request line
+ * of 8 KB: large_client_header_buffers), Apache (LimitRequestLine 8190) and
+ * lighttpd (8 KB for the request line and every header together:
+ * server.max-request-field-size) all pass a 4 KB URI with 4 KB of headers. */
+#define HTTP_URI_MAX 4096
+/* The length of the request URI (REQUEST_URI, else path + "?" + query). */
+size_t http_uri_length(const http_req *req);
+
 /* The process context the request is served in (never NULL). */
 const proc *http_proc(const http_req *req);
 /* The settings (http_proc(req)->cfg). */
@@ -64,20 +74,30 @@ const char *http_path_arg(const http_req *req, const char *name);
 /* For the router: name = value[0..len) (copied; at most 4 arguments). */
 void http_set_path_arg(http_req *req, const char *name, const char *value, size_t len);
 
-/* Read the whole body into out (appended). 0 ok; -1 when it is larger than
- * max_body (413 already answered) or cannot be read (400 answered). */
+/* Read the whole body into out (appended). 0 ok; -1 after answering 413
+ * (over max-body: from Content-Length before anything is read, else as
+ * soon as it is), 408 (not all there within body-timeout-ms) or 400. A body
+ * nobody reads is never waited for: http_finish leaves it to the closer. */
 int http_read_body(http_req *req, buf *out);
 /* Like http_read_body, but first insists on Content-Type application/json
- * (415 otherwise). */
+ * (415, before reading anything). */
 int http_read_json(http_req *req, buf *out);
-/* Read and discard the rest of the request body. */
-void http_drain_body(http_req *req);
 
 /* Answer with status, Content-Type ctype, extra header lines (each ending in
  * "\r\n", may be NULL) and body[0..len). The first answer wins; later calls
  * are ignored (and logged). */
 void http_reply(http_req *req, int status, const char *ctype, const char *extra_headers,
                 const char *body, size_t len);
+/* Headers only, without Content-Length: what a GET of a resource of no
+ * known length (a stream) answers, for HEAD. */
+void http_reply_unsized(http_req *req, int status, const char *ctype, const char *extra_headers);
+/* Append the CGI header block of an answer to out: "Status: …", Content-Type
+ * (ctype may be NULL), Content-Length (length < 0: none, as for a stream),
+ * nosniff, CORS, extra_headers (may be NULL) and the blank line. */
+void http_head(const http_req *req, buf *out, int status, const char *ctype, long long length,
+               const char *extra_headers);
+/* 1 for a HEAD request: answered like GET, without the body. */
+int http_is_head(const http_req *req);
 /* 200/201… with a JSON body (a NUL-terminated string), Cache-Control:
  * no-store and extra_headers (may be NULL). */
 void http_reply_json(http_req *req, int status, const char *json, const char *extra_headers);
@@ -98,6 +118,13 @@ void http_preflight(http_req *req, const char *methods);
 int http_replied(const http_req *req);
 /* The reason phrase of status ("Not Found"), "Unknown" for others. */
 const char *http_status_text(int status);
+
+/* After the handler: end the request on the acceptor without waiting for
+ * the peer. A kept FastCGI connection (keep-conn) whose body is all read
+ * stays for the next request; any other is handed to the process's closer
+ * (closer.h), which reads off what still comes and closes it, so that a
+ * slow or stalled body never holds this thread. r may then accept again. */
+void http_finish(http_req *req);
 
 /* The FastCGI request itself, for the stream handler that takes the
  * connection over. Owned by the acceptor until http_detach. */

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,6 +23,11 @@
 #define RING_MIN 4096                /* frames the ring holds at least */
 #define RING_BYTES (32u << 20)       /* and at most this many bytes of them */
 #define EXPIRY_STEP_MS 250           /* reader-token expiry: checked at most this often */
+/* The send buffer of a stream's socket (the kernel doubles it). Left alone,
+ * TCP grows it to 4 MB, which a client that never reads fills before
+ * client-buffer counts a byte; this keeps the kernel's share small (for
+ * unix sockets it is about the default). */
+#define STREAM_SNDBUF (128 << 10)
 
 typedef struct client {
     writer w;                        /* the connection's output (w.fd is the connection) */
@@ -50,6 +57,7 @@ struct hub {
     size_t ninbox, capinbox;
     _Atomic int nstreams;            /* admitted streams */
     _Atomic int redis_up;
+    _Atomic int closing;             /* shutting down: admit no more */
     /* clients */
     client *head, *tail;             /* by last write */
     size_t nclients;
@@ -204,7 +212,10 @@ static void offer(hub *h, client *c, frame *f)
     }
     if (writer_over(&c->w)) {
         stat_add(&h->st.slow_cutoffs, 1);
-        log_info("stream.slow_client", "fd=%d owed=%zu limit=%lld", c->w.fd, writer_owed(&c->w), h->cfg->client_buffer);
+        int queued = 0;                               /* what the kernel holds besides */
+        ioctl(c->w.fd, SIOCOUTQ, &queued);
+        log_info("stream.slow_client", "fd=%d owed=%zu limit=%lld kernel_queued=%d", c->w.fd, writer_owed(&c->w),
+                 h->cfg->client_buffer, queued);
         client_kill(h, c, "over_client_buffer");
         return;
     }
@@ -481,6 +492,7 @@ static void add_stream(hub *h, hub_stream *s)
     fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
     /* each event must leave at once: no Nagle wait for the web server's delayed ACK */
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails harmlessly on unix sockets */
+    setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &(int){STREAM_SNDBUF}, sizeof(int));
     list_append(h, c);
     h->nclients++;
     if (loop_io_start(h->l, &c->io, s->fd, LOOP_READ, on_client_io) < 0) {
@@ -549,8 +561,17 @@ static void take_inbox(void *arg)
     free(in);
 }
 
+void hub_close_admission(hub *h)
+{
+    atomic_store_explicit(&h->closing, 1, memory_order_release);
+}
+
 int hub_admit(hub *h, const char **why)
 {
+    if (atomic_load_explicit(&h->closing, memory_order_acquire)) {
+        *why = "stopping";
+        return -1;
+    }
     if (!atomic_load_explicit(&h->redis_up, memory_order_acquire)) {
         *why = "redis";
         return -1;
@@ -618,6 +639,7 @@ hub *hub_new(const config *cfg, loop *l, filterset *fs)
 void hub_shutdown(hub *h, int budget_ms)
 {
     uint64_t deadline = now_ms() + (uint64_t)budget_ms;
+    hub_close_admission(h);
     h->stopping = 1;
     feed_stop(h->feed);
     take_inbox(h);

@@ -63,8 +63,11 @@ typedef struct hub_stream {
 } hub_stream;
 
 /* Any thread: reserve a stream slot. 0 ok; -1 when the process has
- * max-clients streams or Redis is down (*why says which: "full" / "redis"). */
+ * max-clients streams, Redis is down or the process is shutting down (*why
+ * says which: "full", "redis", "stopping"). */
 int hub_admit(hub *h, const char **why);
+/* Any thread: admit no more streams (shutting down). */
+void hub_close_admission(hub *h);
 /* Any thread: give back a reserved slot that was not used. */
 void hub_release(hub *h);
 /* Any thread: hand a stream (with its slot) to the hub. Takes ownership of

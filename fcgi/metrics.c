@@ -59,8 +59,8 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
     [HUB_STREAMS_OPENED] = COUNTER("streams_opened", "birdfeed_streams_opened_total", NULL, NULL,
                                    "SSE streams accepted (200, handed to the event loop)."),
     [COUNTER_STREAMS_REFUSED_FULL] = COUNTER("streams_refused_full", "birdfeed_streams_refused_total", "reason", "full",
-                                             "SSE streams refused with 503: the process had --max-clients "
-                                             "streams (full) or Redis was unreachable (redis)."),
+                                             "SSE streams refused (answered with only retry:): the process "
+                                             "had --max-clients streams (full) or Redis was unreachable (redis)."),
     [COUNTER_STREAMS_REFUSED_REDIS] = COUNTER("streams_refused_redis", "birdfeed_streams_refused_total", "reason",
                                               "redis", NULL),
     [HUB_EVENTS_SENT] = COUNTER("events_sent", "birdfeed_events_sent_total", NULL, NULL,

@@ -15,6 +15,7 @@
 #include "config.h"
 
 struct authz;
+struct closer;
 struct counters;
 struct filterset;
 struct hub;
@@ -28,6 +29,7 @@ typedef struct proc {
     struct filterset *filters;    /* saved and ad-hoc filters (lib/filterset.h) */
     struct authz *authz;          /* who may read and write (authz.h) */
     struct counters *counters;    /* streams refused, answers by class (counters.h) */
+    struct closer *closer;        /* closes answered connections off the acceptors (closer.h) */
     struct statpub *stats;        /* this process's figures in Redis (metrics.h) */
 } proc;
 

@@ -68,13 +68,20 @@ void router_dispatch(http_req *req)
     const char *why = http_req_invalid(req);
     buf allow = BUF_INIT;
 
+    if (http_uri_length(req) > HTTP_URI_MAX) {
+        http_error(req, 414, "uri_too_long",
+                   "the request URI is %zu bytes, over the limit of %d (a longer ?q= belongs in a saved filter: "
+                   "POST /api/filters)", http_uri_length(req), HTTP_URI_MAX);
+        return;
+    }
     if (why) {
         http_error(req, 400, "bad_request", "%s", why);
         return;
     }
     for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
         if (!router_match(routes[i].pattern, path, NULL)) continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (http_reply leaves it out) */
+        if (strcmp(routes[i].method, method) == 0 || (http_is_head(req) && strcmp(routes[i].method, "GET") == 0)) {
             router_match(routes[i].pattern, path, req);
             routes[i].handler(req);
             if (!http_replied(req)) {
@@ -85,7 +92,8 @@ void router_dispatch(http_req *req)
             return;
         }
         if (!strstr(allow.data ? allow.data : "", routes[i].method))
-            buf_printf(&allow, "%s%s", allow.len ? ", " : "", routes[i].method);
+            buf_printf(&allow, "%s%s%s", allow.len ? ", " : "", routes[i].method,
+                       strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
     }
     if (allow.len && strcmp(method, "OPTIONS") == 0) {
         http_preflight(req, allow.data);

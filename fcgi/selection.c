@@ -53,7 +53,8 @@ int selection_from_request(http_req *req, filterset_sel **sel)
     } else if (status == 404) {
         http_error(req, 404, "unknown_filter", "%s", err);
     } else if (status == 503) {
-        http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "filters are unavailable: %s", err);
+        log_info("stream.filters_unavailable", "err=\"%s\"", err);
+        rc = SELECTION_AGAIN;
     } else {
         http_error(req, 400, "bad_request", "parameter %s", err);
     }

@@ -19,10 +19,13 @@
 #define SELECTION_SCAN_PAGE 500     /* entries read per XREVRANGE */
 #define SELECTION_SCAN_MAX 50000    /* entries scanned at most for one preload */
 
+#define SELECTION_AGAIN 1          /* Redis is needed and down: nothing answered */
+
 /* The selection req asks for. 0 ok with *sel set (NULL: everything; else
  * the caller gives it back with filterset_release(http_proc(req)->filters,
- * …)); -1 after answering 400 (bad parameter), 404 (unknown filter) or 503
- * (Redis down). */
+ * …)); -1 after answering 400 (bad parameter) or 404 (unknown filter);
+ * SELECTION_AGAIN when a filter had to be read from Redis and Redis is down
+ * (the caller answers that passing failure its own way). */
 int selection_from_request(http_req *req, filterset_sel **sel);
 
 /* Called for each history entry, oldest first; json is borrowed for the call. */

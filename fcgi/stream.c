@@ -159,18 +159,37 @@ static frame *reset_frame(bus_id oldest)
     return f;
 }
 
+/* The headers every /stream answer carries (after Status and Content-Type). */
+#define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+#define STREAM_TYPE "text/event-stream; charset=utf-8"
+#define AHEAD_TOLERANCE_MS 5000      /* a Last-Event-ID this far past every clock resumes, beyond: reset */
+
 static frame *head_frame(const http_req *req)
 {
     buf b = BUF_INIT;
     frame *f;
-    buf_appends(&b, "Status: 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                    "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nX-Content-Type-Options: nosniff\r\n");
-    http_cors_headers(req, &b);
-    buf_appends(&b, "\r\n");
+    http_head(req, &b, 200, STREAM_TYPE, -1, STREAM_HEADERS);
     sse_encode_retry(&b, (unsigned long)http_config(req)->retry_ms);
     f = frame_raw(b.data, b.len);
     buf_free(&b);
     return f;
+}
+
+/* A failure that passes (Redis down, the process full, shutting down): 200
+ * text/event-stream with the usual headers and only "retry: ms", so that
+ * EventSource reconnects (with its Last-Event-ID) instead of giving up as it
+ * does on any other status. */
+static void answer_retry(http_req *req, const char *why)
+{
+    const config *cfg = http_config(req);
+    long long ms = cfg->retry_ms;
+    buf body = BUF_INIT;
+    if (strcmp(why, "full") == 0 && ms < 5000) ms = 5000;          /* another responder may have room */
+    else if (strcmp(why, "redis") == 0 && ms < 2000) ms = 2000;
+    sse_encode_retry(&body, (unsigned long)ms);
+    http_reply(req, 200, STREAM_TYPE, STREAM_HEADERS, body.data, body.len);
+    log_debug("stream.retry", "why=%s retry_ms=%lld", why, ms);
+    buf_free(&body);
 }
 
 static int one_param(http_req *req, const char *key, const char **out)
@@ -185,22 +204,134 @@ static int one_param(http_req *req, const char *key, const char **out)
     return 0;
 }
 
+/* What the client asked for. */
+struct ask {
+    size_t preload;
+    int have_after;
+    bus_id after;              /* Last-Event-ID */
+    filterset_sel *sel;        /* NULL: everything */
+    int matched;               /* ?matched=1: each tweet followed by what it matched */
+};
+
+/* Is after past every clock we know (the newest id, the wall clock) by more
+ * than the tolerance? Such an id was not made by this stream (a stream
+ * reset, another deployment): the client starts over. A little ahead (a
+ * replica behind the one the browser read, a clock a little off) resumes. */
+static int far_ahead(bus_id after, const ring_info *ri)
+{
+    uint64_t now = wall_ms(), newest = ri->newest.ms > now ? ri->newest.ms : now;
+    return after.ms > newest + AHEAD_TOLERANCE_MS;
+}
+
+/* The oldest id the deployment still holds (0-0 for an empty stream), for
+ * "event: reset". 0 ok, -1 Redis failed. */
+static int oldest_held(http_req *req, const char *key, const ring_info *ri, bus_id *out)
+{
+    int rc;
+    if (ri->whole) {
+        *out = ri->oldest;
+        return 0;
+    }
+    rc = oldest_id(req, key, out);
+    if (rc == 0) out->ms = out->seq = 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Where the stream's history comes from: into s (from the ring, or the
+ * history in hs, and where live events continue), *reset when the client
+ * must start over. 0 ok, -1 Redis failed. */
+static int plan_history(http_req *req, hub *h, const struct ask *a, hub_stream *s, struct history *hs, frame **reset)
+{
+    char key[256];
+    ring_info ri;
+    bus_id oldest;
+
+    bus_key(key, sizeof key, http_config(req)->prefix, BUS_KEY_TWEETS);
+    hub_ring_info(h, &ri);
+    if (a->have_after && far_ahead(a->after, &ri)) {
+        if (oldest_held(req, key, &ri, &oldest) < 0) return -1;
+        *reset = reset_frame(oldest);
+    } else if (a->have_after) {
+        /* A filtered stream resumes from Redis: ring frames older than its
+         * selection were not matched against it. */
+        if (!a->sel && (ri.whole || bus_id_cmp(a->after, ri.floor) >= 0)) {
+            /* the ring holds everything after it */
+            if (!(ri.whole && ri.count && bus_id_cmp(a->after, ri.oldest) < 0)) {
+                s->after = a->after;
+                return 0;
+            }
+            *reset = reset_frame(ri.oldest);        /* trimmed away: start over */
+        } else {
+            int rc = oldest_id(req, key, &oldest);
+            if (rc < 0) return -1;
+            if (rc == 1 && bus_id_cmp(a->after, oldest) < 0) {
+                *reset = reset_frame(oldest);
+            } else {
+                if (fetch_after(req, key, a->after, a->sel, hs) < 0) return -1;
+                s->after = hs->last;
+                return 0;
+            }
+        }
+    }
+    /* the preload */
+    if (a->sel) {
+        /* the newest N matching tweets: scan the history backwards */
+        return selection_newest(req, key, a->sel, a->preload, history_add_tweet, hs, &s->after);
+    } else if (a->preload <= ri.count || ri.whole) {
+        s->from_ring = 1;
+        s->ring_preload = a->preload;
+        return 0;
+    }
+    if (fetch_newest(req, key, a->preload, hs) < 0) return -1;
+    s->after = hs->last;
+    return 0;
+}
+
+/* Read the request's parameters into a. 0 ok, SELECTION_AGAIN (Redis needed
+ * for a filter and down), -1 after answering 400/404. */
+static int read_ask(http_req *req, struct ask *a)
+{
+    const config *cfg = http_config(req);
+    const char *preload_s, *leid_q, *leid, *why, *matched_s;
+    long long preload = cfg->preload;
+
+    memset(a, 0, sizeof *a);
+    if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0 ||
+        one_param(req, "matched", &matched_s) < 0)
+        return -1;
+    if (matched_s && strcmp(matched_s, "0") != 0 && strcmp(matched_s, "1") != 0) {
+        http_error(req, 400, "bad_request", "matched must be 0 or 1");
+        return -1;
+    }
+    a->matched = matched_s && strcmp(matched_s, "1") == 0;
+    if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
+        http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);
+        return -1;
+    }
+    a->preload = (size_t)preload;
+    leid = http_header(req, "Last-Event-ID");
+    if (leid == NULL || *leid == '\0') leid = leid_q;
+    if (leid && *leid) {
+        if (bus_id_parse(leid, strlen(leid), &a->after) < 0) {
+            http_error(req, 400, "bad_request", "Last-Event-ID '%s' is not a stream id (<ms>-<seq>)", leid);
+            return -1;
+        }
+        a->have_after = 1;
+    }
+    return selection_from_request(req, &a->sel);
+}
+
 void stream_get(http_req *req)
 {
     const proc *p = http_proc(req);
-    const config *cfg = p->cfg;
     hub *h = p->hub;
-    const char *preload_s, *leid_q, *leid, *why, *matched_s;
-    long long preload = cfg->preload;
-    bus_id after = {0, 0};
-    int have_after = 0;
-    char key[256];
-    ring_info ri;
+    const char *why;
+    struct ask a;
     struct history hs;
     frame *reset = NULL;
     hub_stream *s;
     FCGX_Request *r;
-    filterset_sel *sel = NULL;
+    int rc;
 
     authz_grant g;
     int64_t expires_ms = 0;
@@ -213,81 +344,43 @@ void stream_get(http_req *req)
     }
     if (g.reader) expires_ms = g.claims.exp * 1000;       /* the stream ends when its reader token does */
     authz_grant_free(&g);
-    if (one_param(req, "preload", &preload_s) < 0 || one_param(req, "lastEventId", &leid_q) < 0 ||
-        one_param(req, "matched", &matched_s) < 0)
-        return;
-    if (matched_s && strcmp(matched_s, "0") != 0 && strcmp(matched_s, "1") != 0) {
-        http_error(req, 400, "bad_request", "matched must be 0 or 1");
-        return;
-    }
-    if (preload_s && parse_ll(preload_s, 0, cfg->preload_max, &preload, &why) < 0) {
-        http_error(req, 400, "bad_request", "preload '%s' is %s (allowed 0..%lld)", preload_s, why, cfg->preload_max);
+    rc = read_ask(req, &a);
+    if (rc < 0) return;
+    if (rc == SELECTION_AGAIN) {
+        counters_add(p->counters, COUNTER_STREAMS_REFUSED_REDIS, 1);
+        answer_retry(req, "redis");
         return;
     }
-    leid = http_header(req, "Last-Event-ID");
-    if (leid == NULL || *leid == '\0') leid = leid_q;
-    if (leid && *leid) {
-        if (bus_id_parse(leid, strlen(leid), &after) < 0) {
-            http_error(req, 400, "bad_request", "Last-Event-ID '%s' is not a stream id (<ms>-<seq>)", leid);
-            return;
-        }
-        have_after = 1;
+    if (http_is_head(req)) {                 /* the headers a stream would get, no stream */
+        filterset_release(p->filters, a.sel);
+        http_reply_unsized(req, 200, STREAM_TYPE, STREAM_HEADERS);
+        return;
     }
-    if (selection_from_request(req, &sel) < 0) return;
     if (hub_admit(h, &why) < 0) {
-        filterset_release(p->filters, sel);
-        counters_add(p->counters, strcmp(why, "full") == 0 ? COUNTER_STREAMS_REFUSED_FULL : COUNTER_STREAMS_REFUSED_REDIS,
-                     1);
-        if (strcmp(why, "full") == 0)
-            http_error_headers(req, 503, "Retry-After: 5\r\n", "too_many_streams",
-                               "this responder already serves its maximum of %lld streams", cfg->max_clients);
-        else
-            http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis is unreachable; retry later");
+        filterset_release(p->filters, a.sel);
+        if (strcmp(why, "stopping") != 0)
+            counters_add(p->counters,
+                         strcmp(why, "full") == 0 ? COUNTER_STREAMS_REFUSED_FULL : COUNTER_STREAMS_REFUSED_REDIS, 1);
+        answer_retry(req, why);
         return;
     }
-    http_drain_body(req);
+    /* What is left of a request body (a GET has none) arrives at the hub,
+     * which drops it: nothing here waits for it. */
 
     s = xcalloc(1, sizeof *s);
-    s->matched = matched_s && strcmp(matched_s, "1") == 0 && sel != NULL;
-    if (s->matched) hs.matched = sel;
-    bus_key(key, sizeof key, cfg->prefix, BUS_KEY_TWEETS);
-    hub_ring_info(h, &ri);
-    if (have_after) {
-        /* A filtered stream resumes from Redis: ring frames older than its
-         * selection were not matched against it. */
-        if (!sel && (ri.whole || bus_id_cmp(after, ri.floor) >= 0)) {
-            /* the ring holds everything after it */
-            if (ri.whole && ri.count && bus_id_cmp(after, ri.oldest) < 0)
-                goto trimmed_from_ring;
-            s->after = after;
-        } else {
-            bus_id oldest;
-            int rc = oldest_id(req, key, &oldest);
-            if (rc < 0) goto redis_failed;
-            if (rc == 1 && bus_id_cmp(after, oldest) < 0) {
-                reset = reset_frame(oldest);
-                goto preload;
-            }
-            if (fetch_after(req, key, after, sel, &hs) < 0) goto redis_failed;
-            s->after = hs.last;
-        }
-        goto submit;
-    trimmed_from_ring:
-        reset = reset_frame(ri.oldest);
+    s->matched = a.matched && a.sel != NULL;
+    if (s->matched) hs.matched = a.sel;
+    if (plan_history(req, h, &a, s, &hs, &reset) < 0) {
+        log_warn("stream.redis_failed", "err=\"%s\"", redisconn_error(http_redis(req)));
+        counters_add(p->counters, COUNTER_STREAMS_REFUSED_REDIS, 1);
+        hub_release(h);
+        filterset_release(p->filters, a.sel);
+        history_free(&hs);
+        frame_unref(reset);
+        free(s);
+        answer_retry(req, "redis");
+        return;
     }
-preload:
-    if (sel) {
-        /* the newest N matching tweets: scan the history backwards */
-        if (selection_newest(req, key, sel, (size_t)preload, history_add_tweet, &hs, &s->after) < 0)
-            goto redis_failed;
-    } else if ((size_t)preload <= ri.count || ri.whole) {
-        s->from_ring = 1;
-        s->ring_preload = (size_t)preload;
-    } else {
-        if (fetch_newest(req, key, (size_t)preload, &hs) < 0) goto redis_failed;
-        s->after = hs.last;
-    }
-submit:
     r = http_fcgx(req);
     s->fd = r->ipcFd;
     s->request_id = (unsigned)r->requestId;
@@ -296,18 +389,9 @@ submit:
     s->history = hs.f;
     s->nhistory = hs.n;
     s->history_truncated = hs.truncated;
-    s->selection = sel;
+    s->selection = a.sel;
     s->expires_ms = expires_ms;
     FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
     http_detach(req);
     hub_submit(h, s);
-    return;
-redis_failed:
-    counters_add(p->counters, COUNTER_STREAMS_REFUSED_REDIS, 1);
-    hub_release(h);
-    filterset_release(p->filters, sel);
-    history_free(&hs);
-    frame_unref(reset);
-    free(s);
-    http_error_headers(req, 503, "Retry-After: 2\r\n", "redis_unavailable", "Redis: %s", redisconn_error(http_redis(req)));
 }

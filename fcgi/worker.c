@@ -12,6 +12,7 @@
 
 #include <fcgiapp.h>
 
+#include "closer.h"
 #include "counters.h"
 #include "filterset.h"
 #include "http.h"
@@ -22,6 +23,9 @@
 #include "proc.h"
 #include "router.h"
 #include "util.h"
+
+#define CLOSER_MAX 1024              /* answered connections closing at once, at most */
+#define CLOSER_TIMEOUT_MS 30000      /* how long the rest of a body nobody reads is read off */
 
 /* Signal plumbing, the only file-scope state: a signal handler gets no
  * argument, so what it touches must be reachable without one. The flags are
@@ -87,10 +91,8 @@ static void *acceptor_main(void *arg)
         }
         http_req *req = http_req_new(ctx, &r);
         router_dispatch(req);
-        int detached = http_detached(req);
+        http_finish(req);
         http_req_free(req);
-        if (detached) FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-        else FCGX_Finish_r(&r);
     }
     if (r.ipcFd >= 0) FCGX_Free(&r, 1);
     http_ctx_free(ctx);
@@ -115,6 +117,16 @@ static void stop_acceptors(struct acceptors *all, struct acceptor *as, int n)
     for (int i = 0; i < n; i++) pthread_join(as[i].th, NULL);
 }
 
+static void proc_close(proc *p)
+{
+    hub_free(p->hub);
+    closer_free(p->closer);
+    loop_free(p->loop);
+    filterset_free(p->filters);
+    counters_free(p->counters);
+    memset(p, 0, sizeof *p);
+}
+
 /* The process context: every part made once, here, after fork. 0 ok, -1
  * (logged) when the event loop cannot be made. */
 static int proc_open(proc *p, const config *cfg, authz *acc)
@@ -132,17 +144,14 @@ static int proc_open(proc *p, const config *cfg, authz *acc)
     filter_limits_from_config(&lim, cfg);
     p->filters = filterset_new(&lim);
     p->counters = counters_new();
+    p->closer = closer_new(p->loop, CLOSER_MAX, CLOSER_TIMEOUT_MS, err, sizeof err);
+    if (p->closer == NULL) {
+        log_error("worker.init_failed", "err=\"%s\"", err);
+        proc_close(p);
+        return -1;
+    }
     p->hub = hub_new(cfg, p->loop, p->filters);
     return 0;
-}
-
-static void proc_close(proc *p)
-{
-    hub_free(p->hub);
-    loop_free(p->loop);
-    filterset_free(p->filters);
-    counters_free(p->counters);
-    memset(p, 0, sizeof *p);
 }
 
 int worker_run(int listen_fd, const config *cfg, authz *acc, int n_acceptors, int index)
@@ -183,8 +192,10 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, int n_acceptors, in
             reload(&p);
         }
     }
-    /* SIGTERM: stop accepting, then end every stream; all within 2 s. */
+    /* SIGTERM: new streams get a retry-only answer, acceptors stop, then
+     * every stream ends; all within 2 s. */
     uint64_t t0 = now_us();
+    hub_close_admission(p.hub);
     stop_acceptors(&all, as, started);
     statpub_stop(p.stats);
     p.stats = NULL;

@@ -45,6 +45,8 @@ static const struct setting settings[] = {
     SN("client-buffer", client_buffer, K_NUM, 4096, 1073741824, "1048576", "output bytes one client may owe before it is cut off"),
     SN("max-clients", max_clients, K_NUM, 1, 1000000, "10000", "streams per responder process"),
     SN("max-body", max_body, K_NUM, 1024, 16777216, "65536", "largest REST request body in bytes"),
+    SN("body-timeout-ms", body_timeout_ms, K_NUM, 100, 600000, "10000",
+       "longest a REST request body may take to arrive (408 after)"),
     SN("filter-name-max", filter_name_max, K_NUM, 1, 100000, "100", "longest filter name in bytes"),
     SN("filter-phrases-max", filter_phrases_max, K_NUM, 1, 100000, "400", "most phrases in one filter"),
     SN("filter-phrase-max", filter_phrase_max, K_NUM, 1, 100000, "60", "longest phrase in bytes"),

@@ -30,6 +30,7 @@ typedef struct config {
     long long client_buffer;  /* per-client output cap, bytes */
     long long max_clients;    /* streams per responder process */
     long long max_body;       /* REST body limit, bytes */
+    long long body_timeout_ms; /* longest a REST body may take to arrive */
     long long filter_name_max;
     long long filter_phrases_max;
     long long filter_phrase_max;

@@ -133,6 +133,7 @@ code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "no archive"
 assert_contains "$(cat "$T/body")" '"code":"archive_unavailable"' "503 code"
 assert_contains "$(cat "$T/body")" "no archive is configured" "503 says why"
+assert_contains "$(cat "$T/head")" "Retry-After:" "503 without an archive has Retry-After"
 code=$(get "$BASE_URL/api/health")
 assert_eq "$code" 200 "health without an archive"
 assert_contains "$(cat "$T/body")" '"archive":"not configured"' "health says none is configured"

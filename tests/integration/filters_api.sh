@@ -105,10 +105,10 @@ assert_eq "$CODE" 404 "unknown route"
 assert_contains "$BODY" '"error":{"code":"not_found"' "unknown route JSON"
 req PATCH "$API/1" -H "$AUTH"
 assert_eq "$CODE" 405 "PATCH"
-assert_eq "$(hdr Allow)" "GET, PUT, DELETE" "Allow on an item"
+assert_eq "$(hdr Allow)" "GET, HEAD, PUT, DELETE" "Allow on an item (HEAD goes where GET does)"
 req DELETE "$API" -H "$AUTH"
 assert_eq "$CODE" 405 "DELETE on the collection"
-assert_eq "$(hdr Allow)" "GET, POST" "Allow on the collection"
+assert_eq "$(hdr Allow)" "GET, HEAD, POST" "Allow on the collection"
 ok "GET one: 200 + ETag, 304, 404 JSON; 405 + Allow; unknown route 404"
 
 U='{"name":"Rust news","track":["rust 2024"]}'

@@ -212,7 +212,7 @@ wait_until 10 metric_is birdfeed_streams_open 0 || fail "slow client's stream cl
 ok "a slow client cut off over --client-buffer is counted"
 
 # Redis down: 503 JSON with Retry-After, like /api/health; a stream asked for
-# meanwhile is refused. Once Redis is back, both subscriptions are made again
+# meanwhile is refused with a retry-only 200 (and counted). Once Redis is back, both subscriptions are made again
 # and the figures (kept in the processes) are published anew.
 kill_redis
 wait_until 10 bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$BASE_URL/api/health') = 503 ]" || fail "health sees Redis down"
@@ -221,9 +221,10 @@ assert_eq "$code" 503 "metrics with Redis down"
 assert_contains "$(cat "$T/hdown")" "Retry-After:" "Retry-After"
 assert_contains "$(cat "$T/hdown")" "application/json" "JSON error"
 assert_contains "$(cat "$T/down")" '"code":"redis_unavailable"' "error code"
-code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$BASE_URL/stream?preload=0")
-assert_eq "$code" 503 "stream with Redis down"
-ok "Redis down: 503 + Retry-After"
+code=$(curl -s --max-time 5 -o "$T/sdown" -w '%{http_code}' "$BASE_URL/stream?preload=0")
+assert_eq "$code" 200 "stream with Redis down (retry only)"
+assert_eq "$(cat "$T/sdown")" "$(printf 'retry: 2000\n\n')" "stream with Redis down: only retry:"
+ok "Redis down: REST 503 + Retry-After, streams a retry-only 200"
 restart_redis
 wait_until 20 metric_is birdfeed_redis_subscribed_processes 2 || fail "subscribed again: $(metric birdfeed_redis_subscribed_processes)"
 assert_eq "$(metric birdfeed_redis_reconnects_total)" 2 "one reconnect per process"
