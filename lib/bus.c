@@ -332,14 +332,23 @@ redisContext *bus_connect_replica(const char *url, const char *node, int timeout
     return NULL;
 }
 
-int bus_master_moved(const char *url, const bus_peer *peer)
+int bus_master_addr(const char *url, char *out, size_t n)
 {
     sentinel_url su;
     sentinel_addr a;
-    char err[512], where[300];
-    if (!sentinel_url_is(url) || peer == NULL || peer->addr[0] == '\0') return 0;
-    if (sentinel_url_parse(url, &su, err, sizeof err) < 0 || sentinel_get_master(&su, &a, err, sizeof err) < 0) return 0;
-    return strcmp(sentinel_addr_format(&a, where, sizeof where), peer->addr) != 0;
+    char err[512];
+    if (!sentinel_url_is(url) || sentinel_url_parse(url, &su, err, sizeof err) < 0 ||
+        sentinel_get_master(&su, &a, err, sizeof err) < 0)
+        return -1;
+    sentinel_addr_format(&a, out, n);
+    return 0;
+}
+
+int bus_master_moved(const char *url, const bus_peer *peer)
+{
+    char where[300];
+    if (peer == NULL || peer->addr[0] == '\0' || bus_master_addr(url, where, sizeof where) < 0) return 0;
+    return strcmp(where, peer->addr) != 0;
 }
 
 redisContext *bus_watch_open(const char *url, char *err, size_t errlen)

@@ -77,6 +77,9 @@ redisContext *bus_connect_peer(const char *url, int timeout_ms, bus_peer *peer, 
 redisContext *bus_connect_replica(const char *url, const char *node, int timeout_ms, bus_peer *peer, char *err,
                                   size_t errlen);
 
+/* For a redis+sentinel:// url: "host:port" of the master the Sentinels name
+ * now, into out. 0 ok; -1 not a Sentinel URL, or no Sentinel answered. I/O. */
+int bus_master_addr(const char *url, char *out, size_t n);
 /* For a redis+sentinel:// url: do the Sentinels now name a master other
  * than peer (where a bus_connect_peer to the master went)? 1 yes (a
  * failover happened: reconnect); 0 no, or not a Sentinel URL, or no

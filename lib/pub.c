@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "bus.h"
 #include "log.h"
+#include "sentinel.h"
 #include "util.h"
 
 /* KEYS[1] = stream, KEYS[2] = channel, ARGV[1] = history, ARGV[2] = tweet. */
@@ -38,6 +39,7 @@ struct pub {
     pub_opts o;
     redisContext *c;            /* NULL or broken: reconnect before use */
     bus_peer peer;              /* where c goes */
+    char moved_to[300];         /* the last new master a retry wait was cut short for */
     int broken;
     int dead;                   /* gave up: every tweet fails at once */
     char sha[41];
@@ -472,13 +474,32 @@ static void found(pub *p, struct entry *e, const char *sid, size_t sidlen, pub_d
  * tweets unconfirmed: reconnect, find which of them the master holds (by
  * tweet id, in the stream after p->water), keep those, and queue the rest
  * again. 0 ok; -1 gave up; -2 lost again (call again). */
+/* Wait ms before the next attempt; with a Sentinel URL, stop early once the
+ * Sentinels name a new master (neither the one the lost connection had nor
+ * one this wait was already cut short for): the failover is done, go to it
+ * at once rather than after the backoff. */
+static void retry_wait(pub *p, int ms)
+{
+    uint64_t end = now_ms() + (uint64_t)ms;
+    int watch = sentinel_url_is(p->o.redis_url) && p->peer.addr[0];
+    for (uint64_t now = now_ms(); now < end && !stopping(p); now = now_ms()) {
+        char m[300];
+        sleep_ms(watch && end - now > 250 ? 250 : (long long)(end - now));
+        if (watch && bus_master_addr(p->o.redis_url, m, sizeof m) == 0 && strcmp(m, p->peer.addr) != 0 &&
+            strcmp(m, p->moved_to) != 0) {
+            strlcpy_safe(p->moved_to, m, sizeof p->moved_to);
+            return;
+        }
+    }
+}
+
 static int recover(pub *p, pub_done_fn done, void *ctx)
 {
     log_warn("pub.disconnected", "inflight=%zu unconfirmed=%zu error=\"%s\"", p->nsent, p->nwritten, p->lasterr);
     for (;;) {
         if (stopping(p) || p->bo.attempt >= p->o.retries) return -1;
         int ms = backoff_next(&p->bo);
-        sleep_ms(ms);
+        retry_wait(p, ms);
         if (stopping(p)) return -1;
         if (connect_once(p) < 0) {
             log_warn("pub.retry", "attempt=%d error=\"%s\"", p->bo.attempt, p->lasterr);
