@@ -429,13 +429,23 @@ static void result_reset(match_result *res, uint32_t nslots)
     }
 }
 
+/* Does the tweet's language (any case) start with code (lower case)? */
+static int lang_prefix(const matcher *m, const char *code, size_t l)
+{
+    if (m->langlen < l) return 0;
+    for (size_t k = 0; k < l; k++) {
+        char c = m->lang[k];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != code[k]) return 0;
+    }
+    return 1;
+}
+
 static int lang_fits(const matcher *m, const slot *s)
 {
     if (s->nlang == 0) return 1;
-    for (uint32_t i = 0; i < s->nlang; i++) {
+    for (uint32_t i = 0; i < s->nlang; i++) {   /* filter.c keeps codes lower case */
         size_t l = strlen(s->lang[i]);
-        if (m->langlen >= l && strncmp(m->lang, s->lang[i], l) == 0 && (m->langlen == l || m->lang[l] == '-'))
-            return 1;
+        if (lang_prefix(m, s->lang[i], l) && (m->langlen == l || m->lang[l] == '-')) return 1;
     }
     return 0;
 }
@@ -492,7 +502,7 @@ static void tweet_token(const char *tok, size_t len, char sign, void *arg)
 
 int match_tweet(matcher *m, const char *json, size_t len, match_result *res)
 {
-    char lang[16], err[128];
+    char err[128];
     const char *s;
     size_t n;
 
@@ -507,11 +517,8 @@ int match_tweet(matcher *m, const char *json, size_t len, match_result *res)
     m->lang = "";
     m->langlen = 0;
     int v = jdoc_get(m->doc, 0, "lang");
-    if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n)) && n < sizeof lang) {
-        for (size_t i = 0; i < n; i++)   /* language codes are ASCII (filter.c checks a filter's) */
-            lang[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-        lang[n] = '\0';
-        m->lang = lang;
+    if (jdoc_kind(m->doc, v) == JDOC_STRING && (s = jdoc_str(m->doc, v, &n)) != NULL) {
+        m->lang = s;                  /* compared in place, case aside (lang_fits) */
         m->langlen = n;
     }
     token_tweet(m->doc, tweet_token, m);

@@ -5,7 +5,8 @@
  * text, hashtags, mentions and author, cut as a text); a phrase is cut as a
  * query (lib/token.h has the rules). A phrase matches when all of its terms
  * occur among the tweet's tokens; a filter when any of its phrases does and its
- * `lang` list (if any) holds the tweet's language ("en" also takes "en-gb").
+ * `lang` list (if any) holds the tweet's language, case aside ("en" also
+ * takes "en-GB"; lib/store.c's searches take languages the same way).
  * The result is a set of slots; a stream then only tests membership.
  *
  * Filters live in slots (small integers, reused after a delete) and are

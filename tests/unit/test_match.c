@@ -102,6 +102,10 @@ static void test_lang(void)
     ASSERT(hits(m, s, "{\"id\":\"1\",\"text\":\"futbol\",\"user\":{\"screen_name\":\"x\"},\"lang\":\"pt-BR\"}"));
     ASSERT(!hits(m, s, "{\"id\":\"1\",\"text\":\"futbol\",\"user\":{\"screen_name\":\"x\"},\"lang\":\"ptx\"}"));
     ASSERT(!hits(m, s, "{\"id\":\"1\",\"text\":\"futbol\",\"user\":{\"screen_name\":\"x\"}}"));
+    /* A language tag of any length (BCP 47 allows long ones), as the archive
+     * compares it. */
+    ASSERT(hits(m, s, "{\"id\":\"1\",\"text\":\"futbol\",\"user\":{\"screen_name\":\"x\"},"
+                      "\"lang\":\"PT-BR-x-some-private-use\"}"));
     match_free(m);
 }
 
