@@ -109,6 +109,40 @@ static size_t phrases_add(store_phrases *p, const char *text)
     return n;
 }
 
+static void langs_free(store_plan *p)
+{
+    for (size_t i = 0; i < p->nlangs; i++) {
+        free(p->langs[i]);
+        free(p->lang_like[i]);
+    }
+    free(p->langs);
+    free(p->lang_like);
+    p->langs = p->lang_like = NULL;
+    p->nlangs = 0;
+}
+
+/* The filter's languages as plan->langs (lower case, as match.c compares
+ * them) and plan->lang_like ("en-%": a subtag follows). */
+static void langs_add(store_plan *p, const char *const *langs, size_t n)
+{
+    p->langs = xcalloc(n ? n : 1, sizeof *p->langs);
+    p->lang_like = xcalloc(n ? n : 1, sizeof *p->lang_like);
+    for (size_t i = 0; i < n; i++) {
+        buf like = BUF_INIT;
+        char *l = xstrdup(langs[i]);
+        for (char *c = l; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+        for (const char *c = l; *c; c++) {
+            if (*c == '\\' || *c == '%' || *c == '_') buf_appendc(&like, '\\');
+            buf_appendc(&like, *c);
+        }
+        buf_appends(&like, "-%");
+        p->langs[i] = l;
+        p->lang_like[i] = buf_detach(&like, NULL);
+    }
+    p->nlangs = n;
+}
+
 /* Check q and, when plan is not NULL, turn it into plan (freed with
  * plan_free). 0 ok, -1 with a reason fit for a client. */
 static int plan_build(const store_query *q, store_plan *plan, char *err, size_t errlen)
@@ -146,8 +180,7 @@ static int plan_build(const store_query *q, store_plan *plan, char *err, size_t 
         store_err(err, errlen, "the filter has no words to search for");
         goto done;
     }
-    p->langs = q->langs;
-    p->nlangs = q->nlangs;
+    if (plan) langs_add(p, q->langs, q->nlangs);
     /* A before beyond the archive's range bounds nothing. Stored seqs are
      * below 2^20, so a larger seq compares as 2^20. */
     p->has_before = q->has_before && q->before.ms < STORE_MS_LIMIT;
@@ -168,6 +201,7 @@ static void plan_free(store_plan *p)
 {
     phrases_free(&p->q);
     phrases_free(&p->filter);
+    langs_free(p);
 }
 
 int store_query_check(const store_query *q, char *err, size_t errlen)

@@ -112,7 +112,8 @@ typedef struct store_query {
                                     * phrases, each with all its words; NULL or "": any tweet */
     const char *const *phrases;    /* a saved filter's phrases: any one must match */
     size_t nphrases;               /* 0: no filter */
-    const char *const *langs;      /* the filter's languages; 0: any */
+    const char *const *langs;      /* the filter's languages, as live matching takes them ("en" also
+                                    * takes "en-GB", case aside); 0: any */
     size_t nlangs;
     int has_before;                /* only entries older than before */
     bus_id before;

@@ -39,7 +39,13 @@ typedef struct store_phrases {
 typedef struct store_plan {
     store_phrases q;
     store_phrases filter;
-    const char *const *langs;
+    /* The filter's languages, as the live matcher takes them (lib/match.h):
+     * a row's lang, lower-cased, equals langs[i] or starts with langs[i]
+     * and '-' ("en" takes "en-GB"): the engine asks `lower(lang) = langs[i]
+     * OR lower(lang) LIKE lang_like[i] ESCAPE '\'` ("en-%", LIKE's own
+     * characters escaped). Owned by the plan. */
+    char **langs;
+    char **lang_like;
     size_t nlangs;
     int has_before;               /* only when before is below the archive's id range */
     uint64_t before_ms, before_seq;

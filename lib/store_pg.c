@@ -289,11 +289,14 @@ static int pg_search(store *s, const store_plan *plan, store_result *res, char *
         param(&sql, &p, buf_detach(&tsq, NULL));
         buf_appends(&sql, "::tsquery");
     }
-    if (plan->nlangs) {
-        buf_appends(&sql, " AND lang IN (");
+    if (plan->nlangs) {   /* "en" also takes "en-GB" (lib/store_engine.h) */
+        buf_appends(&sql, " AND (");
         for (size_t i = 0; i < plan->nlangs; i++) {
-            if (i) buf_appends(&sql, ", ");
+            buf_appends(&sql, i ? " OR lower(lang) = " : "lower(lang) = ");
             param(&sql, &p, xstrdup(plan->langs[i]));
+            buf_appends(&sql, " OR lower(lang) LIKE ");
+            param(&sql, &p, xstrdup(plan->lang_like[i]));
+            buf_appends(&sql, " ESCAPE '\\'");
         }
         buf_appendc(&sql, ')');
     }

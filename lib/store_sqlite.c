@@ -207,9 +207,11 @@ static int sq_search(store *s, const store_plan *plan, store_result *res, char *
         if (match.len) buf_appends(&match, " AND ");
         fts5_phrases(&match, &plan->filter);
     }
-    if (plan->nlangs) {
-        buf_appends(&sql, " AND t.lang IN (");
-        for (size_t i = 0; i < plan->nlangs; i++) buf_appends(&sql, i ? ", ?" : "?");
+    if (plan->nlangs) {   /* "en" also takes "en-GB" (lib/store_engine.h) */
+        buf_appends(&sql, " AND (");
+        for (size_t i = 0; i < plan->nlangs; i++)
+            buf_appends(&sql, i ? " OR lower(t.lang) = ? OR lower(t.lang) LIKE ? ESCAPE '\\'"
+                                : "lower(t.lang) = ? OR lower(t.lang) LIKE ? ESCAPE '\\'");
         buf_appendc(&sql, ')');
     }
     /* rid < ms * 2^20 + min(seq, 2^20) is exactly (ms, seq) < before. */
@@ -221,7 +223,10 @@ static int sq_search(store *s, const store_plan *plan, store_result *res, char *
         goto done;
     }
     if (fts) sqlite3_bind_text(st, ++param, match.data, (int)match.len, SQLITE_STATIC);
-    for (size_t i = 0; i < plan->nlangs; i++) sqlite3_bind_text(st, ++param, plan->langs[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < plan->nlangs; i++) {
+        sqlite3_bind_text(st, ++param, plan->langs[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, ++param, plan->lang_like[i], -1, SQLITE_STATIC);
+    }
     if (plan->has_before)
         sqlite3_bind_int64(st, ++param, (sqlite3_int64)((plan->before_ms << STORE_SEQ_BITS) + plan->before_seq));
     sqlite3_bind_int64(st, ++param, plan->limit + 1);   /* one more tells whether a next page exists */

@@ -8,7 +8,9 @@
 # the one who searches, #/@ ask for the hashtag/mention only, emoji are
 # words, CJK runs are found by one character or by adjacent pairs, Greek and
 # Cyrillic fold case (final sigma too), commas separate phrases, and a
-# Bluesky or Mastodon handle is found by the words it is made of.
+# Bluesky or Mastodon handle is found by the words it is made of. Saved
+# filters with languages agree too (`/stream?filter=`, `/api/tweets?filter=`):
+# "en" takes "en-GB" and "EN", "pt-br" takes Bluesky's "pt-BR".
 . "$(dirname "$0")/../lib.sh"
 start_redis
 start_postgres -c fsync=off
@@ -46,12 +48,21 @@ rows = [
     ("125", "서울에서 만나요", [], [], "kr1"),
     ("126", "posted from the sky", [], [], "alice.bsky.social"),
     ("127", "hi @bob@mastodon.social", [], ["bob@mastodon.social"], "carl"),
+    ("130", "langprobe one", [], [], "lp", "en-GB"),
+    ("131", "langprobe two", [], [], "lp", "EN"),
+    ("132", "langprobe three", [], [], "lp", "pt-BR"),
+    ("133", "langprobe four", [], [], "lp", "pt"),
+    ("134", "langprobe five", [], [], "lp", "eng"),
 ]
-for i, text, tags, ments, author in rows:
+for i, text, tags, ments, author, *lang in rows:
     print(json.dumps({"id": i, "text": text, "user": {"screen_name": author}, "created_at": "2026-01-01T00:00:00Z",
-                      "lang": "en", "hashtags": tags, "mentions": ments, "urls": [], "retweet_count": 0},
-                     ensure_ascii=False, separators=(",", ":")))
+                      "lang": lang[0] if lang else "en", "hashtags": tags, "mentions": ments, "urls": [],
+                      "retweet_count": 0}, ensure_ascii=False, separators=(",", ":")))
 PY
+# Saved filters with languages, and the tweets each must find.
+"$BF" filters add --name "lang en" --track langprobe --lang en >/dev/null || fail "filters add (en)"
+"$BF" filters add --name "lang pt-br" --track langprobe --lang pt-br >/dev/null || fail "filters add (pt-br)"
+printf '1\t130 131\n2\t132\n' >"$T/filters"
 
 # The queries and the tweets each must find.
 cat >"$T/queries" <<'EOF'
@@ -109,7 +120,10 @@ while IFS=$'\t' read -r q _; do
     bf_track $!
 done <"$T/queries"
 curl -sN "$BASE_URL/stream?preload=0" >"$T/live.all" & bf_track $!
-for f in all $(seq 1 "$nq"); do wait_until 10 grep -q '^retry:' "$T/live.$f" || fail "stream $f did not start: $(head -c 300 "$T/live.$f")"; done
+while IFS=$'\t' read -r f _; do
+    curl -sN "$BASE_URL/stream?filter=$f&preload=0" >"$T/live.f$f" & bf_track $!
+done <"$T/filters"
+for f in all f1 f2 $(seq 1 "$nq"); do wait_until 10 grep -q '^retry:' "$T/live.$f" || fail "stream $f did not start: $(head -c 300 "$T/live.$f")"; done
 "$BF" ingest "$T/tweets.ndjson" 2>"$T/ingest.log" || fail "ingest: $(tail -3 "$T/ingest.log")"
 nt=$(wc -l <"$T/tweets.ndjson")
 wait_until 10 bash -c "[ \$(grep -c '^data:' '$T/live.all') -ge $nt ]" || fail "the unfiltered stream did not get all $nt tweets"
@@ -129,6 +143,12 @@ while IFS=$'\t' read -r q want; do
     assert_eq "$(ids_sse "$T/live.$i")" "$want" "live stream ?q=$q"
 done <"$T/queries"
 ok "$nq queries on live streams: each got exactly the tweets the rules promise"
+while IFS=$'\t' read -r f want; do
+    assert_eq "$(ids_sse "$T/live.f$f")" "$want" "live stream ?filter=$f"
+    curl -sN --max-time 3 "$BASE_URL/stream?filter=$f&preload=100" >"$T/pre.f$f"
+    assert_eq "$(ids_sse "$T/pre.f$f")" "$want" "preload ?filter=$f"
+done <"$T/filters"
+ok "saved filters with languages, live and as preload: en takes en-GB and EN, pt-br takes pt-BR"
 
 # Preload: the same matcher over the stream's history.
 i=0; pre=()
@@ -157,6 +177,11 @@ archive_answers() {   # archive_answers NAME: /api/tweets?q= for every query
         assert_eq "$code" 200 "$1 /api/tweets?q=$q"
         assert_eq "$(ids_json "$T/$1.$i")" "$want" "$1 /api/tweets?q=$q"
     done <"$T/queries"
+    while IFS=$'\t' read -r f want; do
+        code=$(curl -s -o "$T/$1.f$f" -w '%{http_code}' "$BASE_URL/api/tweets?filter=$f&limit=500")
+        assert_eq "$code" 200 "$1 /api/tweets?filter=$f"
+        assert_eq "$(ids_json "$T/$1.f$f")" "$want" "$1 /api/tweets?filter=$f (languages as live)"
+    done <"$T/filters"
 }
 archive_answers sqlite
 i=0
@@ -168,7 +193,7 @@ done <"$T/queries"
 start_fcgi --db "$PG_URL"
 start_nginx
 archive_answers postgres
-ok "$nq queries against the archive (SQLite and PostgreSQL through /api/tweets, birdfeed search): the same answers"
+ok "$nq queries against the archive (SQLite and PostgreSQL through /api/tweets, birdfeed search), saved filters with languages too: the same answers"
 
 # The same query errors on both sides: a phrase without words, an empty phrase.
 for q in '!!' 'a,,b' ' , '; do

@@ -211,6 +211,34 @@ static void test_sqlite_end_to_end(void)
     ASSERT_STREQ(res.ids[0], "1000-4");
     store_result_free(&res);
 
+    /* A filter's languages as the live matcher takes them (lib/match.h):
+     * "en" also takes "en-GB", case aside; "pt-br" takes "pt-BR"
+     * (Bluesky's spelling) but not "pt"; "en" does not take "eng". */
+    const char *lj[] = {"en-GB", "EN", "pt-BR", "pt", "eng", "en-gb-oxendict"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(json, sizeof json, "{\"id\":\"l%d\",\"text\":\"langprobe\",\"lang\":\"%s\"}", i, lj[i]);
+        snprintf(id, sizeof id, "4000-%d", i);
+        insert(s, id, json, &c);
+    }
+    const char *probe[] = {"langprobe"}, *en[] = {"en"}, *ptbr[] = {"pt-br", "zz"}, *pct[] = {"e%", "e_"};
+    store_query lq = {.phrases = probe, .nphrases = 1, .langs = en, .nlangs = 1, .limit = 100};
+    ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 3);
+    ASSERT_STREQ(res.ids[0], "4000-5");   /* en-gb-oxendict */
+    ASSERT_STREQ(res.ids[1], "4000-1");   /* EN */
+    ASSERT_STREQ(res.ids[2], "4000-0");   /* en-GB */
+    store_result_free(&res);
+    lq.langs = ptbr;
+    lq.nlangs = 2;
+    ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 1);
+    ASSERT_STREQ(res.ids[0], "4000-2");
+    store_result_free(&res);
+    lq.langs = pct;                       /* LIKE's wildcards are plain characters */
+    ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 0);
+    store_result_free(&res);
+
     /* q speaks the live query language: commas separate phrases (any one
      * matches), a sign asks for the hashtag or mention only. */
     store_query qq = {.q = "five odd,u4", .limit = 100};
@@ -229,7 +257,7 @@ static void test_sqlite_end_to_end(void)
     /* before beyond anything stored bounds nothing; a huge seq is clamped. */
     store_query all = {.limit = 100, .has_before = 1, .before = {UINT64_MAX, UINT64_MAX}};
     ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
-    ASSERT_EQ(res.n, 27);                 /* 1000-1..25, 3000-1 and 3000-2 */
+    ASSERT_EQ(res.n, 33);                 /* 1000-1..25, 3000-1 and 3000-2, 4000-0..5 */
     store_result_free(&res);
     all.before.ms = 1000;
     ASSERT_EQ(store_search(s, &all, &res, err, sizeof err), 0);
