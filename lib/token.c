@@ -258,18 +258,60 @@ static void unicode_word_out(struct scan *sc, const char *w, size_t n, char sign
 }
 
 /* A run of CJK characters being cut: the character before (prev) and the
- * one being read (cur), each with its marks. */
+ * one being read (cur), each with its marks, and the whole run so far. */
 struct cjk {
     char prev[UNIT_MAX], cur[UNIT_MAX];
     size_t pl, cl, units;
     int pieces;                 /* give characters and pairs (not for a signed query run) */
+    int compose;                /* cur may change under NFC */
+    char whole[TOKEN_MAX];
+    size_t wl;                  /* bytes of the run's units (whole holds them while they fit) */
 };
+
+/* Hangul vowel and final jamo: they compose (NFC) with the character before
+ * them, so they belong to its unit, as marks do. */
+static int hangul_trailing(uint32_t c)
+{
+    return (c >= 0x1160 && c <= 0x11FF) || (c >= 0xD7B0 && c <= 0xD7FF);
+}
+
+/* Compatibility ideographs: NFC maps them to the unified ones. */
+static int cjk_compat(uint32_t c)
+{
+    return (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+/* cur composed (NFC), as words of other scripts are: か + U+3099 is が,
+ * ᄒ ᅡ ᆫ is 한. Left as it is when the result would not fit. */
+static void cjk_compose(struct cjk *r)
+{
+    UChar u[UNIT_MAX], n[2 * UNIT_MAX];
+    int32_t ul = 0, nl;
+    uint32_t cp;
+    char out[UNIT_MAX];
+    UErrorCode e = U_ZERO_ERROR;
+
+    pthread_once(&norm_once, norm_init);
+    if (nfc == NULL) return;
+    for (size_t i = 0, l; i < r->cl; i += l) {
+        if ((l = utf8_decode(r->cur + i, r->cl - i, &cp)) == 0) return;
+        U16_APPEND_UNSAFE(u, ul, (UChar32)cp);
+    }
+    nl = unorm2_normalize(nfc, u, ul, n, 2 * UNIT_MAX, &e);
+    size_t ol = U_SUCCESS(e) ? u16_to_utf8(n, nl, out, UNIT_MAX) : 0;
+    if (ol == 0) return;
+    memcpy(r->cur, out, ol);
+    r->cl = ol;
+}
 
 /* cur is complete: in a text, the character itself; on both sides, the pair
  * it makes with the one before. */
 static void cjk_unit(struct scan *sc, struct cjk *r)
 {
     char *o = sc->out + 1;
+    if (r->compose) cjk_compose(r);
+    if (r->wl + r->cl <= TOKEN_MAX) memcpy(r->whole + r->wl, r->cur, r->cl);
+    r->wl += r->cl;
     r->units++;
     if (r->pieces && sc->side == TOKEN_TEXT) {
         memcpy(o, r->cur, r->cl);
@@ -291,9 +333,7 @@ static void cjk_unit(struct scan *sc, struct cjk *r)
 static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
 {
     struct cjk r;
-    char whole[TOKEN_MAX];
-    size_t wl = 0, l;
-    int whole_fits = 1;
+    size_t l;
 
     memset(&r, 0, sizeof r);
     r.pieces = !(sign && sc->side == TOKEN_QUERY);
@@ -301,28 +341,27 @@ static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
         uint32_t cp;
         enum cls k = next_class(w + i, n - i, &l, &cp);
         if (k == C_SKIP) continue;
-        if (wl + l <= TOKEN_MAX) memcpy(whole + wl, w + i, l);
-        else whole_fits = 0;
-        wl += l;
-        if (k == C_MARK) {               /* belongs to the character before it */
+        if (k == C_MARK || (r.cl > 0 && hangul_trailing(cp))) {   /* belongs to the character before it */
             if (r.cl + l <= UNIT_MAX) {
                 memcpy(r.cur + r.cl, w + i, l);
                 r.cl += l;
+                r.compose = 1;
             }
             continue;
         }
         if (r.cl > 0) cjk_unit(sc, &r);
         memcpy(r.cur, w + i, l);         /* a CJK character (the run holds nothing else) */
         r.cl = l;
+        r.compose = cjk_compat(cp);
     }
     if (r.cl > 0) cjk_unit(sc, &r);
     if (r.pieces && sc->side == TOKEN_QUERY && r.units == 1) {
         memcpy(sc->out + 1, r.prev, r.pl);
         call(sc, r.pl, 0);
     }
-    if (sign && whole_fits) {
-        memcpy(sc->out + 1, whole, wl);
-        call(sc, wl, sign);
+    if (sign && r.wl <= TOKEN_MAX) {
+        memcpy(sc->out + 1, r.whole, r.wl);
+        call(sc, r.wl, sign);
     }
 }
 

@@ -116,6 +116,17 @@ static void test_cjk(void)
     ASSERT_STREQ(TEXT("서울에서"), "서|울|서울|에|울에|서|에서");
     ASSERT_STREQ(QUERY("서울"), "서울");
     ASSERT_STREQ(TEXT("東京、大阪"), "東|京|東京|大|阪|大阪");                                /* 、 separates */
+    /* Composed (NFC) as every other word is, so a decomposed text finds and
+     * is found by what is typed composed: か + U+3099 is が, conjoining jamo
+     * ᄒ ᅡ ᆫ are 한 (also 하 + ᆫ), a compatibility ideograph U+F900 is 豈. */
+    ASSERT_STREQ(TEXT("\xe3\x81\x8b\xe3\x82\x99\xe3\x81\x8d"), "が|き|がき");
+    ASSERT_STREQ(QUERY("\xe3\x81\x8b\xe3\x82\x99"), "が");
+    ASSERT_STREQ(TEXT("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab\xea\xb5\xad"), "한|국|한국");
+    ASSERT_STREQ(TEXT("\xed\x95\x98\xe1\x86\xab\xea\xb5\xad"), "한|국|한국");
+    ASSERT_STREQ(QUERY("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab\xea\xb5\xad"), "한국");
+    ASSERT_STREQ(TEXT("\xef\xa4\x80"), "豈");
+    ASSERT_STREQ(TEXT("#\xe3\x81\x8b\xe3\x82\x99"), "が|#が");
+    ASSERT_STREQ(QUERY("#\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab"), "#한");
 }
 
 static void text_tokens(const char *tok, size_t len, char sign, void *ctx)
