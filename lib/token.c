@@ -53,6 +53,15 @@ static void norm_init(void)
     if (U_FAILURE(e)) nfkd = NULL;
 }
 
+/* A character's case folding: Unicode's simple folding, except for the
+ * iota subscript mark U+0345, which would fold to the letter ι: kept, it
+ * composes with the vowel before it (NFC), so polytonic Greek folds alike
+ * composed (ᾀ) or decomposed (ἀ + U+0345). */
+static UChar32 fold(UChar32 c)
+{
+    return c == 0x0345 ? c : u_foldCase(c, U_FOLD_CASE_DEFAULT);
+}
+
 static inline int ascii_word(unsigned char c)
 {
     return (unsigned char)((c | 32) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_';
@@ -209,7 +218,7 @@ static size_t plain_form(struct scan *sc, const UChar *u, int32_t len, char *out
             k = strlen(p);
             memcpy(enc, p, k);
         } else {
-            k = utf8_encode((uint32_t)u_foldCase(c, U_FOLD_CASE_DEFAULT), enc);
+            k = utf8_encode((uint32_t)fold(c), enc);
         }
         if (o + k > TOKEN_MAX) return 0;
         memcpy(out + o, enc, k);
@@ -234,7 +243,7 @@ static void unicode_word_out(struct scan *sc, const char *w, size_t n, char sign
         enum cls k = next_class(w + i, n - i, &l, &cp);
         i += l;
         if (k == C_SKIP) continue;
-        U16_APPEND_UNSAFE(u, len, u_foldCase((UChar32)cp, U_FOLD_CASE_DEFAULT));
+        U16_APPEND_UNSAFE(u, len, fold((UChar32)cp));
     }
     if (nfc) {
         UErrorCode e = U_ZERO_ERROR;
@@ -512,7 +521,7 @@ void token_fold(buf *out, const char *s, size_t n)
             continue;
         }
         char enc[4];
-        buf_append(out, enc, utf8_encode((uint32_t)u_foldCase((UChar32)cp, U_FOLD_CASE_DEFAULT), enc));
+        buf_append(out, enc, utf8_encode((uint32_t)fold((UChar32)cp), enc));
         i += l;
     }
 }
