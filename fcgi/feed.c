@@ -32,11 +32,6 @@ struct feed {
     backoff bo;
     bus_id last;                   /* the newest tweet delivered */
     int have_last;                 /* last is meaningful (seeded once) */
-    /* live messages of one read, held until they can be delivered in order */
-    redisReply **held;
-    size_t nheld, capheld;
-    bus_id held_upto;              /* the newest id held */
-    int held_chain;                /* each held id is the certain successor of the one before */
     int stopping;
     char key_tweets[256], key_live[256], key_control[256];
     _Atomic unsigned long long connects;
@@ -47,8 +42,6 @@ struct feed {
 
 static void links_close(feed *f)
 {
-    for (size_t i = 0; i < f->nheld; i++) freeReplyObject(f->held[i]);
-    f->nheld = 0;
     if (f->sub) loop_io_stop(f->l, &f->io, f->sub->fd);
     if (f->sub) redisFree(f->sub);
     if (f->cmd) redisFree(f->cmd);
@@ -83,34 +76,6 @@ static void deliver(feed *f, bus_id id, const char *json, size_t len)
     f->last = id;
     f->have_last = 1;
     f->hd->tweet(f->arg, id, json, len);
-}
-
-/* Deliver every stream entry after the last one delivered, up to *upto
- * (NULL: to the end), from the stream itself, in id order, a page at a
- * time. 0 ok, -1 Redis failed. */
-static int fetch_upto(feed *f, const bus_id *upto)
-{
-    char start[BUS_ID_MAX + 1], end[BUS_ID_MAX + 1] = "+";
-    bus_id cur = f->last;
-    if (upto) bus_id_format(*upto, end);
-    while (upto == NULL || bus_id_cmp(cur, *upto) < 0) {
-        bus_id_format(bus_id_next(cur), start);
-        redisReply *r = redisCommand(f->cmd, "XRANGE %s %s %s COUNT %d", f->key_tweets, start, end, BACKFILL_PAGE);
-        size_t n;
-        if (r == NULL) return -1;
-        n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
-        for (size_t i = 0; i < n; i++) {
-            bus_id id;
-            const char *json;
-            size_t len;
-            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
-            cur = id;
-            deliver(f, id, json, len);
-        }
-        freeReplyObject(r);
-        if (n < BACKFILL_PAGE) break;          /* the end (or trimmed away) */
-    }
-    return 0;
 }
 
 /* Every saved filter, to the owner. 0 ok, -1 Redis failed. */
@@ -168,6 +133,7 @@ static int seed(feed *f)
 /* After a reconnect: every tweet after the last one delivered. 0 ok, -1 Redis failed. */
 static int backfill(feed *f)
 {
+    char start[BUS_ID_MAX + 1];
     bus_id del;
     if (max_deleted(f, &del) < 0) return -1;
     if (bus_id_cmp(del, f->last) > 0) {
@@ -175,7 +141,21 @@ static int backfill(feed *f)
         f->hd->lost(f->arg, del);
         f->last = del;
     }
-    if (fetch_upto(f, NULL) < 0) return -1;
+    for (;;) {
+        bus_id_format(bus_id_next(f->last), start);
+        redisReply *r = redisCommand(f->cmd, "XRANGE %s %s + COUNT %d", f->key_tweets, start, BACKFILL_PAGE);
+        size_t n;
+        if (r == NULL) return -1;
+        n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+        for (size_t i = 0; i < n; i++) {
+            bus_id id;
+            const char *json;
+            size_t len;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) == 0) deliver(f, id, json, len);
+        }
+        freeReplyObject(r);
+        if (n < BACKFILL_PAGE) break;
+    }
     if (f->last.ms || f->last.seq)
         log_info("hub.backfilled", "last_seen=%llu-%llu", (unsigned long long)f->last.ms, (unsigned long long)f->last.seq);
     return 0;
@@ -183,106 +163,39 @@ static int backfill(feed *f)
 
 /* ---- the subscription --------------------------------------------------------- */
 
-/* The live payload of a held message: its id and the json after it. */
-static int live_payload(const redisReply *r, bus_id *id, const char **json, size_t *len)
-{
-    const redisReply *pl = r->element[2];
-    const char *sp = memchr(pl->str, ' ', pl->len);
-    if (sp == NULL || bus_id_parse(pl->str, (size_t)(sp - pl->str), id) < 0) return -1;
-    *json = sp + 1;
-    *len = pl->len - (size_t)(sp + 1 - pl->str);
-    return 0;
-}
-
-/* Deliver what is held, in id order. Publishers PUBLISH after they XADD,
- * so several of them may publish out of the stream's order (A adds 5, B
- * adds 6 and publishes it before A publishes 5): unless every held id is
- * certainly the next one (same ms, seq + 1), the tweets come from the
- * stream itself, up to the newest id held, which holds every earlier one
- * already. 0 ok, -1 Redis failed. */
-static int flush_held(feed *f)
-{
-    int rc = 0;
-    if (f->nheld == 0) return 0;
-    if (f->held_chain) {
-        for (size_t i = 0; i < f->nheld; i++) {
-            bus_id id;
-            const char *json;
-            size_t len;
-            if (live_payload(f->held[i], &id, &json, &len) == 0) deliver(f, id, json, len);
-        }
-    } else {
-        rc = fetch_upto(f, &f->held_upto);
-        /* What the stream no longer had (trimmed meanwhile) comes as published. */
-        for (size_t i = 0; rc == 0 && i < f->nheld; i++) {
-            bus_id id;
-            const char *json;
-            size_t len;
-            if (live_payload(f->held[i], &id, &json, &len) == 0) deliver(f, id, json, len);
-        }
-    }
-    for (size_t i = 0; i < f->nheld; i++) freeReplyObject(f->held[i]);
-    f->nheld = 0;
-    return rc;
-}
-
-/* One message from the subscription: a control notice (after what is held,
- * to keep the order), or a live tweet, held. Takes r. 0 ok, -1 Redis failed. */
-static int on_message(feed *f, redisReply *r)
+static void on_message(feed *f, redisReply *r)
 {
     const redisReply *ch, *pl;
-    bus_id id, prev;
-    const char *json;
-    size_t len;
-
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
-        strcmp(r->element[0]->str, "message") != 0 || r->element[1]->type != REDIS_REPLY_STRING ||
-        r->element[2]->type != REDIS_REPLY_STRING)
-        goto drop;                                      /* subscribe confirmations */
+        strcmp(r->element[0]->str, "message") != 0)
+        return;                                         /* subscribe confirmations */
     ch = r->element[1];
     pl = r->element[2];
+    if (ch->type != REDIS_REPLY_STRING || pl->type != REDIS_REPLY_STRING) return;
     if (strcmp(ch->str, f->key_control) == 0) {
-        int rc = flush_held(f);
         log_debug("hub.control", "bytes=%zu", pl->len);
         f->hd->control(f->arg, pl->str, pl->len);
-        freeReplyObject(r);
-        return rc;
+        return;
     }
-    if (live_payload(r, &id, &json, &len) < 0) {
+    const char *sp = memchr(pl->str, ' ', pl->len);
+    bus_id id;
+    if (sp == NULL || bus_id_parse(pl->str, (size_t)(sp - pl->str), &id) < 0) {
         log_warn("hub.bad_message", "channel=%s bytes=%zu", ch->str, pl->len);
-        goto drop;
+        return;
     }
-    if (f->have_last && bus_id_cmp(id, f->last) <= 0) goto drop;      /* delivered already */
-    prev = f->nheld ? f->held_upto : f->last;
-    if (f->nheld && bus_id_cmp(id, f->held_upto) <= 0) {
-        f->held_chain = 0;                              /* out of order: the stream has it */
-        goto drop;
-    }
-    if (f->nheld == 0) f->held_chain = 1;
-    if (!f->have_last || id.ms != prev.ms || id.seq != prev.seq + 1) f->held_chain = 0;
-    if (f->nheld == f->capheld) {
-        f->capheld = f->capheld ? 2 * f->capheld : 16;
-        f->held = xrealloc(f->held, f->capheld * sizeof *f->held);
-    }
-    f->held[f->nheld++] = r;
-    f->held_upto = id;
-    return 0;
-drop:
-    freeReplyObject(r);
-    return 0;
+    deliver(f, id, sp + 1, pl->len - (size_t)(sp + 1 - pl->str));
 }
 
-/* Handle the replies hiredis already holds, then deliver what they held.
- * 0 ok, -1 a connection broke. */
+/* Handle the replies hiredis already holds. 0 ok, -1 the connection broke. */
 static int drain(feed *f)
 {
     void *reply;
     for (;;) {
         if (redisGetReplyFromReader(f->sub, &reply) != REDIS_OK) return -1;
-        if (reply == NULL) break;
-        if (on_message(f, reply) < 0) return -1;
+        if (reply == NULL) return 0;
+        on_message(f, reply);
+        freeReplyObject(reply);
     }
-    return flush_held(f);
 }
 
 static void went_down(feed *f, const char *why)
@@ -368,7 +281,6 @@ void feed_free(feed *f)
 {
     if (f == NULL) return;
     links_close(f);
-    free(f->held);
     loop_timer_remove(f->l, &f->retry);
     free(f);
 }
