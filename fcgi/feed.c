@@ -70,6 +70,15 @@ sub_failed:
 
 /* ---- catching up ------------------------------------------------------------- */
 
+/* Each tweet once, in stream order. A live message whose id is not above
+ * the last one delivered was delivered already (by the seed or a backfill
+ * that overlapped the subscription). This relies on the publishers' contract
+ * (lib/pub.h): XADD and PUBLISH run in one Lua script, so messages arrive in
+ * stream order — on the master and on replicas alike, as the script's
+ * effects replicate as one transaction. A publisher that issued them as two
+ * commands could be overtaken by another and have its tweet dropped here;
+ * fetching the stream to guard against that would cost a Redis round trip
+ * on this thread for nearly every live read. */
 static void deliver(feed *f, bus_id id, const char *json, size_t len)
 {
     if (f->have_last && bus_id_cmp(id, f->last) <= 0) return;   /* seen already */

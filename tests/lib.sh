@@ -267,10 +267,16 @@ SH
 }
 # publish_tweet ID JSON: what `birdfeed ingest` does for one tweet (XADD to the
 # stream, PUBLISH "<id> <json>" on live), with an explicit stream id.
+# Like birdfeed's publishers, XADD and PUBLISH in one script, so that live
+# messages keep the stream's order even beside another publisher.
 publish_tweet() {
-    local id
-    id=$(rcli XADD "${BIRDFEED_PREFIX}tweets" "$1" t "$2") || return 1
-    rcli PUBLISH "${BIRDFEED_PREFIX}live" "$id $2" >/dev/null
+    local out
+    out=$(rcli EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
+redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 \
+        "${BIRDFEED_PREFIX}tweets" "${BIRDFEED_PREFIX}live" "$1" "$2") || return 1
+    [[ $out =~ ^[0-9]+-[0-9]+$ ]] && return 0
+    echo "publish_tweet $1: $out" >&2
+    return 1
 }
 # sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.
 sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
