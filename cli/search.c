@@ -10,11 +10,14 @@
 #include "util.h"
 
 static const char search_help[] =
-    "Search the archive, newest first. Every word of -q must occur in the tweet's text,\n"
-    "hashtags, mentions or author (case-insensitive; punctuation and search syntax are\n"
-    "ignored). Without -q, the newest tweets. Prints '<stream id>  @author  text' lines and,\n"
-    "when more results exist, the --before value for the next page on stderr; --json prints\n"
-    "{\"tweets\":[…],\"next\":\"<id>\"|null} like GET /api/tweets.\n\n"
+    "Search the archive, newest first. -q takes the query language of /stream?q= (README,\n"
+    "\"Query language\"): phrases separated by commas, a tweet matching when every word of\n"
+    "one phrase is among the words of its text, hashtags, mentions or author; case never\n"
+    "matters, a word without accents also finds it with them, #word and @word ask for the\n"
+    "hashtag or mention. Without -q, the newest tweets. Prints '<stream id>  @author  text'\n"
+    "lines (control characters shown as spaces) and, when more results exist, the --before\n"
+    "value for the next page on stderr; --json prints {\"tweets\":[…],\"next\":\"<id>\"|null}\n"
+    "like GET /api/tweets.\n\n"
     "Exit status: 0 ok, 2 usage error, 3 the archive unreachable or its schema not current.";
 
 struct search_opts {
@@ -27,7 +30,7 @@ struct search_opts {
 static const struct search_opts search_defaults = {.limit = STORE_LIMIT_DEFAULT};
 
 static const cli_option search_options[] = {
-    CLI_OPT_TEXT("q", 'q', "WORDS", struct search_opts, q, 0, 0, "words that must all occur"),
+    CLI_OPT_TEXT("q", 'q', "QUERY", struct search_opts, q, 0, 0, "phrases separated by commas, each phrase's words all present"),
     CLI_OPT_TEXT("before", 0, "ID", struct search_opts, before, 0, 0,
                  "only tweets older than this stream id (the previous page's next)"),
     CLI_OPT_INT("limit", 0, "N", struct search_opts, limit, 1, STORE_LIMIT_MAX,
@@ -35,6 +38,23 @@ static const cli_option search_options[] = {
     CLI_OPT_FLAG("json", 0, struct search_opts, json, "print the JSON answer of GET /api/tweets"),
     CLI_OPT_END,
 };
+
+/* s for a terminal: each control character (C0, DEL, and C1 — U+0080..U+009F,
+ * which some terminals obey as ESC sequences) a space, so a tweet can neither
+ * break the line nor send the terminal commands. */
+static void put_plain(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            putchar(' ');
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            putchar(' ');
+            p++;
+        } else {
+            putchar(*p);
+        }
+    }
+}
 
 /* "<stream id>  @author  text" for people; the text on one line. */
 static void print_line(const char *id, const char *json)
@@ -44,8 +64,10 @@ static void print_line(const char *id, const char *json)
     if (o && json_object_object_get_ex(o, "user", &user) && json_object_object_get_ex(user, "screen_name", &v))
         author = json_object_get_string(v);
     if (o && json_object_object_get_ex(o, "text", &v)) text = json_object_get_string(v);
-    printf("%s  @%s  ", id, author);
-    for (const char *p = text; *p; p++) putchar(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p);
+    printf("%s  @", id);
+    put_plain(author);
+    fputs("  ", stdout);
+    put_plain(text);
     putchar('\n');
     json_object_put(o);
 }
@@ -107,6 +129,6 @@ done:
 
 const cli_command cli_cmd_search = {
     .name = "search", .summary = "search the archive", .max_operands = 0,
-    .synopsis = "[--db URL] [-q WORDS] [--before ID] [--limit N] [--json]", .description = search_help,
+    .synopsis = "[--db URL] [-q QUERY] [--before ID] [--limit N] [--json]", .description = search_help,
     CLI_OPTIONS(struct search_opts, search_options, &search_defaults), .run = search_run,
 };

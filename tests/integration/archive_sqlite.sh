@@ -111,6 +111,8 @@ rcli XADD trim:tweets '*' t 'not json' >/dev/null
 rcli XADD trim:tweets '*' other x >/dev/null
 rcli XADD trim:tweets '*' t $'{"id":"9","text":"bad \xff byte"}' >/dev/null
 rcli XADD trim:tweets '*' t '{"id":"8","text":"fine tweet"}' >/dev/null
+# A tweet that writes terminal control sequences (OSC title, bell, C1 CSI).
+rcli XADD trim:tweets '*' t '{"id":"7","text":"evil \u001b]0;owned\u0007 \u009b2J\ttab\nline","user":{"screen_name":"x\u001b[31m"}}' >/dev/null
 "$BF" archive --once --db "$DB" --group g --consumer c1 2>"$T/bad.log"; rc=$?
 assert_eq "$rc" 1 "--once exits 1 when entries were rejected"
 need_log "$T/bad.log"
@@ -120,6 +122,12 @@ assert_contains "$(cat "$T/bad.log")" "no field t" "reason for the missing field
 assert_eq "$(sqlite3 "$T/archive.db" "SELECT text FROM tweets WHERE tweet_id = '8'")" "fine tweet" "good entry stored"
 assert_eq "$(rcli XPENDING trim:tweets g | head -n1)" 0 "rejected entries acknowledged"
 ok "malformed entries rejected with reasons; the archiver goes on"
+# birdfeed search prints tweets for people: no control character of a tweet
+# reaches the terminal (each becomes a space), in the text or the author.
+out=$("$BF" search --db "$DB" -q evil) || fail "search evil"
+assert_eq "$(printf '%s' "$out" | LC_ALL=C grep -c $'[\x01-\x1f\x7f]\|\xc2[\x80-\x9f]')" 0 "no control characters printed"
+assert_contains "$out" "@x [31m  evil  ]0;owned   2J tab line" "controls shown as spaces"
+ok "search's text output holds no control character a tweet carried"
 
 # An archiver that died for good under another name: its unacknowledged
 # entries are taken over once idle long enough (--claim-idle-ms), and the one
