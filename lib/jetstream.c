@@ -122,7 +122,7 @@ static int other_commit(post *p, post_str collection, post_str op)
  * range, which some clients write), else what the cache knows, else the DID. */
 static void mention(post *p, handles *cache, long long start, long long end, post_str did)
 {
-    if (start >= 0 && end > start + 1 && (size_t)end <= p->text.n && p->text.s[start] == '@') {
+    if (start >= 0 && end - start > 1 && (size_t)end <= p->text.n && p->text.s[start] == '@') {   /* both ≤ 2^63-1 */
         const char *s = p->text.s + start + 1;
         size_t n = (size_t)(end - start - 1);
         if (utf8_validate(s, n, NULL) == 0) {   /* also fails when the range ends inside a character */

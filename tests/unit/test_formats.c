@@ -169,6 +169,14 @@ static void test_jetstream_post(void)
                 "{\"id\":\"" JS_ID("3kd") "\",\"network\":\"bluesky\",\"text\":\"h\xc3\xa9 @bob\",\"user\":{\"screen_name\":\"" JS_DID "\"},"
                 "\"created_at\":\"2024-09-09T19:46:02Z\",\"hashtags\":[],\"mentions\":[\"did:plc:b1\",\"did:plc:b2\",\"did:plc:b3\",\"bo\"],"
                 "\"urls\":[],\"retweet_count\":0,\"url\":\"" JS_URL("3kd") "\"}");
+    /* a range at the very end of the integers is just another broken one
+     * (no arithmetic overflows on it: UBSan runs this) */
+    ASSERT_NORM(JS_POST("3ke", "{\"text\":\"@bob\",\"createdAt\":\"2024-09-09T19:46:02Z\",\"facets\":["
+                               "{\"index\":{\"byteStart\":9223372036854775807,\"byteEnd\":9223372036854775807},"
+                               "\"features\":[{\"$type\":\"app.bsky.richtext.facet#mention\",\"did\":\"did:plc:b1\"}]}]}"),
+                "{\"id\":\"" JS_ID("3ke") "\",\"network\":\"bluesky\",\"text\":\"@bob\",\"user\":{\"screen_name\":\"" JS_DID "\"},"
+                "\"created_at\":\"2024-09-09T19:46:02Z\",\"hashtags\":[],\"mentions\":[\"did:plc:b1\"],"
+                "\"urls\":[],\"retweet_count\":0,\"url\":\"" JS_URL("3ke") "\"}");
     tweet_norm_free(nz);
 }
 
