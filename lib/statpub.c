@@ -31,6 +31,9 @@ struct statpub {
     int interval_ms, ttl_ms;
     statpub_gather_fn gather;
     void *arg;
+    char **tnames;                /* text fields (under mu; set once) */
+    size_t nt;
+    statpub_text_fn fill;
     redisContext *c;              /* the thread's, then statpub_stop's */
     int failing;
 };
@@ -44,10 +47,16 @@ char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind
 /* One HSET of every field plus PEXPIRE, pipelined. 0 ok, -1 (reason in err). */
 static int publish(statpub *sp, char *err, size_t errlen)
 {
+    pthread_mutex_lock(&sp->mu);
+    size_t nt = sp->nt;
+    statpub_text_fn fill = sp->fill;
+    char **tnames = sp->tnames;
+    pthread_mutex_unlock(&sp->mu);
     unsigned long long *v = xcalloc(sp->n, sizeof *v);
-    const char **argv = xcalloc(2 + 2 * sp->n, sizeof *argv);
-    size_t *argl = xcalloc(2 + 2 * sp->n, sizeof *argl);
+    const char **argv = xcalloc(2 + 2 * (sp->n + nt), sizeof *argv);
+    size_t *argl = xcalloc(2 + 2 * (sp->n + nt), sizeof *argl);
     char (*nums)[24] = xcalloc(sp->n, sizeof *nums);
+    char (*texts)[STATPUB_TEXT_MAX] = nt ? xcalloc(nt, sizeof *texts) : NULL;
     char ttl[24];
     int argc = 0, rc = -1, drop = 0;
     redisReply *r;
@@ -60,12 +69,18 @@ static int publish(statpub *sp, char *err, size_t errlen)
         memcpy(v, sp->values, sp->n * sizeof *v);
         pthread_mutex_unlock(&sp->mu);
     }
+    if (nt) fill(sp->arg, texts);
     argv[argc++] = "HSET";
     argv[argc++] = sp->key;
     for (size_t i = 0; i < sp->n; i++) {
         snprintf(nums[i], sizeof nums[i], "%llu", v[i]);
         argv[argc++] = sp->fields[i];
         argv[argc++] = nums[i];
+    }
+    for (size_t i = 0; i < nt; i++) {
+        texts[i][STATPUB_TEXT_MAX - 1] = '\0';
+        argv[argc++] = tnames[i];
+        argv[argc++] = texts[i];
     }
     for (int i = 0; i < argc; i++) argl[i] = strlen(argv[i]);
     snprintf(ttl, sizeof ttl, "%d", sp->ttl_ms);
@@ -96,6 +111,7 @@ fail:
     free(argv);
     free(argl);
     free(nums);
+    free(texts);
     return rc;
 }
 
@@ -158,6 +174,26 @@ statpub *statpub_start(const char *redis_url, const char *key, const char *const
     return sp;
 }
 
+void statpub_texts(statpub *sp, const char *const *names, size_t n, statpub_text_fn fill)
+{
+    char **copy;
+    if (sp == NULL || n == 0 || fill == NULL) return;
+    copy = xcalloc(n, sizeof *copy);
+    for (size_t i = 0; i < n; i++) copy[i] = xstrdup(names[i]);
+    pthread_mutex_lock(&sp->mu);
+    if (sp->tnames == NULL) {
+        sp->tnames = copy;
+        sp->nt = n;
+        sp->fill = fill;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&sp->mu);
+    if (copy) {                   /* a second call: the first one stays */
+        for (size_t i = 0; i < n; i++) free(copy[i]);
+        free(copy);
+    }
+}
+
 void statpub_set(statpub *sp, const unsigned long long *values)
 {
     if (sp == NULL) return;
@@ -183,6 +219,8 @@ void statpub_stop(statpub *sp)
     }
     for (size_t i = 0; i < sp->n; i++) free(sp->fields[i]);
     free(sp->fields);
+    for (size_t i = 0; i < sp->nt; i++) free(sp->tnames[i]);
+    free(sp->tnames);
     free(sp->values);
     free(sp->url);
     free(sp->key);

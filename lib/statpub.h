@@ -17,6 +17,7 @@
 
 #define STATPUB_INTERVAL_MS 2000
 #define STATPUB_TTL_MS (3 * STATPUB_INTERVAL_MS)
+#define STATPUB_TEXT_MAX 320         /* a text field's value, with its NUL */
 
 typedef struct statpub statpub;
 
@@ -34,6 +35,13 @@ char *statpub_key(char *out, size_t outlen, const char *prefix, const char *kind
  * nothing is published. */
 statpub *statpub_start(const char *redis_url, const char *key, const char *const *fields, size_t n,
                        statpub_gather_fn gather, void *arg);
+/* Text fields written beside the numbers (e.g. an address): before each
+ * write, from the publisher thread, fill(arg, values) puts names[i]'s value
+ * into values[i] (NUL-terminated; "" publishes an empty string); arg is
+ * statpub_start's. Call once, right after statpub_start, on the thread that
+ * started it: writes made before lack them. Names are copied. */
+typedef void (*statpub_text_fn)(void *arg, char (*values)[STATPUB_TEXT_MAX]);
+void statpub_texts(statpub *sp, const char *const *names, size_t n, statpub_text_fn fill);
 /* Any thread: the values to publish next (n of them, in the fields' order). */
 void statpub_set(statpub *sp, const unsigned long long *values);
 /* Stop the thread, delete the hash, free everything. sp may be NULL. */
