@@ -1,6 +1,7 @@
 #include "feed.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,16 @@
 #include "backoff.h"
 #include "filterdb.h"
 #include "log.h"
+#include "readsrv.h"
+#include "sentinel.h"
 #include "util.h"
 
 #define BACKFILL_PAGE 1000
 #define RETRY_BASE_MS 100
 #define SUB_TIMEOUT_MS 1000
 #define CMD_TIMEOUT_MS 2000
+#define ROLE_EVERY_MS 1000        /* ROLE of the server read from, while subscribed */
+#define ROLE_DEADLINE_MS 5000     /* no answer by then: the server is hung or cut off, reconnect */
 
 struct feed {
     const config *cfg;
@@ -34,7 +39,17 @@ struct feed {
     int have_last;                 /* last is meaningful (seeded once) */
     int stopping;
     char key_tweets[256], key_live[256], key_control[256];
-    _Atomic unsigned long long connects;
+    enum readsrv_mode mode;
+    bus_peer peer;                 /* where sub and cmd went */
+    char last_addr[sizeof ((bus_peer *)0)->addr];   /* the server before: another one now is a failover */
+    loop_timer role_tick;          /* asks ROLE every ROLE_EVERY_MS while up */
+    loop_io role_io;               /* cmd's fd while a ROLE is in flight (while subscribed, cmd is
+                                    * used only so: a synchronous command would read ROLE's answer) */
+    uint64_t role_sent_us;         /* 0: no ROLE in flight */
+    int warned_master;             /* a redis-read URL that became a master: said once */
+    pthread_mutex_t mu;            /* guards `seen` (text: not atomic) */
+    feed_stats seen;               /* role, server, replica_of, link (connects/failovers/up are atomics) */
+    _Atomic unsigned long long connects, failovers;
     _Atomic int up;
 };
 
@@ -43,20 +58,60 @@ struct feed {
 static void links_close(feed *f)
 {
     if (f->sub) loop_io_stop(f->l, &f->io, f->sub->fd);
+    if (f->cmd) loop_io_stop(f->l, &f->role_io, f->cmd->fd);
     if (f->sub) redisFree(f->sub);
     if (f->cmd) redisFree(f->cmd);
     f->sub = f->cmd = NULL;
+    f->role_sent_us = 0;
+    loop_timer_cancel(&f->role_tick);
 }
 
-/* Connect both links and subscribe to live + control (both confirmations
- * read). 0 ok, -1 with the reason in err (links closed by the caller). */
+/* What the server read from is now, for feed_stats_get. */
+static void note_server(feed *f, int role, const sentinel_role *r)
+{
+    pthread_mutex_lock(&f->mu);
+    f->seen.role = role;
+    strlcpy_safe(f->seen.server, role < 0 ? "" : f->peer.addr, sizeof f->seen.server);
+    f->seen.replica_of[0] = f->seen.link[0] = '\0';
+    if (r && r->kind == SENTINEL_ROLE_REPLICA) {
+        sentinel_addr_format(&r->master, f->seen.replica_of, sizeof f->seen.replica_of);
+        strlcpy_safe(f->seen.link, r->state, sizeof f->seen.link);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* A redis-read URL that names a master now (promoted by a failover): fine,
+ * reading goes on; say so once per promotion. */
+static void note_url_role(feed *f, int role)
+{
+    if (f->mode != READSRV_URL) return;
+    if (role == SENTINEL_ROLE_MASTER && !f->warned_master) {
+        log_warn("hub.read_server_master",
+                 "server=%s redis-read names a server that is a master now (a failover promoted it?); reading "
+                 "on from it: tweets it shows may be lost if it fails before a replica holds them",
+                 f->peer.addr);
+        f->warned_master = 1;
+    } else if (role == SENTINEL_ROLE_REPLICA) {
+        f->warned_master = 0;
+    }
+}
+
+/* Connect both links to the read server (readsrv.h) and subscribe to
+ * live + control (both confirmations read). Both links must reach the same
+ * server: the backfill must read the stream the subscription follows.
+ * 0 ok, -1 with the reason in err (links closed by the caller). */
 static int links_open(feed *f, char *err, size_t errlen)
 {
     redisReply *r;
-    f->sub = bus_connect(f->cfg->redis_url, SUB_TIMEOUT_MS, err, errlen);
+    bus_peer other;
+    f->sub = readsrv_connect(f->cfg, SUB_TIMEOUT_MS, &f->peer, err, errlen);
     if (f->sub == NULL) return -1;
-    f->cmd = bus_connect(f->cfg->redis_url, CMD_TIMEOUT_MS, err, errlen);
+    f->cmd = readsrv_connect(f->cfg, CMD_TIMEOUT_MS, &other, err, errlen);
     if (f->cmd == NULL) return -1;
+    if (strcmp(other.addr, f->peer.addr) != 0) {
+        snprintf(err, errlen, "the subscription reached %.120s but the command link %.120s", f->peer.addr, other.addr);
+        return -1;
+    }
     r = redisCommand(f->sub, "SUBSCRIBE %s %s", f->key_live, f->key_control);
     if (r == NULL) goto sub_failed;
     freeReplyObject(r);
@@ -120,11 +175,22 @@ static int max_deleted(feed *f, bus_id *out)
     return 0;
 }
 
+/* An error reply where entries were expected (a replica loading its data,
+ * LOADING; a master gone, MASTERDOWN…): a failure, with the reply in
+ * cmd's errstr for went_down. Frees r. Returns -1. */
+static int reply_failed(feed *f, redisReply *r, const char *what)
+{
+    snprintf(f->cmd->errstr, sizeof f->cmd->errstr, "%s: %s", what, r->str);
+    freeReplyObject(r);
+    return -1;
+}
+
 /* The first time: the newest `seed` tweets. 0 ok, -1 Redis failed. */
 static int seed(feed *f)
 {
     redisReply *r = redisCommand(f->cmd, "XREVRANGE %s + - COUNT %llu", f->key_tweets, (unsigned long long)f->seed);
     if (r == NULL) return -1;
+    if (r->type == REDIS_REPLY_ERROR) return reply_failed(f, r, "XREVRANGE");
     if (r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = r->elements; i > 0; i--) {
             bus_id id;
@@ -155,6 +221,7 @@ static int backfill(feed *f)
         redisReply *r = redisCommand(f->cmd, "XRANGE %s %s + COUNT %d", f->key_tweets, start, BACKFILL_PAGE);
         size_t n;
         if (r == NULL) return -1;
+        if (r->type == REDIS_REPLY_ERROR) return reply_failed(f, r, "XRANGE");
         n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
         for (size_t i = 0; i < n; i++) {
             bus_id id;
@@ -211,6 +278,7 @@ static void went_down(feed *f, const char *why)
 {
     int delay = backoff_next(&f->bo);
     links_close(f);
+    note_server(f, -1, NULL);
     atomic_store_explicit(&f->up, 0, memory_order_release);
     if (!f->stopping) loop_timer_at(&f->retry, now_us() + (uint64_t)delay * 1000);
     log_warn("hub.redis_down", "err=\"%s\" retry_in_ms=%d", why, delay);
@@ -229,12 +297,87 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
     }
 }
 
+/* ---- the role of the server read from ------------------------------------------ */
+
+/* What ROLE said. A server that stopped having the role this feed reads
+ * from is left (the next connect finds the right one); otherwise the answer
+ * only updates what health and metrics show. 0 ok, -1 went down. */
+static int on_role(feed *f, const redisReply *r)
+{
+    sentinel_role role;
+    char why[400];
+    if (sentinel_parse_role(r, &role, why, sizeof why) < 0) {
+        log_debug("hub.role_unreadable", "server=%s err=\"%s\"", f->peer.addr, why);
+        return 0;
+    }
+    note_server(f, (int)role.kind, &role);
+    note_url_role(f, (int)role.kind);
+    if (f->mode == READSRV_REPLICA && role.kind != SENTINEL_ROLE_REPLICA) {
+        snprintf(why, sizeof why, "%s is a %s now (promoted by a failover?): reading from another replica",
+                 f->peer.addr, sentinel_role_name(role.kind));
+    } else if (f->mode == READSRV_MASTER && role.kind != SENTINEL_ROLE_MASTER && sentinel_url_is(f->cfg->redis_url)) {
+        snprintf(why, sizeof why, "%s is a %s now: the master moved", f->peer.addr, sentinel_role_name(role.kind));
+    } else {
+        return 0;
+    }
+    went_down(f, why);
+    return -1;
+}
+
+static void on_role_readable(loop *l, loop_io *io, unsigned revents)
+{
+    feed *f = LOOP_CONTAINER(io, feed, role_io);
+    void *reply = NULL;
+    (void)revents;
+    if (redisBufferRead(f->cmd) != REDIS_OK || redisGetReplyFromReader(f->cmd, &reply) != REDIS_OK) {
+        char why[160];
+        snprintf(why, sizeof why, "%s", f->cmd->errstr[0] ? f->cmd->errstr : "connection lost");
+        went_down(f, why);
+        return;
+    }
+    if (reply == NULL) return;                      /* more to come */
+    loop_io_stop(l, &f->role_io, f->cmd->fd);
+    f->role_sent_us = 0;
+    int rc = on_role(f, reply);
+    freeReplyObject(reply);
+    if (rc == 0) loop_timer_at(&f->role_tick, now_us() + ROLE_EVERY_MS * 1000ull);
+}
+
+/* Every ROLE_EVERY_MS while subscribed: send ROLE on the command link and
+ * read the answer when it comes (the loop never waits on Redis for it). */
+static void role_tick(loop_timer *t)
+{
+    feed *f = LOOP_CONTAINER(t, feed, role_tick);
+    int done = 0;
+    char why[400];
+    if (f->cmd == NULL) return;
+    if (f->role_sent_us) {                          /* the deadline of the one in flight */
+        snprintf(why, sizeof why, "%s did not answer ROLE within %d ms", f->peer.addr, ROLE_DEADLINE_MS);
+        went_down(f, why);
+        return;
+    }
+    redisAppendCommand(f->cmd, "ROLE");
+    while (!done)
+        if (redisBufferWrite(f->cmd, &done) != REDIS_OK) {
+            snprintf(why, sizeof why, "%s", f->cmd->errstr);
+            went_down(f, why);
+            return;
+        }
+    if (loop_io_start(f->l, &f->role_io, f->cmd->fd, LOOP_READ, on_role_readable) < 0) {
+        snprintf(why, sizeof why, "epoll: %s", strerror(errno));
+        went_down(f, why);
+        return;
+    }
+    f->role_sent_us = now_us();
+    loop_timer_at(&f->role_tick, f->role_sent_us + ROLE_DEADLINE_MS * 1000ull);
+}
+
 /* Subscribe, then fetch what came before: nothing published from the
  * subscription on is missed, and deliver() drops what arrives twice. */
 static void connect_now(loop_timer *t)
 {
     feed *f = LOOP_CONTAINER(t, feed, retry);
-    char err[256];
+    char err[1024];
     struct timeval none = {0, 0};
 
     if (f->stopping) return;
@@ -253,8 +396,17 @@ static void connect_now(loop_timer *t)
         goto fail;
     }
     backoff_reset(&f->bo);
+    if (f->last_addr[0] && strcmp(f->last_addr, f->peer.addr) != 0) {
+        atomic_fetch_add_explicit(&f->failovers, 1, memory_order_relaxed);
+        log_info("hub.failover", "from=%s to=%s role=%s", f->last_addr, f->peer.addr,
+                 f->peer.role >= 0 ? sentinel_role_name((enum sentinel_role_kind)f->peer.role) : "unknown");
+    }
+    strlcpy_safe(f->last_addr, f->peer.addr, sizeof f->last_addr);
+    note_server(f, f->peer.role, NULL);
+    note_url_role(f, f->peer.role);
     atomic_fetch_add_explicit(&f->connects, 1, memory_order_relaxed);
     atomic_store_explicit(&f->up, 1, memory_order_release);
+    loop_timer_at(&f->role_tick, 0);                /* the first ROLE at once: the replica's master and link */
     f->hd->up(f->arg);
     return;
 fail:
@@ -272,10 +424,14 @@ feed *feed_new(const config *cfg, loop *l, size_t seed_count, const feed_handler
     f->arg = arg;
     f->seed = seed_count ? seed_count : 1;
     backoff_init(&f->bo, RETRY_BASE_MS, (int)cfg->backoff_max_ms);
+    f->mode = readsrv_mode(cfg);
+    pthread_mutex_init(&f->mu, NULL);
+    f->seen.role = -1;
     bus_key(f->key_tweets, sizeof f->key_tweets, cfg->prefix, BUS_KEY_TWEETS);
     bus_key(f->key_live, sizeof f->key_live, cfg->prefix, BUS_KEY_LIVE);
     bus_key(f->key_control, sizeof f->key_control, cfg->prefix, BUS_KEY_CONTROL);
     loop_timer_init(l, &f->retry, connect_now);
+    loop_timer_init(l, &f->role_tick, role_tick);
     loop_timer_at(&f->retry, 0);
     return f;
 }
@@ -284,6 +440,7 @@ void feed_stop(feed *f)
 {
     f->stopping = 1;
     loop_timer_cancel(&f->retry);
+    loop_timer_cancel(&f->role_tick);
 }
 
 void feed_free(feed *f)
@@ -291,11 +448,34 @@ void feed_free(feed *f)
     if (f == NULL) return;
     links_close(f);
     loop_timer_remove(f->l, &f->retry);
+    loop_timer_remove(f->l, &f->role_tick);
+    pthread_mutex_destroy(&f->mu);
     free(f);
 }
 
 void feed_stats_get(feed *f, feed_stats *out)
 {
+    pthread_mutex_lock(&f->mu);
+    *out = f->seen;
+    pthread_mutex_unlock(&f->mu);
+    out->mode = readsrv_mode_name(f->mode);
     out->connects = atomic_load_explicit(&f->connects, memory_order_relaxed);
+    out->failovers = atomic_load_explicit(&f->failovers, memory_order_relaxed);
     out->up = atomic_load_explicit(&f->up, memory_order_acquire);
+}
+
+int feed_lag(const char *server, int role, const sentinel_role *master, long long *lag)
+{
+    if (role == SENTINEL_ROLE_MASTER) {
+        *lag = 0;
+        return 0;
+    }
+    if (role != SENTINEL_ROLE_REPLICA || master == NULL || master->kind != SENTINEL_ROLE_MASTER) return -1;
+    for (size_t i = 0; i < master->nreplicas; i++) {
+        char addr[300];
+        if (strcmp(sentinel_addr_format(&master->replicas[i].addr, addr, sizeof addr), server) != 0) continue;
+        *lag = master->offset > master->replicas[i].offset ? master->offset - master->replicas[i].offset : 0;
+        return 0;
+    }
+    return -1;
 }

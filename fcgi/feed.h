@@ -10,10 +10,15 @@
  * last id delivered), it reports the loss instead. Reconnect delays come
  * from lib/backoff.h (doubling to backoff-max-ms, with jitter).
  *
- * How it connects is in one place (links_open in feed.c): the Redis URL,
- * the subscription and a second connection for commands. Connecting through
- * Sentinel, reading from a replica, checking ROLE or following a failover
- * change that function and feed_stats, not the hub.
+ * How it connects is in one place (links_open in feed.c): the read server
+ * (readsrv.h: the master, a replica the Sentinels list, or a replica's URL),
+ * the subscription and a second connection for commands, both to that one
+ * server. While subscribed it asks that server's ROLE every second without
+ * waiting for the answer on the loop: a replica read from that was promoted
+ * (or, reading the master through Sentinel, a master that was demoted) is
+ * left for the right one; one that does not answer within 5 s is left too
+ * (hung, or cut off). A reconnect that lands on another server than before
+ * counts as a failover (feed_stats).
  *
  * Threads: everything runs on the loop's thread, except feed_stats_get. The
  * Redis calls are blocking with timeouts (1 s subscribe, 2 s commands), as
@@ -27,6 +32,7 @@
 #include "config.h"
 #include "filter.h"
 #include "loop.h"
+#include "sentinel.h"
 
 typedef struct feed feed;
 
@@ -61,10 +67,26 @@ void feed_stop(feed *f);
 
 typedef struct feed_stats {
     unsigned long long connects;    /* successful (re)subscriptions */
+    unsigned long long failovers;   /* of those, the ones that reached another server than the one before */
     int up;                         /* 1 while subscribed and caught up */
+    const char *mode;               /* redis-read: "master", "replica" or "url" (readsrv.h) */
+    int role;                       /* enum sentinel_role_kind of the server read from; -1 while not connected */
+    char server[300];               /* its address, "" while not connected */
+    char replica_of[300];           /* a replica's master, as its last ROLE said ("" unknown) */
+    char link[24];                  /* a replica's link to its master ("connected", "connect", "sync"…) */
 } feed_stats;
-/* The feed's counters into *out, for metrics and health. Any thread; each
- * value is read atomically (the set is not one snapshot). */
+/* The feed's counters and server into *out, for metrics and health. Any
+ * thread; each value is read atomically, the text under a lock (the set is
+ * not one snapshot). */
 void feed_stats_get(feed *f, feed_stats *out);
+
+/* The replication lag of what the feed reads, from the master's answer to
+ * ROLE (master): 0 for a server that is a master itself; for a replica at
+ * server, the master's replication offset minus the offset that replica
+ * last acknowledged (replicas acknowledge once a second, so a busy one
+ * shows up to a second of writes). 0 ok, with *lag in bytes; -1 unknown
+ * (master is not a master's answer, or does not list that replica: it is
+ * not connected to it). No I/O. */
+int feed_lag(const char *server, int role, const sentinel_role *master, long long *lag);
 
 #endif

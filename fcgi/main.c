@@ -26,6 +26,7 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "readsrv.h"
 #include "util.h"
 #include "worker.h"
 
@@ -34,6 +35,7 @@
 #define RESTART_BASE_MS 100       /* a worker that keeps dying is restarted after 0.1 s, … */
 #define RESTART_MAX_MS 10000      /* … doubling up to 10 s */
 #define LONG_LIFE_MS 10000        /* a worker that lived this long is restarted at once */
+#define READ_CHECK_MS 1000        /* redis-read URL: connect + ROLE at start, each step */
 
 /* Signal plumbing, the only file-scope state: a handler gets no argument, so
  * what it touches must be reachable without one (volatile sig_atomic_t: all
@@ -316,6 +318,11 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
+    if (readsrv_check(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "birdfeed-fcgi: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
     if (check) {
         config_print(&cfg, stdout);
         printf("%-20s = %s\n%-20s = %lld\n%-20s = %lld\n", "listen", listen_addr ? listen_addr : "(fd 0)",
@@ -330,6 +337,16 @@ int main(int argc, char **argv)
         return 1;
     }
     raise_fd_limit();
+    /* A redis-read URL must name a replica: reading from a master would show
+     * tweets a failover can lose. One that cannot be asked now is checked
+     * by every connect later (a promoted one is read on, with a warning). */
+    rc = readsrv_check_start(&cfg, READ_CHECK_MS, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "birdfeed-fcgi: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    if (rc > 0) log_warn("fcgi.read_server_unchecked", "redis-read=%s err=\"%s\" (starting anyway)", cfg.redis_read, err);
     /* The credentials are read once here, so a bad tokens file stops the
      * start; workers inherit them and reload them on SIGHUP. */
     acc = authz_new(&cfg, err, sizeof err);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "prom.h"
 #include "redisconn.h"
+#include "sentinel.h"
 #include "util.h"
 
 #define SCAN_COUNT 1000
@@ -34,6 +35,7 @@ enum {
     HUB_SLOW_CLIENTS,
     HUB_HEARTBEATS,
     HUB_REDIS_RECONNECTS,
+    FEED_FAILOVERS,
     GAUGE_STREAMS_OPEN,
     GAUGE_REDIS_SUBSCRIBED,
     GAUGE_MATCHER_FILTERS,
@@ -74,6 +76,8 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
                                "Heartbeat comments (: ping) sent to quiet streams."),
     [HUB_REDIS_RECONNECTS] = COUNTER("redis_reconnects", "birdfeed_redis_reconnects_total", NULL, NULL,
                                      "Times a responder's Redis subscription was made again after it was lost."),
+    /* one sample per process (fold_feed), not summed */
+    [FEED_FAILOVERS] = {"feed_failovers", NULL, PROM_COUNTER, 0, NULL, NULL, NULL},
     [COUNTER_HTTP_1XX] = COUNTER("http_1xx", "birdfeed_http_responses_total", "code", "1xx",
                                  "HTTP answers other than open streams (REST calls, errors, refused streams), "
                                  "by status class."),
@@ -92,6 +96,10 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
                                 "Recent events a responder holds in memory for preloads and resumes, the largest "
                                 "over responder processes."),
 };
+
+/* Text fields beside the numbers: where the process's feed reads from. */
+enum { TEXT_FEED_SERVER, TEXT_FEED_ROLE, PROC_TEXTS };
+static const char *const proc_texts[PROC_TEXTS] = {"feed_server", "feed_role"};
 
 /* What `birdfeed ingest` publishes under <prefix>metrics:ingest:<node>:<pid>
  * (the fields of report_stats in cli/ingest.c). */
@@ -121,19 +129,34 @@ static void gather(void *arg, unsigned long long *v)
     v[HUB_SLOW_CLIENTS] = st.slow_cutoffs;
     v[HUB_HEARTBEATS] = st.heartbeats;
     v[HUB_REDIS_RECONNECTS] = fs.connects > 0 ? fs.connects - 1 : 0;   /* the first is no reconnect */
+    v[FEED_FAILOVERS] = fs.failovers;
     v[GAUGE_STREAMS_OPEN] = hub_streams(p->hub);
     v[GAUGE_REDIS_SUBSCRIBED] = fs.up ? 1 : 0;
     v[GAUGE_MATCHER_FILTERS] = filterset_count(p->filters);
     v[GAUGE_RING_EVENTS] = st.ring_frames;
 }
 
+/* The feed's server and its role, from the publisher thread. */
+static void gather_texts(void *arg, char (*t)[STATPUB_TEXT_MAX])
+{
+    const proc *p = arg;
+    feed_stats fs;
+    feed_stats_get(hub_feed(p->hub), &fs);
+    strlcpy_safe(t[TEXT_FEED_SERVER], fs.server, STATPUB_TEXT_MAX);
+    strlcpy_safe(t[TEXT_FEED_ROLE], fs.role >= 0 ? sentinel_role_name((enum sentinel_role_kind)fs.role) : "",
+                 STATPUB_TEXT_MAX);
+}
+
 statpub *metrics_publish_start(const proc *p)
 {
     const char *fields[PROC_FIELDS];
     char key[512];
+    statpub *sp;
     for (int i = 0; i < PROC_FIELDS; i++) fields[i] = proc_defs[i].field;
     statpub_key(key, sizeof key, p->cfg->prefix, BUS_KEY_METRICS_PROC, p->cfg->node);
-    return statpub_start(p->cfg->redis_url, key, fields, PROC_FIELDS, gather, (void *)p);
+    sp = statpub_start(p->cfg->redis_url, key, fields, PROC_FIELDS, gather, (void *)p);
+    statpub_texts(sp, proc_texts, PROC_TEXTS, gather_texts);
+    return sp;
 }
 
 /* ---- GET /api/metrics ----------------------------------------------------------- */
@@ -228,6 +251,7 @@ static int fold_hash(prom *p, const redisReply *r, const struct metric_def *defs
         any = 1;
         for (size_t d = 0; d < ndefs; d++) {
             if (strcmp(defs[d].field, f->str) != 0) continue;
+            if (defs[d].name == NULL) break;            /* folded per process elsewhere */
             if (parse_ll(v->str, 0, LLONG_MAX, &n, &why) < 0) {
                 log_warn("metrics.bad_value", "key=%s field=%s why=\"%s\"", key, f->str, why);
                 break;
@@ -284,14 +308,68 @@ static const struct {
     {"birdfeed_ingest_processes", PROM_GAUGE, "birdfeed ingest processes running now."},
 };
 
+/* Per responder process, labelled process="<host>:<pid>": where its feed
+ * reads from, its failovers, and that replica's lag. */
+static const struct {
+    const char *name;
+    enum prom_type type;
+    const char *help;
+} feed_defs[] = {
+    {"birdfeed_feed_server_info", PROM_GAUGE,
+     "1 per responder process whose feed is subscribed: the Redis server it reads from (server) and what that "
+     "server is (role: master or replica)."},
+    {"birdfeed_feed_failovers_total", PROM_COUNTER,
+     "Times a responder process's feed reconnected to another Redis server than before (a failover, or a replica "
+     "chosen anew)."},
+    {"birdfeed_feed_replica_lag_bytes", PROM_GAUGE,
+     "How far the replica a responder process reads from is behind the master: the master's replication offset "
+     "minus the offset the replica last acknowledged (once a second); 0 when it reads from the master."},
+};
+
+/* A field of an HGETALL reply, or NULL. */
+static const redisReply *hash_field(const redisReply *r, const char *name)
+{
+    if (r->type != REDIS_REPLY_ARRAY) return NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, name) == 0 &&
+            r->element[i + 1]->type == REDIS_REPLY_STRING)
+            return r->element[i + 1];
+    return NULL;
+}
+
+/* One process's feed figures (its HGETALL reply r) into p; master is the
+ * master's ROLE answer (NULL: not known). */
+static void fold_feed(prom *p, const redisReply *r, const char *process, const sentinel_role *master)
+{
+    const redisReply *server = hash_field(r, proc_texts[TEXT_FEED_SERVER]);
+    const redisReply *role = hash_field(r, proc_texts[TEXT_FEED_ROLE]);
+    const redisReply *fo = hash_field(r, proc_defs[FEED_FAILOVERS].field);
+    const char *proc_label[] = {"process", process, NULL};
+    long long n, lag;
+    const char *why;
+    char err[160];
+    if (fo && parse_ll(fo->str, 0, LLONG_MAX, &n, &why) == 0)
+        prom_add(p, "birdfeed_feed_failovers_total", proc_label, (double)n, err, sizeof err);
+    if (server == NULL || server->len == 0 || role == NULL || role->len == 0) return;
+    const char *info[] = {"process", process, "role", role->str, "server", server->str, NULL};
+    prom_add(p, "birdfeed_feed_server_info", info, 1, err, sizeof err);
+    int kind = strcmp(role->str, "master") == 0 ? SENTINEL_ROLE_MASTER
+             : strcmp(role->str, "replica") == 0 ? SENTINEL_ROLE_REPLICA : -1;
+    if (feed_lag(server->str, kind, master, &lag) == 0) {
+        const char *lag_labels[] = {"process", process, "server", server->str, NULL};
+        prom_add(p, "birdfeed_feed_replica_lag_bytes", lag_labels, (double)lag, err, sizeof err);
+    }
+}
+
 static void declare_deployment(prom *p)
 {
     for (size_t i = 0; i < ARRAY_LEN(deployment_defs); i++)
         declare(p, deployment_defs[i].name, deployment_defs[i].type, deployment_defs[i].help);
+    for (size_t i = 0; i < ARRAY_LEN(feed_defs); i++) declare(p, feed_defs[i].name, feed_defs[i].type, feed_defs[i].help);
 }
 
 /* Commands after the HGETALLs, in the order they are sent. */
-enum { Q_TIME, Q_XINFO_STREAM, Q_XINFO_GROUPS, Q_HLEN, Q_COUNT };
+enum { Q_TIME, Q_XINFO_STREAM, Q_XINFO_GROUPS, Q_HLEN, Q_ROLE, Q_COUNT };
 
 /* Redis's clock (TIME) in ms, or -1. */
 static double redis_now_ms(const redisReply *t)
@@ -372,6 +450,7 @@ void metrics_get(http_req *req)
     size_t nrep = 0, nproc = 0, ningest = 0;
     redisContext *c;
     prom *p = prom_new();
+    sentinel_role *master = NULL;
     char why[300];
 
     key_pattern(&pat, cfg->prefix, BUS_KEY_METRICS_PROC);
@@ -397,6 +476,7 @@ void metrics_get(http_req *req)
     redisAppendCommand(c, "XINFO STREAM %s", k_tweets);
     redisAppendCommand(c, "XINFO GROUPS %s", k_tweets);
     redisAppendCommand(c, "HLEN %s", k_filters);
+    redisAppendCommand(c, "ROLE");
     size_t nhash = procs.n + ingests.n + archives.n;
     rep = xcalloc(nhash + Q_COUNT, sizeof *rep);
     for (nrep = 0; nrep < nhash + Q_COUNT; nrep++)
@@ -409,6 +489,17 @@ void metrics_get(http_req *req)
     declare_deployment(p);
     declare_defs(p, ingest_defs, ARRAY_LEN(ingest_defs));
     for (size_t i = 0; i < procs.n; i++) nproc += (size_t)fold_hash(p, rep[i], proc_defs, PROC_FIELDS, procs.k[i]);
+    {
+        char why_role[160];
+        size_t klen = strlen(cfg->prefix) + strlen(BUS_KEY_METRICS_PROC);
+        master = xmalloc(sizeof *master);
+        if (sentinel_parse_role(rep[nhash + Q_ROLE], master, why_role, sizeof why_role) < 0) {
+            free(master);
+            master = NULL;
+        }
+        for (size_t i = 0; i < procs.n; i++)
+            if (strlen(procs.k[i]) > klen) fold_feed(p, rep[i], procs.k[i] + klen, master);
+    }
     for (size_t i = 0; i < ingests.n; i++)
         ningest += (size_t)fold_hash(p, rep[procs.n + i], ingest_defs, ARRAY_LEN(ingest_defs), ingests.k[i]);
     sample(p, "birdfeed_responder_processes", NULL, NULL, (double)nproc, 0);
@@ -434,4 +525,5 @@ done:
     buf_free(&pat);
     buf_free(&body);
     prom_free(p);
+    free(master);
 }

@@ -6,14 +6,20 @@
 
 #include "bus.h"
 #include "log.h"
+#include "readsrv.h"
+#include "sentinel.h"
 #include "util.h"
 
 #define CMD_TIMEOUT_MS 2000
+#define ROLE_EVERY_MS 1000        /* redis-read replica: ROLE asked again after this long */
 
 struct redisconn {
     const config *cfg;
-    redisContext *c;
-    char err[256];
+    redisContext *c;              /* the master */
+    redisContext *rd;             /* the read server, when redis-read is set */
+    bus_peer rd_peer;
+    uint64_t rd_checked_ms;       /* when rd's ROLE was last known */
+    char err[512];
 };
 
 redisconn *redisconn_new(const config *cfg)
@@ -27,6 +33,7 @@ void redisconn_free(redisconn *rc)
 {
     if (rc == NULL) return;
     if (rc->c) redisFree(rc->c);
+    if (rc->rd) redisFree(rc->rd);
     free(rc);
 }
 
@@ -54,6 +61,64 @@ redisReply *redisconn_command(redisconn *rc, const char *fmt, ...)
         rep = redisvCommand(c, fmt, ap);
         va_end(ap);
         if (rep) return rep;
+        snprintf(rc->err, sizeof rc->err, "Redis: %s", c->errstr);
+    }
+    return NULL;
+}
+
+static void read_drop(redisconn *rc)
+{
+    redisFree(rc->rd);
+    rc->rd = NULL;
+}
+
+/* redis-read 'replica': is rd still a replica? Asked at most once a second. */
+static void read_recheck(redisconn *rc)
+{
+    sentinel_role role;
+    char why[256];
+    if (readsrv_mode(rc->cfg) != READSRV_REPLICA || now_ms() - rc->rd_checked_ms < ROLE_EVERY_MS) return;
+    redisReply *r = redisCommand(rc->rd, "ROLE");
+    int ok = r && sentinel_parse_role(r, &role, why, sizeof why) == 0 && role.kind == SENTINEL_ROLE_REPLICA;
+    if (r) freeReplyObject(r);
+    rc->rd_checked_ms = now_ms();
+    if (ok) return;
+    log_info("http.read_server_left", "server=%s why=\"%s\"", rc->rd_peer.addr,
+             r == NULL ? rc->rd->errstr : "no longer a replica");
+    read_drop(rc);
+}
+
+/* The read server's connection, connected (again) now; NULL (rc->err). */
+static redisContext *read_get(redisconn *rc)
+{
+    if (rc->cfg->redis_read == NULL) return redisconn_get(rc);
+    if (rc->rd && rc->rd->err) read_drop(rc);
+    if (rc->rd) read_recheck(rc);
+    if (rc->rd == NULL) {
+        rc->rd = readsrv_connect(rc->cfg, CMD_TIMEOUT_MS, &rc->rd_peer, rc->err, sizeof rc->err);
+        rc->rd_checked_ms = now_ms();
+        if (rc->rd == NULL) log_warn("http.read_server_down", "err=\"%s\"", rc->err);
+    }
+    return rc->rd;
+}
+
+redisReply *redisconn_read(redisconn *rc, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisContext *c = read_get(rc);
+        redisReply *rep;
+        va_list ap;
+        if (c == NULL) return NULL;
+        va_start(ap, fmt);
+        rep = redisvCommand(c, fmt, ap);
+        va_end(ap);
+        if (rep) {
+            if (rep->type == REDIS_REPLY_ERROR && c == rc->rd) {
+                snprintf(rc->err, sizeof rc->err, "Redis at %s: %s", rc->rd_peer.addr, rep->str);
+                read_drop(rc);
+            }
+            return rep;
+        }
         snprintf(rc->err, sizeof rc->err, "Redis: %s", c->errstr);
     }
     return NULL;

@@ -79,7 +79,7 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
 
     newest->ms = newest->seq = 0;
     while (nv < n || first) {
-        redisReply *r = redisconn_command(http_redis(req), "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
+        redisReply *r = redisconn_read(http_redis(req), "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
             if (r) freeReplyObject(r);
             goto done;

@@ -72,7 +72,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
     hs->last = after;
     for (;;) {
         char start[BUS_ID_MAX];
-        redisReply *r = redisconn_command(http_redis(req), "XRANGE %s %s + COUNT %d", key, bus_id_format(bus_id_next(cur), start),
+        redisReply *r = redisconn_read(http_redis(req), "XRANGE %s %s + COUNT %d", key, bus_id_format(bus_id_next(cur), start),
                                            HISTORY_PAGE);
         size_t n;
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -105,7 +105,7 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
 /* The newest n entries from the Redis stream, oldest first. 0 ok, -1 Redis failed. */
 static int fetch_newest(http_req *req, const char *key, size_t n, struct history *hs)
 {
-    redisReply *r = redisconn_command(http_redis(req), "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
+    redisReply *r = redisconn_read(http_redis(req), "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         if (r) freeReplyObject(r);
         return -1;
@@ -134,7 +134,7 @@ static int fetch_newest(http_req *req, const char *key, size_t n, struct history
 /* The oldest entry id of the stream: 1 found, 0 empty stream, -1 Redis failed. */
 static int oldest_id(http_req *req, const char *key, bus_id *out)
 {
-    redisReply *r = redisconn_command(http_redis(req), "XRANGE %s - + COUNT 1", key);
+    redisReply *r = redisconn_read(http_redis(req), "XRANGE %s - + COUNT 1", key);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY) {
         rc = 0;

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "util.h"
 
-enum kind { K_STR, K_NUM, K_LEVEL, K_BOOL, K_REDIS, K_NAME };
+enum kind { K_STR, K_NUM, K_LEVEL, K_BOOL, K_REDIS, K_READ, K_NAME };
 
 struct setting {
     const char *name;
@@ -29,6 +29,9 @@ static const struct setting settings[] = {
     SN("redis", redis_url, K_REDIS, 0, 0, "redis://127.0.0.1:6379/0",
        "Redis URL: redis://[:password@]host:port/db, unix:/path[?db=N] or "
        "redis+sentinel://[:password@]host:port,host:port,…/MASTERNAME[/db]"),
+    SN("redis-read", redis_read, K_READ, 0, 0, NULL,
+       "responder: where the feed and history are read: 'replica' (one the Sentinels of a redis+sentinel:// "
+       "redis list, same node first) or a replica's redis:// or unix: URL (default: the master, redis)"),
     SN("prefix", prefix, K_STR, 0, 0, "birdfeed:", "prefix of every Redis key"),
     SN("db", db_url, K_STR, 0, 0, NULL, "archive: sqlite:PATH or postgres://…"),
     SN("tokens-file", tokens_file, K_STR, 0, 0, NULL, "bearer tokens allowed to change state, one a line"),
@@ -84,6 +87,19 @@ static void env_name(const struct setting *s, char *out, size_t n)
 static int check_text(const struct setting *s, const char *value, char *err, size_t errlen)
 {
     if (s->kind == K_REDIS) return bus_url_check(value, err, errlen);
+    if (s->kind == K_READ) {
+        bus_url u;
+        if (strcmp(value, "replica") == 0) return 0;
+        if (strncmp(value, "redis+sentinel://", 17) == 0) {
+            snprintf(err, errlen, "%s: a redis+sentinel:// URL names the master; to read from a replica the "
+                     "Sentinels list, say 'replica'", s->name);
+            return -1;
+        }
+        if (bus_url_parse(value, &u, err, errlen) == 0) return 0;
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (%s takes 'replica' or one server's URL)", s->name);
+        return -1;
+    }
     if (*value == '\0' || strlen(value) > 200) {
         snprintf(err, errlen, "%s: must be 1 to 200 bytes", s->name);
         return -1;
@@ -105,6 +121,7 @@ static int assign(config *cfg, const struct setting *s, const char *value, char 
 
     switch (s->kind) {
     case K_REDIS:
+    case K_READ:
     case K_NAME:
         if (check_text(s, value, err, errlen) < 0) return -1;
         /* fall through */
@@ -155,7 +172,8 @@ void config_free(config *cfg)
 {
     if (cfg == NULL) return;
     for (size_t i = 0; i < ARRAY_LEN(settings); i++)
-        if (settings[i].kind == K_STR || settings[i].kind == K_REDIS || settings[i].kind == K_NAME) {
+        if (settings[i].kind == K_STR || settings[i].kind == K_REDIS || settings[i].kind == K_READ ||
+            settings[i].kind == K_NAME) {
             char **p = (char **)((char *)cfg + settings[i].off);
             free(*p);
             *p = NULL;
@@ -223,7 +241,7 @@ void config_print(const config *cfg, FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         fprintf(out, "%-20s = ", s->name);
-        if (s->kind == K_STR || s->kind == K_REDIS || s->kind == K_NAME) {
+        if (s->kind == K_STR || s->kind == K_REDIS || s->kind == K_READ || s->kind == K_NAME) {
             const char *v = *(char *const *)(base + s->off);
             if (v) print_redacted(out, v);
             else fputs("(unset)", out);
@@ -242,7 +260,8 @@ void config_usage(FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         env_name(s, env, sizeof env);
-        snprintf(flag, sizeof flag, "--%s %s", s->name, s->kind == K_STR || s->kind == K_REDIS || s->kind == K_NAME ? "S" : "N");
+        snprintf(flag, sizeof flag, "--%s %s", s->name,
+                 s->kind == K_STR || s->kind == K_REDIS || s->kind == K_READ || s->kind == K_NAME ? "S" : "N");
         fprintf(out, "  %-26s %s [%s", flag, s->help, env);
         if (s->def) fprintf(out, ", default %s", s->def);
         fputs("]\n", out);

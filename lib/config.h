@@ -15,6 +15,8 @@
 
 typedef struct config {
     char *redis_url;          /* redis://, unix: or redis+sentinel:// URL (lib/bus.h), checked when set */
+    char *redis_read;         /* where the responder reads (subscription, history): NULL the
+                               * master (redis_url), "replica", or a one-server Redis URL */
     char *prefix;             /* Redis key prefix, "birdfeed:" */
     char *db_url;             /* sqlite:PATH or postgres://…; NULL: no archive */
     char *tokens_file;        /* bearer tokens, one a line; NULL: no writes allowed */

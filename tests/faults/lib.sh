@@ -7,7 +7,10 @@
 # which threads had served one: the two counts are checked apart (streams
 # and files must return to the baseline exactly; Redis connections must stay
 # within REDIS_CONNS_MAX, one per acceptor thread plus the hub's two and the
-# metrics publisher's one, so a leak still fails).
+# metrics publisher's one, so a leak still fails). With redis-read set, each
+# acceptor thread holds a second connection, to the read server, and the
+# hub's two go there too: per server the count stays within this bound
+# (master: acceptors + 1, read server: acceptors + 2).
 REDIS_CONNS_MAX=${REDIS_CONNS_MAX:-7}
 redis_conns() { ss -tanpH state established "( dport = :$REDIS_PORT )" 2>/dev/null | grep -c "pid=$1,"; }
 proc_fds() {
