@@ -141,6 +141,7 @@ struct master {
     int listen_fd;
     const config *cfg;
     authz *acc;
+    const listen_allow *allow;
     int acceptors;
 };
 
@@ -155,7 +156,7 @@ static pid_t spawn_worker(const struct master *m, int index)
         close(master_wake);
         master_wake = -1;
         set_handler(SIGCHLD, SIG_DFL);
-        exit(worker_run(m->listen_fd, m->cfg, m->acc, m->acceptors, index));
+        exit(worker_run(m->listen_fd, m->cfg, m->acc, m->allow, m->acceptors, index));
     }
     log_info("master.worker_started", "worker=%d pid=%d", index, (int)pid);
     return pid;
@@ -273,8 +274,9 @@ int main(int argc, char **argv)
     const char *listen_addr = NULL;
     long long workers = 1, acceptors = 4;
     int check = 0, c, listen_fd, rc;
-    const char *why;
+    const char *why, *wsa, *wsa_from;
     authz *acc;
+    listen_allow allow;
 
     config_init(&cfg);
     for (size_t i = 0; i < ARRAY_LEN(own); i++) opts[nopt++] = own[i];
@@ -318,13 +320,24 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    if (readsrv_check(&cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "birdfeed-fcgi: %s\n", err);
+    /* Who may connect: the setting, else FCGI_WEB_SERVER_ADDRS as libfcgi
+     * would read it; either way checked here, and passed on to libfcgi. */
+    wsa = cfg.web_server_addrs;
+    wsa_from = "web-server-addrs";
+    if (wsa == NULL && getenv("FCGI_WEB_SERVER_ADDRS")) {
+        wsa = getenv("FCGI_WEB_SERVER_ADDRS");
+        wsa_from = "FCGI_WEB_SERVER_ADDRS";
+    }
+    if (listen_allow_parse(wsa, &allow, err, sizeof err) < 0 || readsrv_check(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "birdfeed-fcgi: %s%s\n", err,
+                wsa == cfg.web_server_addrs || strncmp(err, "web-server-addrs", 16) ? "" : " (from FCGI_WEB_SERVER_ADDRS)");
         config_free(&cfg);
         return 2;
     }
     if (check) {
         config_print(&cfg, stdout);
+        if (cfg.web_server_addrs == NULL && allow.n)
+            printf("%-20s = %s  (env FCGI_WEB_SERVER_ADDRS)\n", "web-server-addrs", wsa);
         printf("%-20s = %s\n%-20s = %lld\n%-20s = %lld\n", "listen", listen_addr ? listen_addr : "(fd 0)",
                "workers", workers, "acceptors", acceptors);
         config_free(&cfg);
@@ -374,6 +387,22 @@ int main(int argc, char **argv)
         listen_fd = 0;
     }
 
+    {
+        char where[300], list[LISTEN_ALLOW_MAX * 48];
+        if (allow.n == 0 && listen_beyond_loopback(listen_fd, where, sizeof where))
+            log_warn("fcgi.unguarded",
+                     "listen=%s is reachable beyond loopback and web-server-addrs is unset: anyone who reaches the "
+                     "port can send FastCGI requests with any headers; set web-server-addrs to the web servers' "
+                     "addresses",
+                     where);
+        /* libfcgi reads it in FCGX_Init; it checks IPv4 peers, workers the others */
+        if (allow.n) {
+            setenv("FCGI_WEB_SERVER_ADDRS", listen_allow_format(&allow, list, sizeof list), 1);
+            log_info("fcgi.web_server_addrs", "allowed=%s from=%s", list, wsa_from);
+        } else {
+            unsetenv("FCGI_WEB_SERVER_ADDRS");
+        }
+    }
     /* Our handlers first: FCGX_Init only replaces default ones. */
     set_handler(SIGTERM, on_term);
     set_handler(SIGINT, on_term);
@@ -388,13 +417,13 @@ int main(int argc, char **argv)
     log_info("fcgi.start", "listen=%s workers=%lld acceptors=%lld pid=%d", listen_addr ? listen_addr : "fd0",
              workers, acceptors, (int)getpid());
     if (workers > 1) {
-        struct master m = {listen_fd, &cfg, acc, (int)acceptors};
+        struct master m = {listen_fd, &cfg, acc, &allow, (int)acceptors};
         master_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         set_handler(SIGCHLD, on_chld);
         rc = run_master(&m, (int)workers);
         close(master_wake);
     } else {
-        rc = worker_run(listen_fd, &cfg, acc, (int)acceptors, 0);
+        rc = worker_run(listen_fd, &cfg, acc, &allow, (int)acceptors, 0);
     }
     if (listen_addr && strchr(listen_addr, '/') && workers >= 1) unlink(listen_addr);
     authz_free(acc);

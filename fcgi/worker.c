@@ -39,7 +39,10 @@ static volatile sig_atomic_t wake_fd = -1;
 struct acceptors {
     const proc *p;
     int listen_fd;
+    const listen_allow *allow;       /* who may connect (listen.h) */
     atomic_int stop;                 /* stop accepting */
+    _Atomic uint64_t refused_log_ms; /* when a refused peer was last logged */
+    atomic_ullong refused;           /* peers refused since then */
 };
 
 struct acceptor {
@@ -71,6 +74,24 @@ static void reload(const proc *p)
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* A peer libfcgi let in that is not on web-server-addrs (an IPv6 or
+ * dual-stack socket: libfcgi checks IPv4 peers only): close it unanswered,
+ * as libfcgi does (the web server answers 502). Logged at most once a
+ * second with the count, so a scan cannot flood the log. 1 refused. */
+static int refuse_peer(struct acceptors *all, FCGX_Request *r)
+{
+    char peer[64];
+    if (listen_allow_peer(all->allow, r->ipcFd, peer, sizeof peer)) return 0;
+    unsigned long long n = atomic_fetch_add(&all->refused, 1) + 1;
+    uint64_t now = now_ms(), last = atomic_load(&all->refused_log_ms);
+    if (now - last >= 1000 && atomic_compare_exchange_strong(&all->refused_log_ms, &last, now)) {
+        atomic_fetch_sub(&all->refused, n);
+        log_warn("fcgi.peer_refused", "peer=%s refused=%llu why=\"not on web-server-addrs\"", peer, n);
+    }
+    FCGX_Free(r, 1);
+    return 1;
+}
+
 static void *acceptor_main(void *arg)
 {
     struct acceptor *a = arg;
@@ -87,6 +108,10 @@ static void *acceptor_main(void *arg)
                 log_warn("acceptor.accept_failed", "err=\"%s\"", strerror(-rc));
                 sleep_ms(rc == -EMFILE || rc == -ENFILE ? 100 : 10);
             }
+            continue;
+        }
+        if (refuse_peer(all, &r)) {
+            FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
             continue;
         }
         http_req *req = http_req_new(ctx, &r);
@@ -154,7 +179,7 @@ static int proc_open(proc *p, const config *cfg, authz *acc)
     return 0;
 }
 
-int worker_run(int listen_fd, const config *cfg, authz *acc, int n_acceptors, int index)
+int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow *allow, int n_acceptors, int index)
 {
     struct acceptors all;
     struct acceptor *as;
@@ -172,7 +197,10 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, int n_acceptors, in
 
     all.p = &p;
     all.listen_fd = listen_fd;
+    all.allow = allow;
     atomic_init(&all.stop, 0);
+    atomic_init(&all.refused_log_ms, 0);
+    atomic_init(&all.refused, 0);
     as = xcalloc((size_t)n_acceptors, sizeof *as);
     for (int i = 0; i < n_acceptors; i++) {
         as[i].all = &all;

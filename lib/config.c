@@ -57,6 +57,9 @@ static const struct setting settings[] = {
     SN("auth-reads", auth_reads, K_BOOL, 0, 1, "0", "1: reading filters and streams needs a token too"),
     SN("backoff-max-ms", backoff_max_ms, K_NUM, 10, 600000, "5000", "longest wait between Redis reconnects"),
     SN("cors-origins", cors_origins, K_STR, 0, 0, NULL, "comma-separated origins allowed by CORS"),
+    SN("web-server-addrs", web_server_addrs, K_STR, 0, 0, NULL,
+       "responder: IP addresses of the web servers allowed to connect over TCP, comma-separated "
+       "(sets FCGI_WEB_SERVER_ADDRS; default: anyone who reaches the port)"),
     SN("node", node, K_NAME, 0, 0, NULL,
        "this host's name for birdfeed: metrics keys, archive consumer, replica preference (default: the host name)"),
     SN("coalesce-ms", coalesce_ms, K_NUM, 0, 1000, "10",

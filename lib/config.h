@@ -41,6 +41,8 @@ typedef struct config {
     long long backoff_max_ms; /* Redis reconnect backoff cap */
     char *cors_origins;       /* comma-separated allow-list; NULL: no CORS headers */
     long long coalesce_ms;    /* longest a busy hub holds new events to write several at once */
+    char *web_server_addrs;   /* responder: IP addresses allowed to connect, comma-separated;
+                               * NULL: any (checked by fcgi/listen.h, not here) */
     char *node;               /* this host's name: metrics keys, archive consumer, replica
                                * preference; config_load_env sets the host name when unset */
 } config;
