@@ -344,7 +344,8 @@ static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
     struct cjk r;
     size_t l;
 
-    memset(&r, 0, sizeof r);
+    r.pl = r.cl = r.units = r.wl = 0;   /* not a memset: whole is written before it is read */
+    r.compose = 0;
     r.pieces = !(sign && sc->side == TOKEN_QUERY);
     for (size_t i = 0; i < n; i += l) {
         uint32_t cp;
