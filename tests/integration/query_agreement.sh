@@ -8,7 +8,9 @@
 # the one who searches, #/@ ask for the hashtag/mention only, emoji are
 # words, CJK runs are found by one character or by adjacent pairs, Greek and
 # Cyrillic fold case (final sigma too), commas separate phrases, and a
-# Bluesky or Mastodon handle is found by the words it is made of. Saved
+# Bluesky or Mastodon handle is found by the words it is made of, text
+# written decomposed (Hangul jamo, kana with a combining mark) is found by
+# the composed query, fullwidth signs are signs. Saved
 # filters with languages agree too (`/stream?filter=`, `/api/tweets?filter=`):
 # "en" takes "en-GB" and "EN", "pt-br" takes Bluesky's "pt-BR".
 . "$(dirname "$0")/../lib.sh"
@@ -48,6 +50,10 @@ rows = [
     ("125", "서울에서 만나요", [], [], "kr1"),
     ("126", "posted from the sky", [], [], "alice.bsky.social"),
     ("127", "hi @bob@mastodon.social", [], ["bob@mastodon.social"], "carl"),
+    ("135", "\u1112\u1161\u11ab\u1100\u116e\u11a8 written in jamo", [], [], "kr2"),
+    ("136", "\u304b\u3099\u3063\u3053\u3046 decomposed", [], [], "jp5"),
+    ("137", "\uff03\uff54\uff41\uff47 fullwidth", [], [], "fw1"),
+    ("138", "Москва_city mixed", [], [], "ru3"),
     ("130", "langprobe one", [], [], "lp", "en-GB"),
     ("131", "langprobe two", [], [], "lp", "EN"),
     ("132", "langprobe three", [], [], "lp", "pt-BR"),
@@ -102,6 +108,11 @@ abc	123
 viet	124
 việt	124
 서울	125
+한국	135
+がっこう	136
+#tag	137
+tag	137
+москва_city	138
 @alice.bsky.social	126
 @bob@mastodon.social	127
 social	126 127
