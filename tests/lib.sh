@@ -17,13 +17,36 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=66}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=66}
 
 bf_cleanup() {
-    local p
+    local p rc=$? leak
     for p in "${BF_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${BF_PIDS[@]}"; do
         for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null
     done
+    # Every test, once its processes are gone: no token in any log it made.
+    if leak=$(bf_secret_in_logs); then
+        echo "FAIL $BF_TEST_NAME: a token reached a log: $leak" >&2
+        BF_KEEP=1 rc=1
+    fi
     if [ -n "${BF_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+    exit "$rc"
+}
+# bf_secret_in_logs: print where a token appears in the logs under $T (the
+# web servers', birdfeed's, Redis's: *.log and *.out files) and succeed;
+# fail when none does. A token is a line of any "tokens" file under $T (8
+# characters or more) or anything shaped like a signed JWT.
+bf_secret_in_logs() {
+    local logs=() f tok
+    while IFS= read -r f; do logs+=("$f"); done < <(find "$T" -type f \( -name '*.log' -o -name '*.out' \) 2>/dev/null)
+    [ ${#logs[@]} -gt 0 ] || return 1
+    while IFS= read -r tok; do
+        [ ${#tok} -ge 8 ] || continue
+        f=$(grep -lF -- "$tok" "${logs[@]}" | head -n 1)
+        [ -n "$f" ] && { echo "a token of the tokens file (…${tok: -4}) in $f"; return 0; }
+    done < <(find "$T" -type f -name tokens -exec sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' {} + 2>/dev/null)
+    f=$(grep -lE 'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{20,}' "${logs[@]}" | head -n 1)
+    [ -n "$f" ] && { echo "a JWT in $f"; return 0; }
+    return 1
 }
 trap bf_cleanup EXIT
 trap 'exit 130' INT TERM
