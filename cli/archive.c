@@ -48,6 +48,7 @@ static const char archive_help[] =
 #define BATCH_MAX 10000
 #define REPORT_EVERY_MS 1000      /* state hash refresh */
 #define LOG_EVERY_MS 10000        /* progress line in the log */
+#define MASTER_CHECK_MS 2000      /* idle: ask the Sentinels whether the master moved */
 
 struct archive_opts {
     const char *group;
@@ -96,6 +97,7 @@ struct archiver {
     config *cfg;
     const struct archive_opts *opt;
     redisContext *redis;
+    bus_peer peer;                /* where redis goes */
     store *db;
     char key[512];                /* the stream */
     char state_key[512];          /* the progress hash */
@@ -441,7 +443,7 @@ static int connect_all(struct archiver *a, int *fatal, char *err, size_t errlen)
     *fatal = 0;
     if (a->redis == NULL) {
         /* The command timeout must outlast a blocking read. */
-        a->redis = bus_connect(a->cfg->redis_url, (int)a->opt->block_ms + 5000, err, errlen);
+        a->redis = bus_connect_peer(a->cfg->redis_url, (int)a->opt->block_ms + 5000, &a->peer, err, errlen);
         if (a->redis == NULL) return -1;
     }
     if (a->db == NULL) {
@@ -472,7 +474,7 @@ static int run(struct archiver *a)
 {
     char err[1024], cursor[BUS_ID_MAX] = "0", batch[24], block[24];
     int pending_phase = 1, failures = 0, fatal, wait_ms;
-    uint64_t next_claim = 0;
+    uint64_t next_claim = 0, next_master_check = 0;
     long long claim_every = a->opt->claim_idle_ms / 2 > 1000 ? a->opt->claim_idle_ms / 2 : 1000;
     backoff bo;
 
@@ -542,6 +544,14 @@ static int run(struct archiver *a)
                 pending_phase = 0;
             } else if (a->opt->once) {
                 break;
+            } else if (now_ms() >= next_master_check) {
+                /* Nothing new: is this still the master, or one cut off
+                 * from the others while the Sentinels promoted another? */
+                next_master_check = now_ms() + MASTER_CHECK_MS;
+                if (bus_master_moved(a->cfg->redis_url, &a->peer)) {
+                    snprintf(err, sizeof err, "Redis at %s is no longer the master", a->peer.addr);
+                    goto failed;
+                }
             }
         }
         report(a, 0);

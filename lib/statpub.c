@@ -99,7 +99,8 @@ static int publish(statpub *sp, char *err, size_t errlen)
             snprintf(err, errlen, "Redis: %s", r->str);
             rc = -1;
         }
-        if (bus_reply_failover(r)) drop = 1;   /* not the master any more: find the new one */
+        /* Not the master any more, or one cut off from its replicas: find the master anew. */
+        if (bus_reply_failover(r) || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOREPLICAS", 10) == 0)) drop = 1;
         freeReplyObject(r);
     }
     if (drop && sp->c) {

@@ -12,8 +12,14 @@
 # master until it was demoted, losing those tweets.) `birdfeed tail`,
 # subscribed on the old master through a connection that also survives,
 # hears nothing more there; a Sentinel's +switch-master notice moves it.
+# `birdfeed archive`, reading the old master the same way, finds nothing new
+# there, asks the Sentinels, moves, and ends with every tweet once.
+# The old master keeps taking writes while cut off (min-replicas-to-write
+# 0, Redis's default, not the shipped 1): the worst case, where only the
+# Sentinels can tell the clients that it is no longer the master.
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
+REDIS_NODE_ARGS=(--min-replicas-to-write 0)
 redis_node m 127.0.0.2
 redis_node r1 127.0.0.3 m
 redis_node r2 127.0.0.4 m
@@ -21,6 +27,9 @@ sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
 key=${BIRDFEED_PREFIX}tweets
 N=2500
 "$BF" gen --count "$N" --seed 41 --canonical >"$T/in.ndjson"
+"$BF" migrate --db "sqlite:$T/a.db" >/dev/null || fail "migrate"
+"$BF" archive --db "sqlite:$T/a.db" --block-ms 200 >"$T/archive.log" 2>&1 & arch=$!
+bf_track "$arch"
 "$BF" tail --ids --retries 50 >"$T/tail.out" 2>"$T/tail.err" & tail_pid=$!
 bf_track "$tail_pid"
 wait_until 10 sh -c "redis-cli -h 127.0.0.2 -p ${RN_PORT[m]} PUBSUB NUMSUB ${BIRDFEED_PREFIX}live | tail -1 | grep -qx 1" \
@@ -58,3 +67,9 @@ last=$(rn_cli "$newname" XREVRANGE "$key" + - COUNT 1 | head -1)
 wait_until 30 grep -q "^$last " "$T/tail.out" || fail "tail did not reach the new master's last entry $last: $(tail -3 "$T/tail.err")"
 grep -q 'tail.failover' "$T/tail.err" || fail "tail did not move on a +switch-master notice: $(tail -3 "$T/tail.err")"
 ok "tail, its connection to the isolated master intact, moved on the Sentinel's +switch-master notice and printed the new master's tweets"
+
+wait_until 30 sh -c "[ \"\$(sqlite3 '$T/a.db' 'SELECT count(DISTINCT tweet_id) FROM tweets')\" = $N ]" \
+    || fail "archive: $(sqlite3 "$T/a.db" 'SELECT count(*), count(DISTINCT tweet_id) FROM tweets') rows|tweets, want $N; $(grep -c 'no longer the master' "$T/archive.log") moves"
+assert_eq "$(sqlite3 "$T/a.db" 'SELECT count(*) FROM tweets')" "$N" "archive rows"
+grep -q 'no longer the master' "$T/archive.log" || fail "the archive never noticed that the master moved"
+ok "the archive, left on the isolated master, asked the Sentinels, moved, and holds every tweet once"
