@@ -50,22 +50,6 @@ redisContext *redisconn_get(redisconn *rc)
     return rc->c;
 }
 
-redisReply *redisconn_command(redisconn *rc, const char *fmt, ...)
-{
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisContext *c = redisconn_get(rc);
-        redisReply *rep;
-        va_list ap;
-        if (c == NULL) return NULL;
-        va_start(ap, fmt);
-        rep = redisvCommand(c, fmt, ap);
-        va_end(ap);
-        if (rep) return rep;
-        snprintf(rc->err, sizeof rc->err, "Redis: %s", c->errstr);
-    }
-    return NULL;
-}
-
 static void read_drop(redisconn *rc)
 {
     redisFree(rc->rd);
@@ -102,18 +86,22 @@ static redisContext *read_get(redisconn *rc)
     return rc->rd;
 }
 
-redisReply *redisconn_read(redisconn *rc, const char *fmt, ...)
+/* One command on the master's connection, or (read) the read server's,
+ * connecting again and retrying once if the connection had dropped. An
+ * error reply from a separate read server drops that connection: the next
+ * read connects anew. */
+static redisReply *run(redisconn *rc, int read, const char *fmt, va_list ap)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        redisContext *c = read_get(rc);
+        redisContext *c = read ? read_get(rc) : redisconn_get(rc);
         redisReply *rep;
-        va_list ap;
+        va_list aq;
         if (c == NULL) return NULL;
-        va_start(ap, fmt);
-        rep = redisvCommand(c, fmt, ap);
-        va_end(ap);
+        va_copy(aq, ap);
+        rep = redisvCommand(c, fmt, aq);
+        va_end(aq);
         if (rep) {
-            if (rep->type == REDIS_REPLY_ERROR && c == rc->rd) {
+            if (rep->type == REDIS_REPLY_ERROR && read && c == rc->rd) {
                 snprintf(rc->err, sizeof rc->err, "Redis at %s: %s", rc->rd_peer.addr, rep->str);
                 read_drop(rc);
             }
@@ -122,6 +110,24 @@ redisReply *redisconn_read(redisconn *rc, const char *fmt, ...)
         snprintf(rc->err, sizeof rc->err, "Redis: %s", c->errstr);
     }
     return NULL;
+}
+
+redisReply *redisconn_command(redisconn *rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = run(rc, 0, fmt, ap);
+    va_end(ap);
+    return rep;
+}
+
+redisReply *redisconn_read(redisconn *rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *rep = run(rc, 1, fmt, ap);
+    va_end(ap);
+    return rep;
 }
 
 const char *redisconn_error(const redisconn *rc)
