@@ -8,7 +8,8 @@
  * sign is 0, '#' or '@' and stands in tok[-1]; and every term the input
  * asks for as a query is among the tokens it yields as a text (a tweet
  * that says exactly what a filter asks for is always found, live and in
- * the archive). */
+ * the archive) — also when the query is first folded as a filter phrase or
+ * a `q` is (token_fold). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < query.n; i++)
         if (!has(&text, query.v[i], query.len[i])) abort();
     buf folded = BUF_INIT;
+    toks fq = {NULL, NULL, 0};
     token_fold(&folded, (const char *)data, size);
+    token_scan(folded.data ? folded.data : "", folded.len, TOKEN_QUERY, check, &fq);
+    for (size_t i = 0; i < fq.n; i++)
+        if (!has(&text, fq.v[i], fq.len[i])) abort();
     buf_free(&folded);
+    free_toks(&fq);
     free_toks(&text);
     free_toks(&query);
     return 0;
