@@ -17,7 +17,7 @@
 
 typedef struct handles handles;
 
-/* A cache of at most max entries (max ≥ 1). Never NULL. */
+/* A cache of at most max entries (1 ≤ max < 2^31; 0 counts as 1). Never NULL. */
 handles *handles_new(size_t max);
 void handles_free(handles *h);   /* h may be NULL */
 

@@ -27,8 +27,9 @@
 typedef void (*html_link_fn)(const char *href, size_t n, void *ctx);
 
 /* Append the text of html[0..n) (valid UTF-8, no NUL) to out and report its
- * links to on_link (may be NULL). Returns 0, or -1 with a reason in err when
- * the fragment has more than HTML_TAGS_MAX tags (out is then as it was). */
+ * links to on_link (may be NULL). Returns 0, or -1 with a reason in err (out
+ * then as it was) when the fragment has more than HTML_TAGS_MAX tags or
+ * libxml2 cannot make a parser. */
 int html_to_text(const char *html, size_t n, buf *out, html_link_fn on_link, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@
 
 typedef struct seen seen;
 
-/* A set of at most max ids (max ≥ 1). Never NULL. */
+/* A set of at most max ids (1 ≤ max < 2^31; 0 counts as 1). Never NULL. */
 seen *seen_new(size_t max);
 void seen_free(seen *s);   /* s may be NULL */
 
