@@ -1,5 +1,6 @@
 /* selection — which tweets a stream wants: `?filter=ID` (repeatable, or
- * comma-separated saved filters), `?q=words` (an ad-hoc filter), neither
+ * comma-separated saved filters: any of them), `?q=words` (comma-separated
+ * phrases, any of them, narrowing what the filters pick), neither
  * (everything); and the history such a stream starts with, found by scanning
  * the Redis stream backwards in bounded chunks.
  *

@@ -38,8 +38,10 @@ struct filterset_sel {
     char **labels;            /* per slot: a saved filter's id, or a q phrase */
     unsigned char *is_q;      /* per slot: 1 for a q phrase */
     size_t n;
+    size_t nsaved, nq;        /* how many of the slots are saved filters, q phrases */
     matcher *own;             /* the selection's filters alone, for history */
     uint32_t *own_slot;       /* own matcher's slot -> the shared matcher's slot */
+    unsigned char *own_is_q;  /* own matcher's slot -> 1 for a q phrase */
     size_t nown;
     match_result res;
 };
@@ -292,14 +294,20 @@ static void sel_add(filterset_sel *sel, int slot, const filter *def, int is_q)
     sel->slots[j] = (uint32_t)slot;
     sel->labels[j] = xstrdup(is_q ? (def->ntrack ? def->track[0] : "") : def->id);
     sel->is_q[j] = (unsigned char)is_q;
+    if (is_q)
+        sel->nq++;
+    else
+        sel->nsaved++;
     char key[16];
     snprintf(key, sizeof key, "%d", slot);
     int os = match_put(sel->own, key, def);
     if ((size_t)os >= sel->nown) {
         sel->own_slot = xrealloc(sel->own_slot, ((size_t)os + 1) * sizeof *sel->own_slot);
+        sel->own_is_q = xrealloc(sel->own_is_q, ((size_t)os + 1) * sizeof *sel->own_is_q);
         sel->nown = (size_t)os + 1;
     }
     sel->own_slot[os] = (uint32_t)slot;
+    sel->own_is_q[os] = (unsigned char)is_q;
 }
 
 /* Take a reference on slot for sel. Holds the lock. */
@@ -319,6 +327,7 @@ static void sel_free(filterset_sel *sel)
     free(sel->labels);
     free(sel->is_q);
     free(sel->own_slot);
+    free(sel->own_is_q);
     free(sel->slots);
     match_free(sel->own);
     match_result_free(&sel->res);
@@ -437,16 +446,29 @@ fail:
     return NULL;
 }
 
+/* The one rule of a selection: (any saved filter) AND (any q phrase), a
+ * part the selection does not have counting as matched. */
+static int sel_rule(const filterset_sel *sel, int saved_hit, int q_hit)
+{
+    return (sel->nsaved == 0 || saved_hit) && (sel->nq == 0 || q_hit);
+}
+
 int filterset_wants(const filterset_sel *sel, const uint32_t *slots, size_t n)
 {
     if (sel == NULL) return 1;
+    int hit[2] = {0, 0};      /* [0] a saved filter matched, [1] a q phrase did */
     size_t i = 0, j = 0;
     while (i < sel->n && j < n) {
-        if (sel->slots[i] == slots[j]) return 1;
-        if (sel->slots[i] < slots[j])
+        if (sel->slots[i] == slots[j]) {
+            hit[sel->is_q[i]] = 1;
+            if (sel_rule(sel, hit[0], hit[1])) return 1;
             i++;
-        else
             j++;
+        } else if (sel->slots[i] < slots[j]) {
+            i++;
+        } else {
+            j++;
+        }
     }
     return 0;
 }
@@ -506,5 +528,8 @@ int filterset_sel_has(const filterset_sel *sel, int slot)
 int filterset_sel_matches(filterset_sel *sel, const char *json, size_t len)
 {
     if (sel == NULL) return 1;
-    return match_tweet(sel->own, json, len, &sel->res) == 0 && sel->res.n > 0;
+    if (match_tweet(sel->own, json, len, &sel->res) < 0) return 0;
+    int hit[2] = {0, 0};
+    for (size_t i = 0; i < sel->res.n; i++) hit[sel->own_is_q[sel->res.slots[i]]] = 1;
+    return sel_rule(sel, hit[0], hit[1]);
 }

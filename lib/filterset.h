@@ -2,6 +2,11 @@
  * compiled matcher (lib/match.h) kept current from `control` notices, and
  * each stream's selection (`?filter=ID…`, `?q=words`) as matcher slots.
  *
+ * A selection's rule: its saved filters pick (a tweet any of them matches),
+ * its q phrases narrow (a tweet any of them matches), both must hold; a part
+ * the selection lacks holds for every tweet. So `?filter=1,2&q=a,b` is
+ * (1 or 2) and (a or b), as /api/tweets and the archive's search take it.
+ *
  * Flow: an acceptor thread turns a request into a selection
  * (filterset_select; unknown ids are fetched from Redis once, so a filter
  * created through another process is usable at once); the hub matches each
@@ -53,8 +58,8 @@ size_t filterset_count(filterset *fs);
  * exists. */
 uint32_t *filterset_match(filterset *fs, const char *json, size_t len, size_t *n);
 
-/* A selection from a request: ids[0..nids) saved filter ids and/or q (an
- * ad-hoc filter, may be NULL). With neither, returns NULL with status 0
+/* A selection from a request: ids[0..nids) saved filter ids and/or q (its
+ * comma-separated phrases narrow them; may be NULL). With neither, returns NULL with status 0
  * (everything). Otherwise the selection (caller releases it), or NULL with
  * status 404 (unknown filter), 400 (invalid q) or 503 (Redis needed to look
  * an id up and unreachable), and the reason in err. db may be NULL (then
@@ -64,8 +69,9 @@ filterset_sel *filterset_select(filterset *fs, const char *const *ids, size_t ni
 /* Give a selection back (its slots may then be reused). sel may be NULL. */
 void filterset_release(filterset *fs, filterset_sel *sel);
 
-/* Does a tweet with these sorted slots go to sel? (NULL sel: everything.)
- * Reads only sel: any thread. */
+/* Does a tweet with these sorted slots go to sel, by the selection's rule
+ * (any saved filter and any q phrase)? NULL sel: everything. Reads only sel:
+ * any thread. */
 int filterset_wants(const filterset_sel *sel, const uint32_t *slots, size_t n);
 /* Which of sel's filters a tweet with these sorted slots matched: appends
  * `"filters":["7",…],"q":["rust lang",…]` to out — the ids of its saved
@@ -78,7 +84,8 @@ size_t filterset_sel_matched_tweet(filterset_sel *sel, const char *json, size_t 
 /* Does sel use slot? */
 int filterset_sel_has(const filterset_sel *sel, int slot);
 
-/* Does sel match this tweet, by the filters as they were when sel was made?
+/* Does sel match this tweet (the rule of filterset_wants), by the filters as
+ * they were when sel was made?
  * For scanning history before the stream is handed to the hub: only the
  * thread that made sel may call it. 1 yes, 0 no. */
 int filterset_sel_matches(filterset_sel *sel, const char *json, size_t len);

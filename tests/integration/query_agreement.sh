@@ -12,7 +12,9 @@
 # written decomposed (Hangul jamo, kana with a combining mark) is found by
 # the composed query, fullwidth signs are signs. Saved
 # filters with languages agree too (`/stream?filter=`, `/api/tweets?filter=`):
-# "en" takes "en-GB" and "EN", "pt-br" takes Bluesky's "pt-BR".
+# "en" takes "en-GB" and "EN", "pt-br" takes Bluesky's "pt-BR". Saved
+# filters and q together are one rule everywhere: filter picks (any of the
+# filters), q narrows (any of its phrases).
 . "$(dirname "$0")/../lib.sh"
 start_redis
 start_postgres -c fsync=off
@@ -68,7 +70,22 @@ PY
 # Saved filters with languages, and the tweets each must find.
 "$BF" filters add --name "lang en" --track langprobe --lang en >/dev/null || fail "filters add (en)"
 "$BF" filters add --name "lang pt-br" --track langprobe --lang pt-br >/dev/null || fail "filters add (pt-br)"
-printf '1\t130 131\n2\t132\n' >"$T/filters"
+"$BF" filters add --name "cafe or alpha" --track cafe --track "#alpha" >/dev/null || fail "filters add (3)"
+printf '1\t130 131\n2\t132\n3\t104 105 106\n' >"$T/filters"
+# filter= and q= together: (any of the filters) and (any of the q phrases).
+# Rows with one filter are asked of the archive too (/api/tweets takes one).
+cat >"$T/combined" <<'EOF'
+1	one	130
+1	one,two	130 131
+1	three	
+2	langprobe,foo	132
+3	paris,version	104
+3	café,new	104 106
+3	#alpha,latte	105 106
+1,2	two,three	131 132
+1,3	latte,one	105 130
+2,3	one	
+EOF
 
 # The queries and the tweets each must find.
 cat >"$T/queries" <<'EOF'
@@ -134,7 +151,14 @@ curl -sN "$BASE_URL/stream?preload=0" >"$T/live.all" & bf_track $!
 while IFS=$'\t' read -r f _; do
     curl -sN "$BASE_URL/stream?filter=$f&preload=0" >"$T/live.f$f" & bf_track $!
 done <"$T/filters"
-for f in all f1 f2 $(seq 1 "$nq"); do wait_until 10 grep -q '^retry:' "$T/live.$f" || fail "stream $f did not start: $(head -c 300 "$T/live.$f")"; done
+i=0
+while IFS=$'\t' read -r f q _; do
+    i=$((i + 1))
+    curl -sN -G --data-urlencode "filter=$f" --data-urlencode "q=$q" --data-urlencode "preload=0" "$BASE_URL/stream" >"$T/live.c$i" &
+    bf_track $!
+done <"$T/combined"
+nc=$(wc -l <"$T/combined")
+for f in all f1 f2 f3 $(seq 1 "$nq") $(seq -f 'c%g' 1 "$nc"); do wait_until 10 grep -q '^retry:' "$T/live.$f" || fail "stream $f did not start: $(head -c 300 "$T/live.$f")"; done
 "$BF" ingest "$T/tweets.ndjson" 2>"$T/ingest.log" || fail "ingest: $(tail -3 "$T/ingest.log")"
 nt=$(wc -l <"$T/tweets.ndjson")
 wait_until 10 bash -c "[ \$(grep -c '^data:' '$T/live.all') -ge $nt ]" || fail "the unfiltered stream did not get all $nt tweets"
@@ -160,6 +184,15 @@ while IFS=$'\t' read -r f want; do
     assert_eq "$(ids_sse "$T/pre.f$f")" "$want" "preload ?filter=$f"
 done <"$T/filters"
 ok "saved filters with languages, live and as preload: en takes en-GB and EN, pt-br takes pt-BR"
+i=0
+while IFS=$'\t' read -r f q want; do
+    i=$((i + 1))
+    assert_eq "$(ids_sse "$T/live.c$i")" "$want" "live stream ?filter=$f&q=$q"
+    curl -sN --max-time 3 -G --data-urlencode "filter=$f" --data-urlencode "q=$q" --data-urlencode "preload=100" \
+        "$BASE_URL/stream" >"$T/pre.c$i"
+    assert_eq "$(ids_sse "$T/pre.c$i")" "$want" "preload ?filter=$f&q=$q"
+done <"$T/combined"
+ok "$nc filter+q selections, live and as preload: the filters pick, q narrows"
 
 # Preload: the same matcher over the stream's history.
 i=0; pre=()
@@ -193,6 +226,15 @@ archive_answers() {   # archive_answers NAME: /api/tweets?q= for every query
         assert_eq "$code" 200 "$1 /api/tweets?filter=$f"
         assert_eq "$(ids_json "$T/$1.f$f")" "$want" "$1 /api/tweets?filter=$f (languages as live)"
     done <"$T/filters"
+    i=0
+    while IFS=$'\t' read -r f q want; do
+        i=$((i + 1))
+        case $f in *,*) continue ;; esac
+        code=$(curl -s -o "$T/$1.c$i" -w '%{http_code}' -G --data-urlencode "filter=$f" --data-urlencode "q=$q" \
+            --data-urlencode "limit=500" "$BASE_URL/api/tweets")
+        assert_eq "$code" 200 "$1 /api/tweets?filter=$f&q=$q"
+        assert_eq "$(ids_json "$T/$1.c$i")" "$want" "$1 /api/tweets?filter=$f&q=$q (as live)"
+    done <"$T/combined"
 }
 archive_answers sqlite
 i=0
@@ -204,7 +246,7 @@ done <"$T/queries"
 start_fcgi --db "$PG_URL"
 start_nginx
 archive_answers postgres
-ok "$nq queries against the archive (SQLite and PostgreSQL through /api/tweets, birdfeed search), saved filters with languages too: the same answers"
+ok "$nq queries against the archive (SQLite and PostgreSQL through /api/tweets, birdfeed search), saved filters with languages and filter+q too: the same answers"
 
 # The same query errors on both sides: a phrase without words, an empty phrase.
 for q in '!!' 'a,,b' ' , '; do

@@ -3,7 +3,9 @@
 # id-less `event: matched` names the stream's saved filters and `q` phrases
 # that the tweet matched — in the preload, live and after a Last-Event-ID
 # resume; a stream without it, next to it, gets the same tweet events and
-# no matched event; matched=2 is a 400.
+# no matched event; matched=2 is a 400. With both filter= and q=, only
+# tweets that one filter and one q phrase match come (filter picks, q
+# narrows), and their matched events name both.
 . "$(dirname "$0")/../lib.sh"
 
 TOKEN="matched-test-$RANDOM"
@@ -55,30 +57,52 @@ curl -sN "$BASE_URL/stream?filter=1,2&$q&matched=1" >"$T/m.sse" &
 m=$!; bf_track $m
 curl -sN "$BASE_URL/stream?filter=1,2&$q" >"$T/plain.sse" &
 p=$!; bf_track $p
-wait_until 10 sh -c "grep -q '^id: 3000-3' '$T/m.sse' && grep -q '^id: 3000-3' '$T/plain.sse'" || fail "preload"
+curl -sN "$BASE_URL/stream?filter=1,2&matched=1" >"$T/f.sse" &
+f=$!; bf_track $f
+curl -sN "$BASE_URL/stream?$q&matched=1" >"$T/q.sse" &
+qs=$!; bf_track $qs
+wait_until 10 sh -c "grep -q '^id: 3000-3' '$T/m.sse' && grep -q '^id: 3000-3' '$T/plain.sse' && grep -q '^id: 3000-3' '$T/f.sse' && grep -q '^id: 3000-3' '$T/q.sse'" || fail "preload"
 tw "pineapple with a red apple"    # t4: filter 1, q "pineapple"
 tw "no fruit here"                # t5: none
 tw "banana bread"                 # t6: filter 2
-wait_until 10 sh -c "grep -q '^id: 3000-6' '$T/m.sse' && grep -q '^id: 3000-6' '$T/plain.sse'" || fail "live tweets"
+tw "pineapple juice"              # t7: q "pineapple"
+wait_until 10 sh -c "grep -q '^id: 3000-6' '$T/f.sse' && grep -q '^id: 3000-7' '$T/q.sse'" || fail "live tweets"
 sleep 0.3
-kill $m $p 2>/dev/null
+kill $m $p $f $qs 2>/dev/null
 {
-    tweet_line 1; echo 'matched id=- {"id":"t1","filters":["1"],"q":[]}'
     tweet_line 3; echo 'matched id=- {"id":"t3","filters":["2"],"q":["green pear"]}'
     tweet_line 4; echo 'matched id=- {"id":"t4","filters":["1"],"q":["pineapple"]}'
-    tweet_line 6; echo 'matched id=- {"id":"t6","filters":["2"],"q":[]}'
 } >"$T/want"
 events "$T/m.sse" >"$T/got"
-cmp -s "$T/want" "$T/got" || fail "matched stream: $(diff "$T/want" "$T/got" | head -c 800)"
+cmp -s "$T/want" "$T/got" || fail "filter+q matched stream: $(diff "$T/want" "$T/got" | head -c 800)"
 grep '^tweet ' "$T/want" >"$T/want.plain"
 events "$T/plain.sse" >"$T/got.plain"
 cmp -s "$T/want.plain" "$T/got.plain" || fail "plain stream: $(diff "$T/want.plain" "$T/got.plain" | head -c 800)"
-ok "preload and live: each tweet, then an id-less event: matched with its filters and q phrases; the stream next to it gets the same tweets and no matched event"
+{
+    tweet_line 1; echo 'matched id=- {"id":"t1","filters":["1"],"q":[]}'
+    tweet_line 3; echo 'matched id=- {"id":"t3","filters":["2"],"q":[]}'
+    tweet_line 4; echo 'matched id=- {"id":"t4","filters":["1"],"q":[]}'
+    tweet_line 6; echo 'matched id=- {"id":"t6","filters":["2"],"q":[]}'
+} >"$T/want.f"
+events "$T/f.sse" >"$T/got.f"
+cmp -s "$T/want.f" "$T/got.f" || fail "filters-only matched stream: $(diff "$T/want.f" "$T/got.f" | head -c 800)"
+{
+    tweet_line 3; echo 'matched id=- {"id":"t3","filters":[],"q":["green pear"]}'
+    tweet_line 4; echo 'matched id=- {"id":"t4","filters":[],"q":["pineapple"]}'
+    tweet_line 7; echo 'matched id=- {"id":"t7","filters":[],"q":["pineapple"]}'
+} >"$T/want.q"
+events "$T/q.sse" >"$T/got.q"
+cmp -s "$T/want.q" "$T/got.q" || fail "q-only matched stream: $(diff "$T/want.q" "$T/got.q" | head -c 800)"
+ok "preload and live: each tweet, then an id-less event: matched with its filters and q phrases (filter+q: both matched, filters only, q only); the stream next to it gets the same tweets and no matched event"
 
 # Resume after t3: the matched events come with the resent tweets; the resume id is the tweet's.
 timeout 3 curl -sN -H 'Last-Event-ID: 3000-3' "$BASE_URL/stream?filter=1,2&$q&matched=1" >"$T/r.sse"
 events "$T/r.sse" >"$T/got.r"
-sed -n '5,8p' "$T/want" >"$T/want.r"
+sed -n '3,4p' "$T/want" >"$T/want.r"
+timeout 3 curl -sN -H 'Last-Event-ID: 3000-3' "$BASE_URL/stream?filter=1,2&matched=1" >"$T/rf.sse"
+events "$T/rf.sse" >"$T/got.rf"
+sed -n '5,8p' "$T/want.f" >"$T/want.rf"
+cmp -s "$T/want.rf" "$T/got.rf" || fail "resumed filters-only stream: $(diff "$T/want.rf" "$T/got.rf" | head -c 800)"
 cmp -s "$T/want.r" "$T/got.r" || fail "resumed stream: $(diff "$T/want.r" "$T/got.r" | head -c 800)"
 ok "Last-Event-ID resume: the tweets after it, each with its matched event"
 stop_fcgi

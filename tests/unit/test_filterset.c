@@ -205,8 +205,63 @@ static void test_matched(void)
     filterset_free(fs);
 }
 
+/* Does a tweet of the history with this text match sel (its own matcher)? */
+static int hist(filterset_sel *sel, const char *text)
+{
+    char json[512];
+    snprintf(json, sizeof json, "{\"id\":\"1\",\"text\":\"%s\",\"user\":{\"screen_name\":\"x\"}}", text);
+    return filterset_sel_matches(sel, json, strlen(json));
+}
+
+/* filter= picks, q= narrows: (any saved filter) and (any q phrase), live and
+ * in the history alike; a part the selection lacks holds for every tweet. */
+static void test_filter_and_q(void)
+{
+    filterset *fs = filterset_new(&LIM);
+    int status;
+    char err[256];
+    put(fs, "1", 1, "apple");
+    put(fs, "2", 1, "banana");
+    const char *ids[2] = {"1", "2"};
+    filterset_sel *both = filterset_select(fs, ids, 2, "red,green", NULL, &status, err, sizeof err);
+    filterset_sel *one = sel1(fs, "1", "red", &status);
+    ASSERT(both != NULL && one != NULL);
+    static const struct {
+        const char *text;
+        int both, one;
+    } cases[] = {
+        {"a red apple", 1, 1},
+        {"a green banana", 1, 0},
+        {"a green apple", 1, 0},
+        {"an apple", 0, 0},           /* a filter without a q phrase */
+        {"a red car", 0, 0},          /* a q phrase without a filter */
+        {"red and green", 0, 0},
+        {"a yellow banana", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ASSERT_EQ(gets(fs, both, cases[i].text), cases[i].both);
+        ASSERT_EQ(hist(both, cases[i].text), cases[i].both);
+        ASSERT_EQ(gets(fs, one, cases[i].text), cases[i].one);
+        ASSERT_EQ(hist(one, cases[i].text), cases[i].one);
+    }
+    /* what a delivered tweet matched names both parts */
+    const char *json = "{\"id\":\"9\",\"text\":\"a red apple and a green banana\",\"user\":{\"screen_name\":\"x\"}}";
+    size_t n;
+    uint32_t *slots = filterset_match(fs, json, strlen(json), &n);
+    buf out = BUF_INIT;
+    ASSERT(filterset_wants(both, slots, n));
+    ASSERT_EQ(filterset_sel_matched(both, slots, n, &out), 4);
+    ASSERT_STREQ(out.data, "\"filters\":[\"1\",\"2\"],\"q\":[\"red\",\"green\"]");
+    free(slots);
+    buf_free(&out);
+    filterset_release(fs, both);
+    filterset_release(fs, one);
+    filterset_free(fs);
+}
+
 int main(void)
 {
+    RUN(test_filter_and_q);
     RUN(test_matched);
     RUN(test_select_and_match);
     RUN(test_delete_in_use);
