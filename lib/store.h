@@ -56,14 +56,30 @@ const char *store_engine(const store *s);
 int store_latest_version(const store *s);
 /* Schema version of the database (0: empty). 0 ok, -1 error (err). */
 int store_version(store *s, int *version, char *err, size_t errlen);
+/* What store_migrate did. */
+typedef struct store_migrated {
+    int applied;          /* migrations applied */
+    long reworded;        /* rows whose words were recomputed for this binary's tokeniser
+                           * (lib/token.h TOKEN_VERSION); -1: the words were current */
+    int words_from;       /* when reworded >= 0: the tokeniser version they had (0: not recorded) */
+} store_migrated;
+
 /* Apply every migration above the current version up to target (0: the
  * newest), each in its own transaction that also records it in
- * schema_version. Idempotent; safe when several run at once. Refuses a
- * database newer than the binary and a target below the current version.
- * *applied (may be NULL) gets how many ran. 0 ok, -1 error (err). */
-int store_migrate(store *s, int target, int *applied, char *err, size_t errlen);
-/* 0 when the schema is exactly the binary's newest; -1 with what to do
- * ("run birdfeed migrate", "upgrade birdfeed") in err. */
+ * schema_version; then, when the schema is the newest, recompute every
+ * row's words in one transaction if the tokeniser version that cut them is
+ * not this binary's (an archive whose words a newer birdfeed cut is
+ * refused: "upgrade birdfeed"). Idempotent; safe when several run at once.
+ * Refuses a database newer than the binary and a target below the current
+ * version. done (may be NULL) says what ran, also on failure. 0 ok, -1
+ * error (err). */
+int store_migrate(store *s, int target, store_migrated *done, char *err, size_t errlen);
+/* The tokeniser version that cut the archive's words (0: not recorded yet).
+ * Needs schema version 5 or later. 0 ok, -1 error (err). */
+int store_token_version(store *s, int *version, char *err, size_t errlen);
+/* 0 when the schema is exactly the binary's newest and its words were cut
+ * by this binary's tokeniser; -1 with what to do ("run birdfeed migrate",
+ * "upgrade birdfeed") in err. */
 int store_check(store *s, char *err, size_t errlen);
 /* A cheap round trip (health checks). 0 ok, -1 error (err). */
 int store_ping(store *s, char *err, size_t errlen);

@@ -75,6 +75,9 @@ typedef struct store_ops {
     void (*rollback)(store *s);
     /* Counts the schema_version tables of the current schema (0 or 1). */
     const char *version_table_sql;
+    /* The tokeniser version of the words (one integer; on PostgreSQL with
+     * FOR SHARE, so a reader waits while a migrate rewrites the words). */
+    const char *token_version_sql;
     /* Store rows[0..n) (n > 0) in one transaction, skipping a row whose
      * stream id or tweet id is there already; c (zeroed) counts each row. */
     int (*insert)(store *s, const store_row *rows, size_t n, store_counts *c, char *err, size_t errlen);
@@ -91,6 +94,8 @@ typedef struct store_ops {
 
 struct store {
     const store_ops *ops;
+    int words_checked;    /* store_check found the words cut by this binary's tokeniser:
+                           * inserts check it again inside their transaction */
 };
 
 extern const store_ops store_sqlite_ops;
@@ -104,6 +109,12 @@ int store_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
  * store_row_parse makes them (NUL-terminated). 0 ok; -1 when json is not a
  * tweet object (out unchanged). */
 int store_row_words(const char *json, size_t len, buf *out);
+
+/* Inside an insert's transaction, for a store store_check accepted: -1
+ * (err: what to do) when the archive's words are now cut by another
+ * tokeniser version than this binary's (a migrate of another birdfeed ran
+ * since), else 0. Its read waits for a migrate rewriting the words. */
+int store_words_guard(store *s, char *err, size_t errlen);
 
 /* Append a row (copies of id and json) to res. */
 void store_result_add(store_result *res, const char *id, const char *json);

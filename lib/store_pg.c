@@ -218,6 +218,7 @@ static int insert_chunk(store *s, const store_row *rows, size_t n, store_counts 
 static int pg_insert(store *s, const store_row *rows, size_t n, store_counts *c, char *err, size_t errlen)
 {
     if (pg_begin(s, 0, err, errlen) < 0) return -1;
+    if (store_words_guard(s, err, errlen) < 0) goto fail;
     for (size_t i = 0; i < n; i += ROWS_PER_INSERT) {
         size_t k = n - i < ROWS_PER_INSERT ? n - i : ROWS_PER_INSERT;
         if (insert_chunk(s, rows + i, k, c, err, errlen) < 0) goto fail;
@@ -382,5 +383,5 @@ static int pg_set_words(store *s, const bus_id *sids, const buf *words, size_t n
 const store_ops store_pg_ops = {
     "postgres", pg_open, pg_close, pg_exec, pg_query_int, pg_begin, pg_commit, pg_rollback,
     "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_version' AND schemaname = current_schema()",
-    pg_insert, pg_search, pg_scan, pg_set_words,
+    "SELECT version FROM token_version FOR SHARE", pg_insert, pg_search, pg_scan, pg_set_words,
 };

@@ -139,6 +139,10 @@ static int sq_insert(store *s, const store_row *rows, size_t n, store_counts *c,
                             NULL) != SQLITE_OK))
         return store_err(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
     if (sq_begin(s, 0, err, errlen) < 0) return -1;
+    if (store_words_guard(s, err, errlen) < 0) {
+        sq_rollback(s);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         const store_row *r = &rows[i];
         sqlite3_stmt *st = q->insert;
@@ -290,6 +294,6 @@ static int sq_set_words(store *s, const bus_id *sids, const buf *words, size_t n
 /* In the order of store_ops's fields (lib/store_engine.h). */
 const store_ops store_sqlite_ops = {
     "sqlite", sq_open, sq_close, sq_exec, sq_query_int, sq_begin, sq_commit, sq_rollback,
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", sq_insert, sq_search,
-    sq_scan, sq_set_words,
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+    "SELECT version FROM token_version", sq_insert, sq_search, sq_scan, sq_set_words,
 };

@@ -134,3 +134,61 @@ out=$("$BF" archive --once --db "$db" 2>&1); rc=$?
 assert_eq "$rc" 3 "archive refuses an old schema"
 assert_contains "$out" "run 'birdfeed migrate'" "archive says what to do"
 ok "archive refuses a schema that is not current"
+
+# The tokenizer's version: an archive made with this birdfeed records it;
+# one whose words an older tokenizer cut (the stored version set back by
+# hand, the words with it) is refused by search, archive and the responder
+# until `birdfeed migrate` recomputes every row's words.
+TOKEN_VERSION=$(sed -n 's/^#define TOKEN_VERSION \([0-9][0-9]*\).*/\1/p' "$BF_ROOT/lib/token.h")
+assert_ge "${TOKEN_VERSION:-0}" 1 "lib/token.h defines TOKEN_VERSION"
+"$BF" gen --count 300 --canonical --seed 7 | "$BF" ingest 2>"$T/ingest.log" || fail "ingest: $(tail -3 "$T/ingest.log")"
+for engine in sqlite postgres; do
+    fresh_db $engine
+    "$BF" migrate --db "$db" >/dev/null || fail "$engine: migrate"
+    assert_eq "$(sql "$db" 'SELECT version FROM token_version')" "$TOKEN_VERSION" "$engine: a new archive records the tokenizer's version"
+    "$BF" archive --once --db "$db" --group "tok$engine" 2>"$T/arch.log" || fail "$engine: archive: $(tail -3 "$T/arch.log")"
+    assert_eq "$(sql "$db" 'SELECT count(*) FROM tweets')" 300 "$engine: archived"
+    sql "$db" "SELECT id || ' ' || words FROM tweets ORDER BY ms, seq" >"$T/words.$engine"
+    word=$(sql "$db" "SELECT words FROM tweets ORDER BY ms LIMIT 1" | tr ' ' '\n' | grep -E '^[a-z]{4,}$' | head -1)
+    [ -n "$word" ] || fail "$engine: no plain word in the first row's words"
+    want=$("$BF" search --db "$db" -q "$word" --limit 500 --json) || fail "$engine: search $word"
+
+    # As an older tokenizer left it: other words, an older version.
+    sql "$db" "UPDATE tweets SET words = 'zzz'; UPDATE token_version SET version = $((TOKEN_VERSION - 1))" >/dev/null
+    out=$("$BF" migrate --status --db "$db") || fail "$engine: migrate --status"
+    assert_contains "$out" "words cut by tokenizer version $((TOKEN_VERSION - 1)), this birdfeed's $TOKEN_VERSION (run birdfeed migrate)" "$engine: status"
+    out=$("$BF" search --db "$db" -q "$word" 2>&1); rc=$?
+    assert_eq "$rc" 3 "$engine: search refuses words of an older tokenizer"
+    assert_contains "$out" "cut by tokenizer version $((TOKEN_VERSION - 1)), this birdfeed's is $TOKEN_VERSION: run 'birdfeed migrate'" "$engine: search says why"
+    out=$("$BF" archive --once --db "$db" --group "tok$engine" 2>&1); rc=$?
+    assert_eq "$rc" 3 "$engine: archive refuses them"
+    assert_contains "$out" "run 'birdfeed migrate'" "$engine: archive says why"
+    start_fcgi --db "$db"
+    start_nginx
+    code=$(curl -s -o "$T/api.json" -w '%{http_code}' -G --data-urlencode "q=$word" "$BASE_URL/api/tweets")
+    assert_eq "$code" 503 "$engine: /api/tweets refuses them"
+    assert_contains "$(cat "$T/api.json")" "run 'birdfeed migrate'" "$engine: /api/tweets says why"
+
+    out=$("$BF" migrate --db "$db") || fail "$engine: migrate re-words"
+    assert_contains "$out" "words of 300 rows recomputed by tokenizer version $TOKEN_VERSION (cut by version $((TOKEN_VERSION - 1)))" "$engine: migrate says what it did"
+    assert_eq "$(sql "$db" 'SELECT version FROM token_version')" "$TOKEN_VERSION" "$engine: version recorded"
+    sql "$db" "SELECT id || ' ' || words FROM tweets ORDER BY ms, seq" >"$T/words2.$engine"
+    cmp -s "$T/words.$engine" "$T/words2.$engine" || fail "$engine: words after migrate differ from the archiver's: $(diff "$T/words.$engine" "$T/words2.$engine" | head -5)"
+    assert_eq "$("$BF" search --db "$db" -q "$word" --limit 500 --json)" "$want" "$engine: search finds what it found before"
+    code=$(curl -s -o "$T/api.json" -w '%{http_code}' -G --data-urlencode "q=$word" --data-urlencode "limit=500" "$BASE_URL/api/tweets")
+    assert_eq "$code" 200 "$engine: /api/tweets answers again"
+    assert_eq "$(cat "$T/api.json")" "$want" "$engine: /api/tweets finds the same"
+    out=$("$BF" migrate --db "$db") || fail "$engine: migrate again"
+    assert_eq "$out" "$engine schema already at version $LATEST" "$engine: nothing more to do"
+    stop_fcgi
+
+    # Words a newer birdfeed cut: refused, never cut back.
+    sql "$db" "UPDATE token_version SET version = $((TOKEN_VERSION + 1))" >/dev/null
+    out=$("$BF" migrate --db "$db" 2>&1); rc=$?
+    assert_eq "$rc" 1 "$engine: migrate refuses words of a newer tokenizer"
+    assert_contains "$out" "newer than this birdfeed's ($TOKEN_VERSION): upgrade birdfeed" "$engine: says why"
+    out=$("$BF" search --db "$db" -q "$word" 2>&1); rc=$?
+    assert_eq "$rc" 3 "$engine: search refuses them"
+    assert_contains "$out" "upgrade birdfeed" "$engine: search says why"
+    ok "$engine: words of another tokenizer version refused by search, archive and /api/tweets; migrate recomputes older ones (the same words as the archiver wrote), refuses newer ones"
+done

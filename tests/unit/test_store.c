@@ -11,6 +11,7 @@
 
 #include "store.h"
 #include "test.h"
+#include "token.h"
 
 static void test_row_parse(void)
 {
@@ -128,15 +129,21 @@ static void test_sqlite_end_to_end(void)
     store *s = store_open(url, err, sizeof err);
     ASSERT(s != NULL);
     ASSERT_STREQ(store_engine(s), "sqlite");
-    int v = -1, applied = -1;
+    int v = -1;
+    store_migrated done;
     ASSERT_EQ(store_version(s, &v, err, sizeof err), 0);
     ASSERT_EQ(v, 0);
     ASSERT_EQ(store_check(s, err, sizeof err), -1);
     ASSERT_CONTAINS(err, "run 'birdfeed migrate'");
-    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
-    ASSERT_EQ(applied, store_latest_version(s));
-    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
-    ASSERT_EQ(applied, 0);
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(done.applied, store_latest_version(s));
+    ASSERT_EQ(done.reworded, 0);            /* a new archive: its (no) words recorded as this tokeniser's */
+    ASSERT_EQ(done.words_from, 0);
+    ASSERT_EQ(store_token_version(s, &v, err, sizeof err), 0);
+    ASSERT_EQ(v, TOKEN_VERSION);
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(done.applied, 0);
+    ASSERT_EQ(done.reworded, -1);
     ASSERT_EQ(store_check(s, err, sizeof err), 0);
     ASSERT_EQ(store_ping(s, err, sizeof err), 0);
 
@@ -297,8 +304,8 @@ static void test_reword_migration(void)
     snprintf(url, sizeof url, "sqlite:%s", path);
     store *s = store_open(url, err, sizeof err);
     ASSERT(s != NULL);
-    int applied;
-    ASSERT_EQ(store_migrate(s, 2, &applied, err, sizeof err), 0);
+    store_migrated done;
+    ASSERT_EQ(store_migrate(s, 2, &done, err, sizeof err), 0);
     store_counts ins;
     char json[200], id[32];
     for (int i = 1; i <= 2500; i++) {      /* more than one batch of the rewording */
@@ -312,8 +319,9 @@ static void test_reword_migration(void)
     ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "UPDATE tweets SET words = 'caf\u00e9 foo bar tag u'", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    ASSERT_EQ(store_migrate(s, 0, &applied, err, sizeof err), 0);
-    ASSERT_EQ(applied, store_latest_version(s) - 2);
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(done.applied, store_latest_version(s) - 2);
+    ASSERT_EQ(done.reworded, 2500);        /* and once more for the tokeniser's version (not recorded before) */
     store_result res;
     store_query q = {.q = "foo_bar", .limit = 500};
     ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
@@ -342,8 +350,92 @@ static void test_reword_migration(void)
     rmdir(dir);
 }
 
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* The archive records which tokeniser cut its words: another version is
+ * refused by store_check (and by an insert of a store checked before), and
+ * store_migrate recomputes the words of every row, once. */
+static void test_token_version(void)
+{
+    char dir[] = "/tmp/birdfeed-store-XXXXXX", url[128], path[96], sql[128], err[512];
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    store *s = store_open(url, err, sizeof err), *old = store_open(url, err, sizeof err);
+    ASSERT(s != NULL && old != NULL);
+    store_migrated done;
+    store_counts c;
+    int v;
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(store_check(old, err, sizeof err), 0);     /* an archiver that checked before the change below */
+    for (int i = 1; i <= 1200; i++) {                    /* more than one batch */
+        char json[160], id[32];
+        snprintf(json, sizeof json, "{\"id\":\"%d\",\"text\":\"foo_bar %s\",\"user\":{\"screen_name\":\"u\"}}", i,
+                 i % 2 ? "caf\u00e9" : "tea");
+        snprintf(id, sizeof id, "2000-%d", i);
+        insert(s, id, json, &c);
+    }
+    /* Words as an older tokeniser cut them, and its version. */
+    sql_exec(path, "UPDATE tweets SET words = 'foo bar'; UPDATE token_version SET version = 1");
+    ASSERT_EQ(store_check(s, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "cut by tokenizer version 1, this birdfeed's is 2: run 'birdfeed migrate'");
+    store_row r;
+    const char *json = "{\"id\":\"x\",\"text\":\"late\",\"user\":{\"screen_name\":\"u\"}}";
+    ASSERT_EQ(store_row_parse(&r, "3000-1", json, strlen(json), err, sizeof err), 0);
+    ASSERT_EQ(store_insert(old, &r, 1, &c, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "run 'birdfeed migrate'");
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(done.applied, 0);
+    ASSERT_EQ(done.reworded, 1200);
+    ASSERT_EQ(done.words_from, 1);
+    ASSERT_EQ(store_token_version(s, &v, err, sizeof err), 0);
+    ASSERT_EQ(v, TOKEN_VERSION);
+    ASSERT_EQ(store_check(s, err, sizeof err), 0);
+    ASSERT_EQ(store_insert(old, &r, 1, &c, err, sizeof err), 0);  /* current again */
+    store_row_free(&r);
+    store_result res;
+    store_query q = {.q = "foo_bar", .limit = 500};
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 500);
+    store_result_free(&res);
+    q.q = "cafe";
+    q.limit = STORE_LIMIT_MAX;
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 500);
+    ASSERT(res.has_next);
+    store_result_free(&res);
+    q.q = "foo";
+    ASSERT_EQ(store_search(s, &q, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 0);                   /* the old words are gone */
+    store_result_free(&res);
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), 0);
+    ASSERT_EQ(done.reworded, -1);          /* once */
+    /* Words a newer birdfeed cut: refused, never cut back. */
+    snprintf(sql, sizeof sql, "UPDATE token_version SET version = %d", TOKEN_VERSION + 1);
+    sql_exec(path, sql);
+    ASSERT_EQ(store_check(s, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "upgrade birdfeed");
+    ASSERT_EQ(store_migrate(s, 0, &done, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "upgrade birdfeed");
+    store_close(s);
+    store_close(old);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/t.db%s", dir, suffix[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
+    RUN(test_token_version);
     RUN(test_row_parse);
     RUN(test_query_check);
     RUN(test_migrations_embedded);
