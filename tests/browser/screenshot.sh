@@ -1,5 +1,5 @@
 #!/bin/bash
-# Make the README's screenshot of the demo page (docs/page.png): Redis, a
+# Make the README's screenshot of the demo page (deploy/www/page.png): Redis, a
 # responder and nginx on free loopback ports, an hour of synthetic tweets
 # (birdfeed gen; a fifth of them Bluesky posts, a tenth Mastodon ones; no
 # CJK text, which headless Chromium here has no font for) with stream ids
@@ -10,7 +10,7 @@
 #
 # A tool, not a test: it asserts nothing (tests/integration/browser.sh does).
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:-$BF_ROOT/docs/page.png}
+OUT=${1:-$BF_ROOT/deploy/www/page.png}
 
 start_redis
 "$BF" filters add --name "Herons and owls" --track heron --track owl >/dev/null
