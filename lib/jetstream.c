@@ -179,7 +179,7 @@ static int facets(post *p, handles *cache, int record)
             if (post_get_str(p, jdoc_get(p->d, ft, field), what, &v) < 0) return -1;
             if (v.s == NULL || v.n == 0) continue;
             if (field[0] == 't') post_list_add(&p->hashtags, v.s, v.n, '#');
-            else if (field[0] == 'u') post_list_add(&p->urls, v.s, v.n, 0);
+            else if (field[0] == 'u') post_url_add(p, v.s, v.n);
             else mention(p, cache, start, end, v);
         }
     }

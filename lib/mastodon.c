@@ -41,7 +41,7 @@ static int skip(post *p, const char *what)
 static void on_link(const char *href, size_t n, void *ctx)
 {
     post *p = ctx;
-    if (memchr(href, '\0', n) == NULL && utf8_validate(href, n, NULL) == 0) post_list_add(&p->urls, href, n, 0);
+    if (memchr(href, '\0', n) == NULL && utf8_validate(href, n, NULL) == 0) post_url_add(p, href, n);
 }
 
 /* The author of status node s: its account's acct (required), display name

@@ -272,9 +272,18 @@ int post_list_from(post *p, buf *list, int arr, const char *what, const char *fi
                 vnode = jdoc_get(p->d, e, alt);
         }
         if (post_get_str(p, vnode, name, &v) < 0) return -1;
-        if (v.s) post_list_add(list, v.s, v.n, sign);
+        if (v.s == NULL) continue;
+        if (list == &p->urls)
+            post_url_add(p, v.s, v.n);
+        else
+            post_list_add(list, v.s, v.n, sign);
     }
     return 0;
+}
+
+void post_url_add(post *p, const char *s, size_t n)
+{
+    if (post_is_web_url(s, n)) post_list_add(&p->urls, s, n, 0);
 }
 
 int post_is_web_url(const char *s, size_t n)

@@ -76,10 +76,15 @@ int post_date_from_epoch(long long secs, char out[24]);
  * leading `sign` ('#', '@' or 0 for none) is dropped first; an empty value
  * is left out. s must be valid UTF-8. */
 void post_list_add(buf *list, const char *s, size_t n, char sign);
+/* Add s[0..n) to p->urls when it is an http:// or https:// URL
+ * (post_is_web_url); anything else — `javascript:`, `mailto:`, a relative
+ * link — is left out, in every format. s must be valid UTF-8. */
+void post_url_add(post *p, const char *s, size_t n);
 /* Add the members of array node `arr` to list: strings (objects == NULL),
  * or objects whose member `field` (else `alt`, may be NULL) holds the
- * string; objects without it are left out. Absent or null arr adds
- * nothing. -1 with "what[i]: expected …" on a wrong type or a NUL. */
+ * string; objects without it are left out (and, for p->urls, members
+ * post_url_add leaves out). Absent or null arr adds nothing. -1 with
+ * "what[i]: expected …" on a wrong type or a NUL. */
 int post_list_from(post *p, buf *list, int arr, const char *what, const char *field, const char *alt, char sign);
 
 /* A URL for the post's page: http(s)://, no space or control character.

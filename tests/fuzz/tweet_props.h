@@ -4,7 +4,8 @@
  *   - a skip (not a post) leaves out as it was and says what it was, on one line;
  *   - an accepted line becomes one line of valid UTF-8 without NUL, whose
  *     tweet_info points at its id, and that normalises to itself, byte for
- *     byte, on a fresh normaliser (canonical input needs no state).
+ *     byte, on a fresh normaliser (canonical input needs no state);
+ *   - every member of its urls[] is an http:// or https:// URL.
  * Any breach aborts, so libFuzzer reports it. */
 #ifndef BIRDFEED_TWEET_PROPS_H
 #define BIRDFEED_TWEET_PROPS_H
@@ -15,6 +16,26 @@
 #include "buf.h"
 #include "tweet.h"
 #include "utf8.h"
+
+/* Does every member of the canonical tweet c's urls[] start with http://
+ * or https://? (A quote inside a JSON string is escaped, so the first
+ * `"urls":[` is the key.) */
+static int tweet_props_urls_web(const char *c, size_t cn)
+{
+    static const char key[] = "\"urls\":[";
+    const char *end = c + cn, *u = memmem(c, cn, key, sizeof key - 1);
+    if (u == NULL) return 0;
+    u += sizeof key - 1;
+    while (u < end && *u != ']') {
+        size_t left = (size_t)(end - u);
+        if (!(left > 8 && memcmp(u, "\"http://", 8) == 0) && !(left > 9 && memcmp(u, "\"https://", 9) == 0)) return 0;
+        for (u++; u < end && *u != '"'; u++)
+            if (*u == '\\') u++;
+        u++;
+        if (u < end && *u == ',') u++;
+    }
+    return u < end;
+}
 
 static void tweet_props_check(tweet_norm *n, const char *line, size_t len)
 {
@@ -41,6 +62,7 @@ static void tweet_props_check(tweet_norm *n, const char *line, size_t len)
             abort();
         if (tweet_normalize(c, cn, 0, &again, err, sizeof err) != 0) abort();
         if (again.len != cn || memcmp(again.data, c, cn) != 0) abort();
+        if (!tweet_props_urls_web(c, cn)) abort();
     }
     buf_free(&out);
     buf_free(&again);

@@ -341,6 +341,75 @@ static void test_mastodon_status(void)
     tweet_norm_free(nz);
 }
 
+/* ---- urls[]: http(s) only, in every format ---- */
+
+/* The urls of the canonical form of line s, as its JSON array's text. */
+static void assert_urls(const char *s, const char *want)
+{
+    int rc;
+    char *got = feed(s, &rc);
+    if (got == NULL) TEST_FAIL("not a post (%d): %s\n  input: %s", rc, err, s);
+    const char *u = strstr(got, "\"urls\":[");
+    ASSERT(u != NULL);
+    u += 7;
+    size_t n = (size_t)(strchr(u, ']') - u) + 1;
+    if (strlen(want) != n || memcmp(u, want, n) != 0) {
+        fprintf(stderr, "  got:  %.*s\n  want: %s\n", (int)n, u, want);
+        free(got);
+        TEST_FAIL("urls");
+    }
+    /* and the canonical form keeps them */
+    char *again = feed(got, &rc);
+    if (again == NULL || strcmp(again, got) != 0) TEST_FAIL("not idempotent: %s", got);
+    free(again);
+    free(got);
+}
+
+#define URLS_KEPT "[\"https://ok.example/a\",\"http://ok.example/b?c=1\"]"
+
+static void test_urls_web_only(void)
+{
+    nz = tweet_norm_new(16);
+    /* Twitter v1.1: entities.urls[].expanded_url (else url) */
+    assert_urls("{\"id_str\":\"1\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},\"created_at\":\"Wed Oct 10 20:19:24 +0000 2018\","
+                "\"entities\":{\"urls\":[{\"expanded_url\":\"javascript:alert(1)\",\"url\":\"https://t.co/x\"},"
+                "{\"expanded_url\":\"https://ok.example/a\"},{\"url\":\"mailto:a@b.example\"},{\"expanded_url\":\"data:text/html,x\"},"
+                "{\"expanded_url\":\"http://ok.example/b?c=1\"},{\"expanded_url\":\"/relative\"}]}}", URLS_KEPT);
+    /* Twitter v2: data.entities.urls */
+    assert_urls("{\"data\":{\"id\":\"2\",\"text\":\"t\",\"author_id\":\"1\",\"created_at\":\"2024-01-01T00:00:00.000Z\","
+                "\"entities\":{\"urls\":[{\"expanded_url\":\"vbscript:x\"},{\"expanded_url\":\"https://ok.example/a\"},"
+                "{\"expanded_url\":\"https://\"},{\"expanded_url\":\"http://ok.example/b?c=1\"}]}},"
+                "\"includes\":{\"users\":[{\"id\":\"1\",\"username\":\"u\"}]}}", URLS_KEPT);
+    /* canonical input */
+    assert_urls("{\"id\":\"3\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                "\"created_at\":\"2024-05-01T12:00:00Z\",\"urls\":[\"javascript:alert(1)\",\"JavaScript:alert(1)\","
+                "\"https://ok.example/a\",\"mailto:a@b.example\",\"/tags/relative\",\"data:text/html,x\",\"https://\","
+                "\"http://with space.example\",\"ftp://files.example/x\",\"http://ok.example/b?c=1\",\"\"]}", URLS_KEPT);
+    assert_urls("{\"id\":\"3\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                "\"created_at\":\"2024-05-01T12:00:00Z\",\"urls\":[\"javascript:alert(1)\"]}", "[]");
+    /* a wrong type is still refused, not dropped */
+    ASSERT_REJECT("{\"id\":\"3\",\"network\":\"twitter\",\"text\":\"t\",\"user\":{\"screen_name\":\"a\"},"
+                  "\"created_at\":\"2024-05-01T12:00:00Z\",\"urls\":[\"javascript:x\",1]}", "urls[1]: expected a string");
+    /* Bluesky Jetstream: #link facets' uri */
+    assert_urls(JS_POST("3u", "{\"text\":\"links here\",\"createdAt\":\"2024-09-09T19:46:02Z\",\"facets\":["
+                              "{\"index\":{\"byteStart\":0,\"byteEnd\":5},\"features\":[{\"$type\":\"app.bsky.richtext.facet#link\","
+                              "\"uri\":\"javascript:alert(1)\"},{\"$type\":\"app.bsky.richtext.facet#link\",\"uri\":\"https://ok.example/a\"}]},"
+                              "{\"index\":{\"byteStart\":6,\"byteEnd\":10},\"features\":[{\"$type\":\"app.bsky.richtext.facet#link\","
+                              "\"uri\":\"at://did:plc:x/app.bsky.feed.post/1\"},{\"$type\":\"app.bsky.richtext.facet#link\","
+                              "\"uri\":\"http://ok.example/b?c=1\"}]}]}"),
+                URLS_KEPT);
+    /* Mastodon: hrefs of links in content (the links' text stays in the text) */
+    int rc;
+    char *got = feed(M_STATUS("<p><a href=\\\"javascript:alert(1)\\\">click</a> <a href=\\\"https://ok.example/a\\\">a</a> "
+                              "<a href=\\\"mailto:a@b.example\\\">mail</a> <a href=\\\"/relative\\\">rel</a> "
+                              "<a href=\\\"http://ok.example/b?c=1\\\">b</a></p>", "\"mentions\":[],\"tags\":[],"), &rc);
+    if (got == NULL) TEST_FAIL("mastodon status refused: %s", err);
+    ASSERT_CONTAINS(got, "\"text\":\"click a mail rel b\"");
+    ASSERT_CONTAINS(got, "\"urls\":" URLS_KEPT);
+    free(got);
+    tweet_norm_free(nz);
+}
+
 static void test_mastodon_stream(void)
 {
     buf b = BUF_INIT;
@@ -599,6 +668,7 @@ int main(void)
     RUN(test_jetstream_skips_and_rejects);
     RUN(test_mastodon_status);
     RUN(test_mastodon_stream);
+    RUN(test_urls_web_only);
     RUN(test_html);
     RUN(test_handles);
     RUN(test_seen);
