@@ -83,7 +83,7 @@ struct pull {
     unsigned long long records;   /* records read, all connections */
     uint64_t cursor;              /* Jetstream: the last time_us read */
     unsigned long reconnects, gaps;
-    char last_event_id[256];      /* SSE: resume after it */
+    char *last_event_id;          /* SSE: resume after it (whole, owned; NULL: none yet) */
     buf wrap, url;
 };
 
@@ -181,7 +181,10 @@ static int pull_loop(struct pull *pl, const char *url, const source_opts *so)
         opts.last_event_id = pl->last_event_id;
         if (pl->transport == T_WS) source_ws_once(&opts, u, &sink, &r);
         else source_http_once(&opts, u, &sink, &r);
-        if (r.last_event_id[0]) snprintf(pl->last_event_id, sizeof pl->last_event_id, "%s", r.last_event_id);
+        if (r.last_event_id) {
+            free(pl->last_event_id);
+            pl->last_event_id = r.last_event_id;
+        }
         if (r.end == SOURCE_STOPPED) break;
         intake_clear_progress(pl->in);
         if (r.end == SOURCE_REFUSED) {
@@ -202,9 +205,10 @@ static int pull_loop(struct pull *pl, const char *url, const source_opts *so)
             if (pl->transport == T_WS)
                 fprintf(stderr, "birdfeed pull: %s: %s%s%s; reconnecting in %d ms, resuming at cursor %llu\n",
                         pl->name, end_name(r.end), r.err[0] ? ": " : "", r.err, wait, (unsigned long long)pl->cursor);
-            else if (pl->last_event_id[0])
-                fprintf(stderr, "birdfeed pull: %s: %s%s%s; reconnecting in %d ms, resuming after event %s\n",
-                        pl->name, end_name(r.end), r.err[0] ? ": " : "", r.err, wait, pl->last_event_id);
+            else if (pl->last_event_id)   /* (a long id shown cut: it may be up to --max-line bytes) */
+                fprintf(stderr, "birdfeed pull: %s: %s%s%s; reconnecting in %d ms, resuming after event %.80s%s\n",
+                        pl->name, end_name(r.end), r.err[0] ? ": " : "", r.err, wait, pl->last_event_id,
+                        strlen(pl->last_event_id) > 80 ? "…" : "");
             else {
                 if (r.received) pl->gaps++;
                 fprintf(stderr, "birdfeed pull: %s: %s%s%s; reconnecting in %d ms%s\n", pl->name, end_name(r.end),
@@ -309,6 +313,7 @@ out:
     buf_free(&pl.wrap);
     buf_free(&pl.url);
     free(pl.name);
+    free(pl.last_event_id);
     return rc;
 }
 

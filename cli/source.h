@@ -51,7 +51,9 @@ typedef struct source_result {
     source_end end;
     int received;                 /* at least one byte of the body or one message came */
     char err[256];                /* SOURCE_FAILED / SOURCE_REFUSED: why, one line */
-    char last_event_id[256];      /* SSE: the id of the last event read ("" when none) */
+    char *last_event_id;          /* SSE: the id of the last event read, whole (any length the SSE
+                                   * parser takes: up to max_record bytes); the caller frees it;
+                                   * NULL when none */
 } source_result;
 
 /* Call once before the first connection (curl_global_init). */

@@ -27,7 +27,7 @@ typedef struct conn {
     sse_parser *events;
     size_t dropped;               /* events the SSE parser dropped so far */
     lines lines;
-    char last_id[256];            /* SSE: the last event's id */
+    buf last_id;                  /* SSE: the last event's id, whole */
     int stopping;                 /* the sink asked to stop */
     int received;
 } conn;
@@ -55,7 +55,8 @@ static void sse_records(conn *c)
 {
     sse_event ev;
     while (!c->stopping && sse_parser_next(c->events, &ev)) {
-        snprintf(c->last_id, sizeof c->last_id, "%s", ev.id);
+        buf_reset(&c->last_id);
+        buf_appends(&c->last_id, ev.id);
         if (c->sink->record(c->sink->ctx, ev.event, ev.data, ev.data_len) < 0) c->stopping = 1;
     }
     size_t dropped = sse_parser_dropped(c->events);
@@ -120,7 +121,8 @@ void source_http_once(const source_opts *o, const char *url, const source_sink *
 {
     conn c = {.o = o, .sink = sink};
     struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "", auth[4200], resume[300];
+    char errbuf[CURL_ERROR_SIZE] = "", auth[4200];
+    buf resume = BUF_INIT;
     long status = 0, stall_s = (o->stall_ms + 999) / 1000;
 
     memset(r, 0, sizeof *r);
@@ -132,8 +134,9 @@ void source_http_once(const source_opts *o, const char *url, const source_sink *
         memset(auth, 0, sizeof auth);  /* the slist has its copy */
     }
     if (o->last_event_id && o->last_event_id[0]) {   /* the parser keeps CR and LF out of ids */
-        snprintf(resume, sizeof resume, "Last-Event-ID: %s", o->last_event_id);
-        headers = curl_slist_append(headers, resume);
+        buf_printf(&resume, "Last-Event-ID: %s", o->last_event_id);
+        headers = curl_slist_append(headers, resume.data);   /* a copy */
+        buf_free(&resume);
     }
     curl_easy_setopt(c.curl, CURLOPT_URL, url);
     curl_easy_setopt(c.curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -164,7 +167,8 @@ void source_http_once(const source_opts *o, const char *url, const source_sink *
     }
     if (c.framed) sink->idle(sink->ctx);
     r->received = c.received;
-    snprintf(r->last_event_id, sizeof r->last_event_id, "%s", c.last_id);
+    r->last_event_id = c.last_id.len ? buf_detach(&c.last_id, NULL) : NULL;
+    buf_free(&c.last_id);
     if (c.stopping || *o->stop) r->end = SOURCE_STOPPED;
     else if (rc == CURLE_OK) r->end = SOURCE_CLOSED;
     else if (rc == CURLE_OPERATION_TIMEDOUT && c.received) {

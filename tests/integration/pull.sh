@@ -89,6 +89,22 @@ grep -qF -- "$token" "$T/sse.err" && fail "the token shows in pull's output"
 ok "Mastodon SSE: cut mid-event and stalled, 2 gaps counted and said, the 2 whole posts published once, delete/status.update/notification/private skipped, Bearer token sent and never shown"
 kill "$SRV_PID"
 
+# ---- SSE with event ids longer than a header line's usual 255 bytes: the
+# reconnection resumes after the last whole event with its id, all of it.
+rcli DEL "$KEY" >/dev/null
+export SSE_ID_BYTES=1000
+serve sse mastodon "cut:2,rest" "$token"
+unset SSE_ID_BYTES
+"$BF" pull --stall-ms 2000 --bearer-file "$T/token" "http://127.0.0.1:$SRV_PORT/api/v1/streaming/public" 2>"$T/sseid.err" &
+pid=$!; bf_track $pid
+wait_until 30 grep -q '^conn 2 ' "$T/sse.log" || fail "SSE with long ids did not reconnect: $(cat "$T/sse.log") $(cat "$T/sseid.err")"
+stop_pull $pid
+want_id="$(printf 'i%.0s' $(seq 1 1000))-1"
+assert_eq "$(sed -n 's/^conn 2 .* last-event-id=//p' "$T/sse.log")" "$want_id" "Last-Event-ID of the reconnection: the whole 1002-byte id"
+assert_contains "$(cat "$T/sseid.err")" "resuming after event iiiiiiiiii" "the resume said"
+ok "SSE ids of 1002 bytes: the reconnection sends the last whole event's id, all of it"
+kill "$SRV_PID"
+
 # ---- NDJSON over HTTP: cut mid-line; the next answer starts over (duplicates dropped); --once.
 rcli DEL "$KEY" >/dev/null
 serve ndjson twitter "cut:3,rest"

@@ -11,7 +11,9 @@
       A Mastodon streaming endpoint (Server-Sent Events): `event: NAME` and
       `data:` per event, `:thump` heartbeats; 401 unless the request has
       `Authorization: Bearer TOKEN`. EVENTS lines are statuses (sent as
-      `update`) or streaming events {"event":…,"payload":…}.
+      `update`) or streaming events {"event":…,"payload":…}. With the
+      environment variable SSE_ID_BYTES=N each event also has an
+      `id:` of N bytes or more (N letters, then `-` and its index).
   pull_servers.py ndjson PORT EVENTS LOG SCRIPT [CERT KEY]
       NDJSON over HTTP (chunked), every connection from the first line.
 
@@ -116,7 +118,7 @@ def run_jetstream():
 
 # ---- HTTP: SSE and NDJSON ----------------------------------------------------
 
-def sse_frame(line):
+def sse_frame(line, i):
     o = json.loads(line)
     if "event" in o and "payload" in o:
         name, data = o["event"], o["payload"] if isinstance(o["payload"], str) else json.dumps(o["payload"])
@@ -124,7 +126,9 @@ def sse_frame(line):
         name, data = "notification", line
     else:
         name, data = "update", line
-    return ("event: %s\ndata: %s\n\n" % (name, data)).encode()
+    pad = int(os.environ.get("SSE_ID_BYTES", "0"))
+    ident = "id: %s-%d\n" % ("i" * pad, i) if pad else ""
+    return ("%sevent: %s\ndata: %s\n\n" % (ident, name, data)).encode()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -165,10 +169,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 end = len(events) if kind == "rest" else min(start + n, len(events))
                 live_pos = end + (1 if kind == "cut" else 0)   # a cut loses the event it was sending
             for i in range(start, end):
-                self.chunk(sse_frame(events[i]))
+                self.chunk(sse_frame(events[i], i))
                 self.chunk(b":thump\n")
             if kind == "cut" and end < len(events):
-                half = sse_frame(events[end])
+                half = sse_frame(events[end], end)
                 self.chunk(half[:len(half) // 2])
         else:
             todo = events if kind == "rest" else events[:n]
