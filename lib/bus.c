@@ -14,19 +14,6 @@
 #include "sentinel.h"
 #include "util.h"
 
-static int parse_port_db(const char *s, size_t n, long long min, long long max, int *out)
-{
-    char tmp[32];
-    long long v;
-    const char *why;
-    if (n == 0 || n >= sizeof tmp) return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (parse_ll(tmp, min, max, &v, &why) < 0) return -1;
-    *out = (int)v;
-    return 0;
-}
-
 int bus_url_parse(const char *url, bus_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof *u);
@@ -47,7 +34,7 @@ int bus_url_parse(const char *url, bus_url *u, char *err, size_t errlen)
         memcpy(u->path, p, plen);
         u->is_unix = 1;
         if (q) {
-            if (strncmp(q, "?db=", 4) != 0 || parse_port_db(q + 4, strlen(q + 4), 0, 1000000, &u->db) < 0) {
+            if (strncmp(q, "?db=", 4) != 0 || parse_int_n(q + 4, strlen(q + 4), 0, 1000000, &u->db) < 0) {
                 snprintf(err, errlen, "Redis URL '%s': the only query allowed is ?db=N", url);
                 return -1;
             }
@@ -97,11 +84,11 @@ int bus_url_parse(const char *url, bus_url *u, char *err, size_t errlen)
         snprintf(err, errlen, "Redis URL '%s': no host", url);
         return -1;
     }
-    if (colon && parse_port_db(colon + 1, (size_t)(hend - colon - 1), 1, 65535, &u->port) < 0) {
+    if (colon && parse_int_n(colon + 1, (size_t)(hend - colon - 1), 1, 65535, &u->port) < 0) {
         snprintf(err, errlen, "Redis URL '%s': port must be 1..65535", url);
         return -1;
     }
-    if (slash && slash[1] != '\0' && parse_port_db(slash + 1, strlen(slash + 1), 0, 1000000, &u->db) < 0) {
+    if (slash && slash[1] != '\0' && parse_int_n(slash + 1, strlen(slash + 1), 0, 1000000, &u->db) < 0) {
         snprintf(err, errlen, "Redis URL '%s': database must be a number", url);
         return -1;
     }
@@ -299,8 +286,8 @@ redisContext *bus_connect_replica(const char *url, const char *node, int timeout
      * a hash of the node name. */
     qsort(all, n, sizeof *all, replica_cmp);
     size_t nnode = node && node[0] ? resolve(node, node_addrs, ARRAY_LEN(node_addrs)) : 0;
-    unsigned h = 2166136261u;
-    for (const char *p = node ? node : ""; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    uint64_t h64 = hash_fnv1a(node ? node : "", node ? strlen(node) : 0);
+    unsigned h = (unsigned)(h64 ^ (h64 >> 32));
     sentinel_replica others[SENTINEL_REPLICAS_MAX];
     size_t nothers = 0;
     for (size_t i = 0; i < n; i++) {

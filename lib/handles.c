@@ -32,11 +32,7 @@ struct handles {
 
 static uint32_t hash_of(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = hash_fnv1a(s, n);
     return (uint32_t)(h ^ (h >> 32));
 }
 

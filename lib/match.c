@@ -70,16 +70,6 @@ struct matcher {
     size_t langlen;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-#define HASH_SEED 0xcbf29ce484222325ULL
 
 matcher *match_new(void)
 {
@@ -181,7 +171,7 @@ static void term_grow(matcher *m)
 /* Index of the term key[0..len), added when missing. */
 static uint32_t term_intern(matcher *m, const char *key, size_t len)
 {
-    uint64_t h = hash_bytes(key, len, HASH_SEED);
+    uint64_t h = hash_fnv1a(key, len);
     term *t = term_find(m, key, len, h);
     if (t) return (uint32_t)(t - m->terms);
     if ((m->nterms + 1) * 2 > m->capterms) term_grow(m);
@@ -222,7 +212,7 @@ static void post_remove(term *t, uint32_t ph)
 static keyent *key_find(const matcher *m, const char *key)
 {
     uint32_t mask = m->capkeys - 1;
-    for (uint32_t i = (uint32_t)hash_bytes(key, strlen(key), HASH_SEED) & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = (uint32_t)hash_fnv1a(key, strlen(key)) & mask;; i = (i + 1) & mask) {
         keyent *e = &m->keys[i];
         if (e->key == NULL) return NULL;
         if (e->key != TOMB && strcmp(e->key, key) == 0) return e;
@@ -232,7 +222,7 @@ static keyent *key_find(const matcher *m, const char *key)
 static void key_insert_raw(keyent *tab, uint32_t cap, char *key, int slotno)
 {
     uint32_t mask = cap - 1;
-    uint32_t i = (uint32_t)hash_bytes(key, strlen(key), HASH_SEED) & mask;
+    uint32_t i = (uint32_t)hash_fnv1a(key, strlen(key)) & mask;
     while (tab[i].key != NULL && tab[i].key != TOMB) i = (i + 1) & mask;
     tab[i].key = key;
     tab[i].slot = slotno;
@@ -454,7 +444,7 @@ static int lang_fits(const matcher *m, const slot *s)
  * some phrase uses it. */
 static void hit(matcher *m, const char *key, size_t len)
 {
-    uint64_t h = hash_bytes(key, len, HASH_SEED);
+    uint64_t h = hash_fnv1a(key, len);
     if (!bloom_has(m, h)) return;
     term *t = term_find(m, key, len, h);
     if (t == NULL || t->seen == m->gen) return;

@@ -104,17 +104,10 @@ struct pub_matcher {
     unsigned char *taken;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The slot holding tweet id (id, n), or the empty slot where it would go. */
 static size_t find_slot(const pub_matcher *m, const char *id, size_t n)
 {
-    size_t i = (size_t)hash_bytes(id, n) & (m->cap - 1);
+    size_t i = (size_t)hash_fnv1a(id, n) & (m->cap - 1);
     for (;;) {
         long k = m->slot[i];
         const char *kid;

@@ -24,13 +24,6 @@ struct seen {
     size_t mask;
 };
 
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 seen *seen_new(size_t max)
 {
     seen *s = xcalloc(1, sizeof *s);
@@ -56,7 +49,8 @@ void seen_free(seen *s)
 
 int seen_add(seen *s, const char *key, size_t n)
 {
-    uint32_t h = fnv1a(key, n);
+    uint64_t h64 = hash_fnv1a(key, n);
+    uint32_t h = (uint32_t)(h64 ^ (h64 >> 32));
     if (n > SEEN_KEY_MAX) return 0;
     for (int32_t i = s->bucket[h & s->mask]; i >= 0; i = s->ring[i].next)
         if (s->ring[i].hash == h && s->ring[i].n == n && memcmp(s->ring[i].key, key, n) == 0) return 1;

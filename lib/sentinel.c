@@ -1,5 +1,6 @@
 #include "sentinel.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +16,6 @@
 int sentinel_url_is(const char *url)
 {
     return url != NULL && strncmp(url, SCHEME, SCHEME_LEN) == 0;
-}
-
-/* A decimal number in s[0..n) within [min, max]. 0 ok, -1 not. */
-static int parse_num(const char *s, size_t n, long long min, long long max, int *out)
-{
-    char tmp[24];
-    long long v;
-    const char *why;
-    if (n == 0 || n >= sizeof tmp) return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (parse_ll(tmp, min, max, &v, &why) < 0) return -1;
-    *out = (int)v;
-    return 0;
 }
 
 /* One "host[:port]" or "[v6][:port]" of the list, s[0..n), the k-th (1-based). */
@@ -83,7 +70,7 @@ static int parse_addr(const char *url, const char *s, size_t n, size_t k, sentin
     memcpy(a->host, host, hlen);
     a->host[hlen] = '\0';
     a->port = SENTINEL_DEFAULT_PORT;
-    if (port && parse_num(port, (size_t)(s + n - port), 1, 65535, &a->port) < 0) {
+    if (port && parse_int_n(port, (size_t)(s + n - port), 1, 65535, &a->port) < 0) {
         snprintf(err, errlen, "Sentinel URL '%s': the port of Sentinel address %zu must be 1..65535, got '%.*s'", url,
                  k, (int)(s + n - port), port);
         return -1;
@@ -165,7 +152,7 @@ int sentinel_url_parse(const char *url, sentinel_url *u, char *err, size_t errle
         }
     memcpy(u->master, name, nlen);
     u->master[nlen] = '\0';
-    if (name_end && name_end[1] != '\0' && parse_num(name_end + 1, strlen(name_end + 1), 0, 1000000, &u->db) < 0) {
+    if (name_end && name_end[1] != '\0' && parse_int_n(name_end + 1, strlen(name_end + 1), 0, 1000000, &u->db) < 0) {
         snprintf(err, errlen, "Sentinel URL '%s': the database after the master name must be a number 0..1000000, "
                  "got '%s'", url, name_end + 1);
         return -1;
@@ -203,7 +190,7 @@ static int addr_from(const redisReply *host, const redisReply *port, sentinel_ad
     if (port->type == REDIS_REPLY_INTEGER) {
         if (port->integer < 1 || port->integer > 65535) return -1;
         a->port = (int)port->integer;
-    } else if (!is_str(port) || parse_num(port->str, port->len, 1, 65535, &a->port) < 0) {
+    } else if (!is_str(port) || parse_int_n(port->str, port->len, 1, 65535, &a->port) < 0) {
         return -1;
     }
     memcpy(a->host, host->str, host->len);
@@ -355,7 +342,7 @@ int sentinel_parse_switch(const char *msg, size_t len, const char *master, senti
     }
     if (k != 5 || s != end) return -1;
     if (wl[0] != strlen(master) || memcmp(w[0], master, wl[0]) != 0) return -1;
-    if (wl[3] == 0 || wl[3] >= sizeof out->host || parse_num(w[4], wl[4], 1, 65535, &out->port) < 0) return -1;
+    if (wl[3] == 0 || wl[3] >= sizeof out->host || parse_int_n(w[4], wl[4], 1, 65535, &out->port) < 0) return -1;
     memcpy(out->host, w[3], wl[3]);
     out->host[wl[3]] = '\0';
     return 0;
@@ -365,7 +352,7 @@ int sentinel_parse_switch(const char *msg, size_t len, const char *master, senti
 
 /* The Sentinel that answered last (an index into the URL's list); the next
  * question starts there, as the Sentinel client guidelines advise. */
-static int preferred;
+static atomic_int preferred;
 
 static redisContext *connect_to(const sentinel_addr *a, char *err, size_t errlen)
 {
@@ -402,7 +389,7 @@ static int ask_in_turn(const sentinel_url *u, ask_fn ask, void *out, redisContex
                        size_t errlen)
 {
     char summary[1024] = "";
-    size_t start = (size_t)__atomic_load_n(&preferred, __ATOMIC_RELAXED) % u->n;
+    size_t start = (size_t)atomic_load_explicit(&preferred, memory_order_relaxed) % u->n;
     for (size_t i = 0; i < u->n; i++) {
         size_t k = (start + i) % u->n;
         char why[256];
@@ -413,7 +400,7 @@ static int ask_in_turn(const sentinel_url *u, ask_fn ask, void *out, redisContex
         }
         int rc = ask(c, u, out, why, sizeof why);
         if (rc == 0) {
-            __atomic_store_n(&preferred, (int)k, __ATOMIC_RELAXED);
+            atomic_store_explicit(&preferred, (int)k, memory_order_relaxed);
             if (keep) *keep = c;
             else redisFree(c);
             return 0;

@@ -48,6 +48,19 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
+int parse_int_n(const char *s, size_t n, int min, int max, int *out)
+{
+    char tmp[24];
+    long long v;
+    const char *why;
+    if (n == 0 || n >= sizeof tmp) return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    if (parse_ll(tmp, min, max, &v, &why) < 0) return -1;
+    *out = (int)v;
+    return 0;
+}
+
 int parse_ll(const char *s, long long min, long long max, long long *out, const char **errstr)
 {
     char *end;

@@ -22,6 +22,10 @@ char *xstrndup(const char *s, size_t n);   /* copies at most n bytes, NUL-termin
  * style). Returns 0 and sets *out, or -1 with a reason ("not a number",
  * "too small", "too large") in *errstr. */
 int parse_ll(const char *s, long long min, long long max, long long *out, const char **errstr);
+/* The whole of s[0..n) (not NUL-terminated, at most 23 bytes) as a decimal
+ * int in [min, max], as parse_ll reads it: 0 and *out, or -1. For ports, db
+ * numbers and other small numbers cut out of a longer text. */
+int parse_int_n(const char *s, size_t n, int min, int max, int *out);
 
 /* Compare two byte strings in time that depends only on their lengths.
  * Returns 1 when equal. */
@@ -44,6 +48,18 @@ void sleep_us(long long us);
 /* Copy src into dst[0..size) like strlcpy: truncated, always NUL-terminated
  * (nothing is written when size is 0). Returns dst. */
 char *strlcpy_safe(char *dst, const char *src, size_t size);
+
+/* The 64-bit FNV-1a hash of s[0..n): birdfeed's one hash for its own hash
+ * tables (the matcher's terms, the handle cache, pull's seen ids, ...).
+ * Not for anything an attacker must not steer (they can pick colliding
+ * keys): tables keep their own bound. Inline, as the matcher hashes every
+ * word of every tweet with it. */
+static inline uint64_t hash_fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return h;
+}
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

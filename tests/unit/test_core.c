@@ -33,6 +33,30 @@ static void test_secure_equal(void)
     ASSERT(!secure_equal("", 0, "a", 1));
 }
 
+/* A small number cut out of a longer text. */
+static void test_parse_int_n(void)
+{
+    int v = -1;
+    ASSERT_EQ(parse_int_n("6379/2", 4, 1, 65535, &v), 0);
+    ASSERT_EQ(v, 6379);
+    ASSERT_EQ(parse_int_n("65536", 5, 1, 65535, &v), -1);
+    ASSERT_EQ(parse_int_n("0", 1, 1, 65535, &v), -1);
+    ASSERT_EQ(parse_int_n("12x", 3, 0, 100, &v), -1);
+    ASSERT_EQ(parse_int_n("", 0, 0, 100, &v), -1);
+    ASSERT_EQ(parse_int_n("000000000000000000000001", 24, 0, 100, &v), -1);   /* over 23 bytes */
+    ASSERT_EQ(parse_int_n("00000000000000000000001", 23, 0, 100, &v), 0);
+    ASSERT_EQ(v, 1);
+}
+
+/* The published FNV-1a 64 test vectors. */
+static void test_hash_fnv1a(void)
+{
+    ASSERT_EQ(hash_fnv1a("", 0), 0xcbf29ce484222325ULL);
+    ASSERT_EQ(hash_fnv1a("a", 1), 0xaf63dc4c8601ec8cULL);
+    ASSERT_EQ(hash_fnv1a("foobar", 6), 0x85944171f73967e8ULL);
+    ASSERT_EQ(hash_fnv1a("foobar", 3), hash_fnv1a("foo", 3));
+}
+
 static void test_buf(void)
 {
     buf b = BUF_INIT;
@@ -178,6 +202,8 @@ int main(void)
     RUN(test_bus_id);
     RUN(test_parse_ll);
     RUN(test_secure_equal);
+    RUN(test_hash_fnv1a);
+    RUN(test_parse_int_n);
     RUN(test_buf);
     RUN(test_config_precedence);
     return test_summary();
