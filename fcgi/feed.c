@@ -23,6 +23,7 @@
 #define CMD_TIMEOUT_MS 2000
 #define ROLE_EVERY_MS 1000        /* ROLE of the server read from, while subscribed */
 #define ROLE_DEADLINE_MS 5000     /* no answer by then: the server is hung or cut off, reconnect */
+#define WATCH_RETRY_MS 5000       /* a Sentinel watch that could not be opened or broke: again after this */
 
 struct feed {
     const config *cfg;
@@ -47,6 +48,10 @@ struct feed {
                                     * used only so: a synchronous command would read ROLE's answer) */
     uint64_t role_sent_us;         /* 0: no ROLE in flight */
     int warned_master;             /* a redis-read URL that became a master: said once */
+    redisContext *watch;           /* reading the master through a Sentinel URL: one Sentinel's
+                                    * +switch-master notices (bus_watch_*), kept across reconnects */
+    loop_io watch_io;              /* watch's fd */
+    uint64_t watch_retry_us;       /* not before then, a watch that failed is opened again */
     pthread_mutex_t mu;            /* guards `seen` (text: not atomic) */
     feed_stats seen;               /* role, server, replica_of, link (connects/failovers/up are atomics) */
     _Atomic unsigned long long connects, failovers;
@@ -297,6 +302,67 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
     }
 }
 
+/* ---- the master's moves, as the Sentinels announce them -------------------------- */
+
+/* A master cut off from the Sentinels and its replicas (a network
+ * partition) stays alive: the feed's links to it work and ROLE on them says
+ * "master", while the Sentinels promote another server. Only the Sentinels
+ * can tell, so a feed that reads the master (redis-read unset) through a
+ * redis+sentinel:// URL keeps one Sentinel connection subscribed to
+ * +switch-master on the loop and reconnects on a notice for its master
+ * (connect asks the Sentinels for the master anew). The watch is opened
+ * before the links, so a switch after the Sentinels named the master to
+ * connect to is never missed (one before it is a needless reconnect). */
+static int watch_wanted(const feed *f)
+{
+    return f->mode == READSRV_MASTER && sentinel_url_is(f->cfg->redis_url);
+}
+
+static void watch_close(feed *f)
+{
+    if (f->watch == NULL) return;
+    loop_io_stop(f->l, &f->watch_io, f->watch->fd);
+    redisFree(f->watch);
+    f->watch = NULL;
+}
+
+static void on_watch_readable(loop *l, loop_io *io, unsigned revents)
+{
+    feed *f = LOOP_CONTAINER(io, feed, watch_io);
+    char why[400];
+    (void)l;
+    (void)revents;
+    int moved = bus_watch_read(f->watch, f->cfg->redis_url);
+    if (moved < 0) {                                /* that Sentinel went away: another one later */
+        log_warn("hub.failover_watch_lost", "retry_in_ms=%d", WATCH_RETRY_MS);
+        watch_close(f);
+        f->watch_retry_us = now_us() + WATCH_RETRY_MS * 1000ull;
+    } else if (moved && f->sub) {
+        snprintf(why, sizeof why, "the Sentinels switched the master away from %s", f->peer.addr);
+        went_down(f, why);
+    }
+}
+
+/* Open the watch when this feed wants one and has none (blocking: asks the
+ * Sentinels in turn, each within SENTINEL_TIMEOUT_MS). Without it the feed
+ * reads on, moving only when the server says it is no master: a failure is
+ * logged and tried again WATCH_RETRY_MS later. */
+static void watch_open(feed *f)
+{
+    char err[512];
+    if (!watch_wanted(f) || f->watch || f->stopping || now_us() < f->watch_retry_us) return;
+    f->watch = bus_watch_open(f->cfg->redis_url, err, sizeof err);
+    if (f->watch && loop_io_start(f->l, &f->watch_io, f->watch->fd, LOOP_READ, on_watch_readable) < 0) {
+        snprintf(err, sizeof err, "epoll: %s", strerror(errno));
+        redisFree(f->watch);
+        f->watch = NULL;
+    }
+    if (f->watch == NULL) {
+        log_warn("hub.failover_watch_unavailable", "err=\"%s\" retry_in_ms=%d", err, WATCH_RETRY_MS);
+        f->watch_retry_us = now_us() + WATCH_RETRY_MS * 1000ull;
+    }
+}
+
 /* ---- the role of the server read from ------------------------------------------ */
 
 /* What ROLE said. A server that stopped having the role this feed reads
@@ -351,6 +417,7 @@ static void role_tick(loop_timer *t)
     int done = 0;
     char why[400];
     if (f->cmd == NULL) return;
+    watch_open(f);                                  /* a watch lost meanwhile */
     if (f->role_sent_us) {                          /* the deadline of the one in flight */
         snprintf(why, sizeof why, "%s did not answer ROLE within %d ms", f->peer.addr, ROLE_DEADLINE_MS);
         went_down(f, why);
@@ -381,6 +448,7 @@ static void connect_now(loop_timer *t)
     struct timeval none = {0, 0};
 
     if (f->stopping) return;
+    watch_open(f);
     if (links_open(f, err, sizeof err) < 0) goto fail;
     if (reload_filters(f) < 0 || (f->have_last ? backfill(f) : seed(f)) < 0) {
         snprintf(err, sizeof err, "%s", f->cmd->errstr);
@@ -447,6 +515,7 @@ void feed_free(feed *f)
 {
     if (f == NULL) return;
     links_close(f);
+    watch_close(f);
     loop_timer_remove(f->l, &f->retry);
     loop_timer_remove(f->l, &f->role_tick);
     pthread_mutex_destroy(&f->mu);
