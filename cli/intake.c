@@ -100,7 +100,7 @@ int intake_open_dead_letter(intake *in)
 
 int intake_start(intake *in)
 {
-    static const char *const stat_fields[] = {"ingested", "rejected", "reconnects"};
+    static const char *const stat_fields[] = {"ingested", "rejected", "reconnects", "skipped"};
     char err[512], key[512];
     in->start_us = now_us();
     if (in->o->dry) return 0;
@@ -156,7 +156,7 @@ static void report_stats(intake *in)
     unsigned long reconnects = 0, recovered = 0;
     if (in->stats == NULL) return;
     if (in->pub) pub_stats(in->pub, &reconnects, &recovered);
-    unsigned long long v[] = {in->ingested, in->rejected, reconnects};
+    unsigned long long v[] = {in->ingested, in->rejected, reconnects, in->skipped};   /* as stat_fields */
     statpub_set(in->stats, v);
 }
 

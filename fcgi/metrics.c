@@ -101,8 +101,9 @@ static const struct metric_def proc_defs[PROC_FIELDS] = {
 enum { TEXT_FEED_SERVER, TEXT_FEED_ROLE, PROC_TEXTS };
 static const char *const proc_texts[PROC_TEXTS] = {"feed_server", "feed_role"};
 
-/* What `birdfeed ingest` publishes under <prefix>metrics:ingest:<node>:<pid>
- * (the fields of report_stats in cli/ingest.c). */
+/* What `birdfeed ingest` and `birdfeed pull` publish under
+ * <prefix>metrics:ingest:<node>:<pid> (the fields of report_stats in
+ * cli/intake.c). */
 static const struct metric_def ingest_defs[] = {
     COUNTER("ingested", "birdfeed_ingest_tweets_total", NULL, NULL,
             "Tweets published into Redis by running birdfeed ingest processes."),
@@ -110,6 +111,8 @@ static const struct metric_def ingest_defs[] = {
             "Input lines running birdfeed ingest processes rejected (invalid JSON, not a tweet, bad UTF-8…)."),
     COUNTER("reconnects", "birdfeed_ingest_redis_reconnects_total", NULL, NULL,
             "Redis reconnects of running birdfeed ingest processes."),
+    COUNTER("skipped", "birdfeed_ingest_skipped_total", NULL, NULL,
+            "Input lines running birdfeed ingest processes skipped as not posts (deletes, likes, identity events…)."),
 };
 
 /* ---- publication ------------------------------------------------------------- */
@@ -302,6 +305,12 @@ static const struct {
      "Stream entries trimmed away before the archive stored them, since it started, by consumer group."},
     {"birdfeed_archive_rejected_total", PROM_COUNTER,
      "Stream entries the archive could not store (not a tweet), since it started, by consumer group."},
+    {"birdfeed_archive_duplicates_total", PROM_COUNTER,
+     "Stream entries the archive skipped because their tweet id was archived under another stream id (published again "
+     "after a failover), since it started, by consumer group."},
+    {"birdfeed_archive_redelivered_total", PROM_COUNTER,
+     "Stream entries the archive skipped because their stream id was archived already (delivered again after a "
+     "crash), since it started, by consumer group."},
     {"birdfeed_archive_report_age_seconds", PROM_GAUGE,
      "Seconds since a birdfeed archive last wrote its progress (every second while it runs), by consumer group."},
     {"birdfeed_filters_saved", PROM_GAUGE, "Saved filters in Redis."},
@@ -389,6 +398,8 @@ static void fold_archive(prom *p, const redisReply *r, const char *group, double
         {"archived", "birdfeed_archive_archived_total"},
         {"lost", "birdfeed_archive_lost_total"},
         {"rejected", "birdfeed_archive_rejected_total"},
+        {"duplicates", "birdfeed_archive_duplicates_total"},
+        {"again", "birdfeed_archive_redelivered_total"},
     };
     if (r->type != REDIS_REPLY_ARRAY) return;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {

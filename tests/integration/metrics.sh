@@ -153,18 +153,31 @@ assert_eq "$(metric 'birdfeed_archive_lag_entries{group="arch2"}')" 0 "archived 
 assert_eq "$(metric 'birdfeed_archive_archived_total{group="arch2"}')" "$N" "archived"
 assert_eq "$(metric 'birdfeed_archive_lost_total{group="arch2"}')" 0 "nothing lost"
 metric 'birdfeed_archive_report_age_seconds{group="arch2"}' >/dev/null || fail "archive report age"
-ok "archive lag and pending per consumer group; birdfeed archive's progress"
+assert_eq "$(metric 'birdfeed_archive_duplicates_total{group="arch2"}')" 0 "no duplicates yet"
+assert_eq "$(metric 'birdfeed_archive_redelivered_total{group="arch2"}')" 0 "nothing delivered again yet"
+# Tweet 1 again under a new stream id (as a publisher resending after a
+# failover), and the group's entries all delivered once more (as after a
+# crash before XACK): the next run skips and counts both kinds.
+rcli XADD "${BIRDFEED_PREFIX}tweets" '*' t '{"id":"1","text":"metrics tweet 1","user":{"screen_name":"u"},"created_at":"2024-05-01T00:00:00Z"}' >/dev/null
+rcli XGROUP SETID "${BIRDFEED_PREFIX}tweets" arch2 0 >/dev/null
+"$BF" archive --once --db "sqlite:$T/archive.db" --group arch2 2>"$T/archive.err" || fail "archive again: $(cat "$T/archive.err")"
+assert_eq "$(metric 'birdfeed_archive_archived_total{group="arch2"}')" 0 "nothing new archived"
+assert_eq "$(metric 'birdfeed_archive_duplicates_total{group="arch2"}')" 1 "tweet 1 under a new stream id"
+assert_eq "$(metric 'birdfeed_archive_redelivered_total{group="arch2"}')" "$N" "entries delivered again"
+ok "archive lag and pending per consumer group; birdfeed archive's progress (archived, duplicates, redelivered)"
 
 # A running birdfeed ingest publishes its totals; they go when it ends.
-(cat "$T/tweets.ndjson"; echo '{"not":"a tweet"}'; sleep 6) | "$BF" ingest >/dev/null 2>&1 &
+(cat "$T/tweets.ndjson"; echo '{"not":"a tweet"}'; echo '{"delete":{"status":{"id":1,"id_str":"1","user_id":3}}}'
+ sleep 6) | "$BF" ingest >/dev/null 2>&1 &
 ing=$!
 bf_track "$ing"
 wait_until 10 metric_is birdfeed_ingest_processes 1 || fail "ingest process seen"
 wait_until 10 metric_is birdfeed_ingest_tweets_total "$N" || fail "ingest total: $(metric birdfeed_ingest_tweets_total)"
 assert_eq "$(metric birdfeed_ingest_rejected_total)" 1 "ingest rejected"
+wait_until 10 metric_is birdfeed_ingest_skipped_total 1 || fail "ingest skipped: $(metric birdfeed_ingest_skipped_total)"
 wait "$ing"
 assert_eq "$(metric birdfeed_ingest_processes)" 0 "a finished ingest drops out at once"
-ok "running ingest: processes, tweets and rejected lines"
+ok "running ingest: processes, tweets, rejected and skipped lines"
 
 # Kill one worker: its figures drop out once its hash expires; the restarted
 # worker and the survivor make 2 processes again.
