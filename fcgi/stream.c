@@ -63,7 +63,8 @@ static void history_free(struct history *hs)
 }
 
 /* Every entry after `after` from the Redis stream that sel wants (NULL:
- * all), oldest first, up to the client buffer's worth (then truncated).
+ * all), oldest first, up to the client buffer's worth (then truncated;
+ * at least one tweet, however long, so that each resume gets further).
  * hs->last is the last entry looked at. 0 ok, -1 Redis failed. */
 static int fetch_after(http_req *req, const char *key, bus_id after, filterset_sel *sel, struct history *hs)
 {
@@ -90,7 +91,9 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
                 hs->last = id;
                 continue;
             }
-            if (hs->bytes + len > budget || hs->n >= HISTORY_MAX_EVENTS) {
+            /* the first tweet goes even when it alone is over the budget:
+             * else the client would resume from the same id for ever */
+            if (hs->n > 0 && (hs->bytes + len > budget || hs->n >= HISTORY_MAX_EVENTS)) {
                 hs->truncated = 1;
                 break;
             }

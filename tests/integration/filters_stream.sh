@@ -112,6 +112,29 @@ assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$B/stream?filter=1")" 404 "
 ok "deleted filter: event: filter-deleted, its streams end, others stay; then 404"
 
 kill "$qp" "$allp"; wait "$qp" "$allp" 2>/dev/null
+
+# A filtered resume owed more than --client-buffer comes in parts: a part
+# ends, the client resumes from its last id. Each part holds a tweet at
+# least, even one longer than the whole buffer, so every resume gets further.
+start_fcgi --client-buffer 4096; C_PID=$FCGI_PID
+start_nginx; C=$BASE_URL
+wait_until 10 bash -c "curl -sf '$C/api/health' >/dev/null" || fail "C never saw redis"
+from="2000-$n"
+big="cats$(printf ' meow%.0s' $(seq 1 1000))"      # 5 KB: over the 4 KB buffer alone
+tw "cats first"; tw "$big"; tw "$big"; tw "cats last"
+want="2000-$((n - 3)) 2000-$((n - 2)) 2000-$((n - 1)) 2000-$n "
+got="" parts=0 leid=$from
+while [ "$parts" -lt 6 ] && [ "$got" != "$want" ]; do
+    parts=$((parts + 1))
+    curl -sN --max-time 2 -H "Last-Event-ID: $leid" "$C/stream?q=cats" >"$T/part$parts"
+    ids=$(sse_ids "$T/part$parts" | tr '\n' ' ')
+    [ -n "$ids" ] || fail "resume part $parts from $leid: no tweet (the client would resume from $leid for ever)"
+    got="$got$ids"
+    leid=$(sse_ids "$T/part$parts" | tail -n 1)
+done
+assert_eq "$got" "$want" "resume over --client-buffer 4096, in $parts parts"
+ok "a filtered resume over --client-buffer comes in parts, each with a tweet (one over the buffer too)"
+stop_fcgi "$C_PID"
 stop_fcgi "$B_PID"
 stop_fcgi "$A_PID"
 ok "responders exit cleanly"
