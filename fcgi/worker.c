@@ -75,20 +75,24 @@ static void reload(const proc *p)
 static void on_usr1(int sig) { (void)sig; }
 
 /* A peer libfcgi let in that is not on web-server-addrs (an IPv6 or
- * dual-stack socket: libfcgi checks IPv4 peers only): close it unanswered,
- * as libfcgi does (the web server answers 502). Logged at most once a
- * second with the count, so a scan cannot flood the log. 1 refused. */
+ * dual-stack socket: libfcgi checks IPv4 peers only): close it unanswered
+ * and at once, as libfcgi does (the web server answers 502) — not with
+ * libfcgi's lingering close, which reads on as long as bytes keep coming and
+ * would let the peer hold this thread. Logged at most once a second with
+ * the count, so a scan cannot flood the log. 1 refused. */
 static int refuse_peer(struct acceptors *all, FCGX_Request *r)
 {
     char peer[64];
-    if (listen_allow_peer(all->allow, r->ipcFd, peer, sizeof peer)) return 0;
+    int fd = r->ipcFd;
+    if (listen_allow_peer(all->allow, fd, peer, sizeof peer)) return 0;
     unsigned long long n = atomic_fetch_add(&all->refused, 1) + 1;
     uint64_t now = now_ms(), last = atomic_load(&all->refused_log_ms);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&all->refused_log_ms, &last, now)) {
         atomic_fetch_sub(&all->refused, n);
         log_warn("fcgi.peer_refused", "peer=%s refused=%llu why=\"not on web-server-addrs\"", peer, n);
     }
-    FCGX_Free(r, 1);
+    FCGX_Free(r, 0);                 /* libfcgi's buffers; the fd is closed here */
+    close(fd);
     return 1;
 }
 

@@ -82,6 +82,41 @@ nginx_from 127.0.0.2
 assert_eq "$(status "$URL")" 200 "/api/health from 127.0.0.2 on an IPv6 socket"
 ok "an IPv6 socket taking IPv4 peers (::ffff:127.0.0.3): refused unless listed, 127.0.0.2 served"
 
+# A refused peer is closed at once: one that sends a whole request and then
+# a byte every 0.3 s without ever closing must not hold the one acceptor
+# (a lingering close would read it as long as bytes keep coming).
+start_at '[::ffff:127.0.0.1]' "$T/linger.log" --web-server-addrs 127.0.0.2 --acceptors 1
+port=${FCGI_ADDR##*:}
+/usr/bin/python3 - "$port" >"$T/trickle.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+def rec(t, body):
+    return struct.pack(">BBHHBB", 1, t, 1, len(body), 0, 0) + body
+def pair(k, v):
+    return bytes([len(k), len(v)]) + k + v
+params = pair(b"REQUEST_METHOD", b"GET") + pair(b"SCRIPT_NAME", b"/api/health") + pair(b"REQUEST_URI", b"/api/health")
+s = socket.socket()
+s.bind(("127.0.0.3", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(rec(1, struct.pack(">HB5x", 1, 0)) + rec(4, params) + rec(4, b""))
+closed = "open"
+for _ in range(100):               # 30 s of a byte every 0.3 s
+    time.sleep(0.3)
+    try:
+        s.sendall(b"x")
+    except OSError:
+        closed = "closed"
+        break
+print("trickler: connection " + closed)
+PY
+trickle=$!
+bf_track "$trickle"
+wait_until 5 grep -q 'event=fcgi.peer_refused peer=::ffff:127.0.0.3' "$T/linger.log" || fail "trickler not refused: $(tail -3 "$T/linger.log")"
+FCGI_ADDR=127.0.0.1:$port
+nginx_from 127.0.0.2
+assert_eq "$(status "$URL")" 200 "/api/health from 127.0.0.2 while a refused peer trickles bytes (one acceptor)"
+wait_until 10 grep -q 'trickler: connection closed' "$T/trickle.out" || fail "the refused connection was not closed: $(cat "$T/trickle.out")"
+ok "a refused peer is closed at once: a trickling one neither holds the acceptor nor stays open"
+
 # ---- the warning ---------------------------------------------------------------------------
 # in_netns LOG ARGS…: a responder in a new network namespace (only its own
 # loopback: nothing outside can reach it), until it is ready; then stopped.
