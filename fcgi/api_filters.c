@@ -195,7 +195,8 @@ void api_filters_put(http_req *req)
     buf h = BUF_INIT;
 
     memset(&f, 0, sizeof f);
-    if (authz_require(req, AUTHZ_WRITE, NULL) < 0 || read_filter(req, &f) < 0 || if_match(req, &version) < 0) goto done;
+    /* everything the headers decide (the token, If-Match) before the body */
+    if (authz_require(req, AUTHZ_WRITE, NULL) < 0 || if_match(req, &version) < 0 || read_filter(req, &f) < 0) goto done;
     const char *id = http_path_arg(req, "id");
     int rc = filterdb_replace(&db, id, version, &f, err, sizeof err);
     if (rc != FILTERDB_OK) {

@@ -19,18 +19,22 @@ start_apache
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "responder never saw redis"
 wait_until 10 bash -c "curl -sf '$APACHE_URL/api/health' >/dev/null" || fail "apache does not reach the responder"
 
-# slow.py PORT N SECONDS [TOKEN]: N connections each send a POST whose body
-# (SECONDS bytes) comes one byte a second; then print, per connection, the
-# status line of the answer (Apache passes it on once the body is in).
+# slow.py PORT N SECONDS [TOKEN [REQUEST [HEADER]]]: N connections each send a
+# POST /api/filters (or REQUEST, e.g. "PUT /api/filters/1", with one more
+# HEADER line) whose body (SECONDS bytes) comes one byte a second; then
+# print, per connection, the status line of the answer (Apache passes it on
+# once the body is in).
 cat >"$T/slow.py" <<'PY'
 import socket, sys, time
 port, n, secs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 auth = "Authorization: Bearer %s\r\n" % sys.argv[4] if len(sys.argv) > 4 else ""
+request = sys.argv[5] if len(sys.argv) > 5 else "POST /api/filters"
+extra = sys.argv[6] + "\r\n" if len(sys.argv) > 6 else ""
 conns = []
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(("POST /api/filters HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-               "Content-Length: %d\r\nConnection: close\r\n%s\r\n" % (secs, auth)).encode())
+    s.sendall(("%s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Content-Length: %d\r\nConnection: close\r\n%s%s\r\n" % (request, secs, auth, extra)).encode())
     conns.append(s)
 for k in range(secs):
     time.sleep(1)
@@ -78,6 +82,12 @@ ok "50 slow posts without a token were answered 401 from their headers, before t
 python3 "$T/slow.py" "$APACHE_PORT" 1 5 "$TOKEN" >"$T/slow408.out" || fail "slow.py failed"
 assert_eq "$(cat "$T/slow408.out")" "HTTP/1.1 408 Request Timeout" "a slow body with a token: 408"
 ok "a body that does not arrive within --body-timeout-ms gets 408"
+
+# If-Match is a header too: a PUT whose If-Match cannot match (a weak tag)
+# is answered 412 from its headers, not 408 once its slow body timed out.
+python3 "$T/slow.py" "$APACHE_PORT" 1 5 "$TOKEN" "PUT /api/filters/1" 'If-Match: W/"1"' >"$T/slow412.out" || fail "slow.py failed"
+assert_eq "$(cat "$T/slow412.out")" "HTTP/1.1 412 Precondition Failed" "a slow PUT with a weak If-Match"
+ok "PUT with an If-Match that cannot match: 412 from the headers, before the body"
 
 # Answered connections were closed off the acceptors and none is left open.
 wait_until 40 bash -c "[ \$(ss -tn state established '( sport = :$FCGI_PORT )' | tail -n +2 | wc -l) -eq 0 ]" \
