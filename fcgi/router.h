@@ -12,10 +12,10 @@
 typedef void (*router_handler)(http_req *req);
 
 /* Answer req: 414 when its URI is longer than HTTP_URI_MAX, 400 when its
- * path or query is malformed, 404 when no pattern
- * matches, 405 + Allow when the path matches under other methods (HEAD goes
- * wherever GET does), else call the handler. A handler that answers nothing
- * gets a 500 (logged). */
+ * path or query is malformed, 404 when no pattern matches, 204 + Allow (and
+ * the CORS preflight headers) for OPTIONS and 405 + Allow for another method
+ * when the path matches under other methods (HEAD goes wherever GET does),
+ * else call the handler. A handler that answers nothing gets a 500 (logged). */
 void router_dispatch(http_req *req);
 
 /* Does pattern match path? Captures go to req when req is not NULL. No I/O. */
