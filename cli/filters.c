@@ -1,5 +1,6 @@
 /* birdfeed filters — list, add, show, update and remove saved filters
- * (the same validation and store as the REST API: lib/filter, lib/filterdb). */
+ * (the same validation and store as the REST API: lib/filter, lib/filterdb),
+ * and rebuild their name index. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,16 @@ static const char filters_help[] =
     "  update ID [changes]        change the name, phrases or languages given; the rest\n"
     "                             stays (or --file F: replace it whole)\n"
     "  rm ID                      delete a filter (its streams end)\n"
+    "  reindex                    rebuild the index that keeps names unique, with this\n"
+    "                             birdfeed's case folding (writes do it by themselves when\n"
+    "                             they find it made by another version)\n"
     "\n"
     "A phrase matches a tweet when all its words occur in the text, hashtags, mentions\n"
     "or the author's screen name (case-insensitive); '#word' and '@word' match only\n"
     "hashtags and mentions. A filter matches when any of its phrases does.\n"
     "Exit status: 0 ok, 1 rejected (invalid, not found, duplicate name, changed\n"
-    "meanwhile), 2 usage error, 3 Redis unreachable.";
+    "meanwhile; reindex: names that fold alike, left out), 2 usage error, 3 Redis\n"
+    "unreachable.";
 
 struct opts {
     int json;
@@ -324,12 +329,32 @@ static int filters_rm(const struct opts *o, filterdb *db, const char *id, const 
     return 0;
 }
 
+static int filters_reindex(const struct opts *o, filterdb *db, const char *id, const filter_limits *lim, filter *f)
+{
+    filterdb_reindexed out;
+    char err[512];
+    (void)id;
+    (void)lim;
+    (void)f;
+    int rc = report(filterdb_reindex(db, &out, err, sizeof err), err);
+    if (rc) return rc;
+    if (o->json) printf("{\"names\":%zu,\"clashes\":%zu}\n", out.names, out.clashes);
+    else printf("name index rebuilt: %zu names\n", out.names);
+    if (out.clashes)
+        fprintf(stderr,
+                "birdfeed filters: %zu filters left out of the name index: their names fold like another filter's "
+                "(the log says which, filterdb.name_clash); rename them with 'birdfeed filters update ID --name …'\n",
+                out.clashes);
+    return out.clashes ? CLI_EXIT_PARTIAL : 0;
+}
+
 static const struct filters_cmd filters_cmds[] = {
     {"list", 0, 0, 0, filters_list},
     {"add", 0, 1, 0, filters_add},
     {"show", 1, 0, 0, filters_show},
     {"update", 1, 1, 1, filters_update},
     {"rm", 1, 0, 1, filters_rm},
+    {"reindex", 0, 0, 0, filters_reindex},
 };
 
 /* Which subcommand argv names, with its operands and options checked.
@@ -341,12 +366,13 @@ static const struct filters_cmd *pick(const struct opts *o, int argc, char **arg
     int edits = o->name || o->track.n || o->lang.n || o->file || o->any_lang;
 
     if (argc == 0) {
-        why = "which one: list, add, show, update or rm?";
+        why = "which one: list, add, show, update, rm or reindex?";
     } else {
         for (size_t i = 0; i < ARRAY_LEN(filters_cmds); i++)
             if (strcmp(argv[0], filters_cmds[i].name) == 0) sc = &filters_cmds[i];
         if (sc == NULL) {
-            fprintf(stderr, "birdfeed filters: unknown subcommand '%s' (list, add, show, update, rm)\n", argv[0]);
+            fprintf(stderr, "birdfeed filters: unknown subcommand '%s' (list, add, show, update, rm, reindex)\n",
+                    argv[0]);
             why = "";
         } else if (argc != 1 + sc->takes_id) {
             why = sc->takes_id ? "give exactly one filter ID" : "this subcommand takes no ID";
@@ -400,6 +426,6 @@ done:
 
 const cli_command cli_cmd_filters = {
     .name = "filters", .summary = "list, add, show, update and remove saved filters", .max_operands = -1,
-    .synopsis = "list|add|show|update|rm [ID] [options]", .description = filters_help,
+    .synopsis = "list|add|show|update|rm|reindex [ID] [options]", .description = filters_help,
     CLI_OPTIONS(struct opts, filters_options, &filters_defaults), .run = filters_run,
 };

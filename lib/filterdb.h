@@ -4,6 +4,9 @@
  *   filters        hash  id → filter JSON (lib/filter.h form, with version)
  *   filters:seq    string, the last id handed out (INCR)
  *   filters:names  hash  folded name (filter_name_key) → id; keeps names unique
+ *   filters:names:version  string, the tokeniser version (TOKEN_VERSION) that
+ *                  folded the names' keys: a write finding another one rebuilds
+ *                  the index first (filterdb_reindex)
  *   control        pub/sub: every change publishes a notice (lib/filter.h)
  * Each change is one Lua script, so the filter, the name index and the
  * notice move together, and concurrent writers cannot both win: a replace
@@ -22,6 +25,7 @@
 #include "filter.h"
 
 #define FILTERDB_KEY_NAMES "filters:names"
+#define FILTERDB_KEY_NAMES_VERSION "filters:names:version"
 
 /* Run one command given as an argument vector; return the reply (the store
  * frees it) or NULL when Redis cannot be reached. idempotent is 1 for reads,
@@ -69,5 +73,19 @@ int filterdb_replace(const filterdb *db, const char *id, long long if_version, f
 
 /* Delete filter id (if_version as for replace). */
 int filterdb_delete(const filterdb *db, const char *id, long long if_version, char *err, size_t errlen);
+
+/* What filterdb_reindex made. */
+typedef struct filterdb_reindexed {
+    size_t names;         /* filters in the index */
+    size_t clashes;       /* filters left out: their name folds as a lower id's does now (each logged,
+                           * filterdb.name_clash); they must be renamed before they can be changed */
+} filterdb_reindexed;
+
+/* Rebuild filters:names from the filters with this binary's folding, in one
+ * script that runs only if no filter changed since they were read (else
+ * read again), and record the version. The create, replace and delete above
+ * call it themselves when they find the index folded by another version; a
+ * newer one is refused ("upgrade birdfeed"). out may be NULL. */
+int filterdb_reindex(const filterdb *db, filterdb_reindexed *out, char *err, size_t errlen);
 
 #endif

@@ -45,9 +45,11 @@
 /* The version of these rules. The archive records which version cut its
  * `words` (table token_version) and `birdfeed migrate` recomputes every
  * row's words when it is not this one, so old rows are found as live
- * matching finds them. Add 1 (and a line below) in the same commit as ANY
- * change to what token_tweet or token_scan's TOKEN_TEXT side gives for some
- * input — a rule, a fold, a new script, ICU's data if it shows.
+ * matching finds them; the filter name index (lib/filterdb.h, keys made
+ * with token_fold) records it too and is rebuilt by the first write that
+ * finds another. Add 1 (and a line below) in the same commit as ANY change
+ * to what token_tweet, token_scan's TOKEN_TEXT side or token_fold gives for
+ * some input — a rule, a fold, a new script, ICU's data if it shows.
  *   1  the rules the archive first used (its migration 3)
  *   2  CJK runs NFC-composed (kana + combining marks, conjoining jamo,
  *      compatibility ideographs); U+0345 composes with its vowel, not ι */
