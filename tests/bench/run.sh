@@ -92,7 +92,7 @@ cmd() { CMDS+=("$1"); REF="[${#CMDS[@]}]"; }
 ROWS=()
 row() { ROWS+=("$1|$2|$3|$4|$5|$6"); }
 # The "Which web server" table: one short figure per server and column.
-declare -A WS_P1 WS_P2 WS_P3 WS_HELD
+declare -A WS_P1=() WS_P2=() WS_P3=() WS_HELD=()   # "=()": set even when P8 does not run (set -u)
 short_p1() { echo "$(kv delivered_pct "$LINE") %, p99 $(fmt "$(kv p99_ms "$LINE")" 1) ms, $(fmt "${CPU_US:-0}" 1) µs/event"; }
 
 stop_proc() {
