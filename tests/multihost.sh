@@ -244,12 +244,22 @@ hosts_setup() {
     bf_track "$HOSTS_CLIENTS"
 }
 # hosts_publish ID JSON: one tweet with an explicit stream id through the
-# current master (the start and end markers).
+# current master (the start and end markers), XADD and PUBLISH in one
+# script as every birdfeed publisher does. A master just promoted may refuse
+# writes for a moment (NOREPLICAS until its replicas reconnect): asked again
+# for up to 30 s, as a publisher retries.
 hosts_publish() {
-    local m n
-    m=$(sentinel_master) && n=$(rn_name "$m") || fail "no master to publish $1 on"
-    rn_cli "$n" XADD "${BIRDFEED_PREFIX}tweets" "$1" t "$2" >/dev/null || fail "XADD $1"
-    rn_cli "$n" PUBLISH "${BIRDFEED_PREFIX}live" "$1 $2" >/dev/null
+    local m n out end=$((SECONDS + 30))
+    while :; do
+        if m=$(sentinel_master) && n=$(rn_name "$m"); then
+            out=$(rn_cli "$n" EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
+redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 \
+                "${BIRDFEED_PREFIX}tweets" "${BIRDFEED_PREFIX}live" "$1" "$2" 2>&1)
+            [[ $out =~ ^[0-9]+-[0-9]+$ ]] && return 0
+        fi
+        [ "$SECONDS" -lt "$end" ] || fail "could not publish $1 on the master (${m:-none}): ${out:-no master}"
+        sleep 0.2
+    done
 }
 # hosts_ingest N: `birdfeed ingest --wait-replicas 1` of N tweets at
 # HOSTS_RATE/s in the background (HOSTS_INGEST: its pid).

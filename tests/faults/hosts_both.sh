@@ -9,7 +9,7 @@
 # archive holds every tweet once.
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
-N=4000
+N=6000   # 20 s at 300/s: the second failover comes while ingest still runs
 hosts_setup
 hosts_ingest "$N"
 sleep 3
@@ -23,6 +23,7 @@ ok "master $first SIGKILLed, $new promoted, $first back as a replica"
 sleep 2
 case ${RN_ADDR[$new]} in 127.0.0.3) victim=b;; 127.0.0.4) victim=c;; *) fail "the new master $new is on host a";; esac
 old=$(sentinel_master)
+kill -0 "$HOSTS_INGEST" 2>/dev/null || fail "ingest finished before the host kill: the second failover would not be mid-stream"
 host_kill "$victim"
 wait_failover "$old" 60 || fail "no second failover within 60 s after host $victim died"
 ok "host $victim, holding the new master $new, SIGKILLed; the Sentinels promoted $(rn_name "$(sentinel_master)")"
