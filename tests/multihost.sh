@@ -243,6 +243,12 @@ hosts_setup() {
     HOSTS_CLIENTS=$!
     bf_track "$HOSTS_CLIENTS"
 }
+# hosts_begin N: hosts_setup, then hosts_ingest N, and 3 s of it before the faults.
+hosts_begin() {
+    hosts_setup
+    hosts_ingest "$1"
+    sleep 3
+}
 # hosts_publish ID JSON: one tweet with an explicit stream id through the
 # current master (the start and end markers), XADD and PUBLISH in one
 # script as every birdfeed publisher does. A master just promoted may refuse
@@ -291,15 +297,7 @@ hosts_check() {
     hosts_publish "$HOSTS_END" '{"id":"end","text":"end","user":{"screen_name":"hosts"},"created_at":"2024-05-01T00:00:00Z"}'
     m=$(sentinel_master); mname=$(rn_name "$m")
     wait_pid "$HOSTS_CLIENTS" 240 || fail "SSE clients: $(cat "$T/clients/summary")"
-    rn_cli "$mname" --raw XRANGE "${BIRDFEED_PREFIX}tweets" - + | grep '^{' | python3 -c '
-import json, sys
-ids = [json.loads(l)["id"] for l in sys.stdin]
-want = ["start"] + [json.loads(l)["id"] for l in open(sys.argv[1])] + ["end"]
-dup = len(ids) - len(set(ids))
-missing = set(want) - set(ids)
-if dup or missing or len(ids) != len(want):
-    sys.exit("stream: %d entries, %d duplicated tweet ids, %d tweets missing" % (len(ids), dup, len(missing)))' \
-        "$T/in.ndjson" || fail "the master's stream ($mname)"
+    stream_each_once "$mname" "$T/in.ndjson" start end
     ok "ingest exit 0; the master ($mname) holds all $n tweets exactly once"
     rn_cli "$mname" XRANGE "${BIRDFEED_PREFIX}tweets" "($HOSTS_START" + | grep -E '^[0-9]+-[0-9]+$' >"$T/want"
     check_ids "$T/clients" "$T/want"
@@ -315,4 +313,28 @@ if dup or missing or len(ids) != len(want):
     ok "the archive holds every tweet exactly once ($want rows)"
     local l
     for l in "$T"/host-*/fcgi.log "$T"/host-*/archive.log; do no_sanitizer_report "$l"; done
+}
+
+# redis_trio: the Redis servers most tests use — master m on 127.0.0.2,
+# replicas r1 on .3 and r2 on .4, one Sentinel on each address.
+redis_trio() {
+    redis_node m 127.0.0.2
+    redis_node r1 127.0.0.3 m
+    redis_node r2 127.0.0.4 m
+    sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+}
+# stream_each_once NODE FILE [TWEET_ID…]: fail unless the stream on NODE
+# holds each tweet of FILE (canonical NDJSON), and each extra TWEET_ID, once,
+# and nothing else.
+stream_each_once() {
+    local node=$1 file=$2; shift 2
+    rn_cli "$node" --raw XRANGE "${BIRDFEED_PREFIX}tweets" - + | grep '^{' | python3 -c '
+import json, sys
+ids = [json.loads(l)["id"] for l in sys.stdin]
+want = [json.loads(l)["id"] for l in open(sys.argv[1])] + sys.argv[2:]
+dup = len(ids) - len(set(ids))
+missing = set(want) - set(ids)
+if dup or missing or len(ids) != len(want):
+    sys.exit("stream: %d entries, %d duplicated tweet ids, %d tweets missing" % (len(ids), dup, len(missing)))' \
+        "$file" "$@" || fail "the stream on $node does not hold each tweet once"
 }

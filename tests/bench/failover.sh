@@ -53,10 +53,7 @@ cpu_ms() { sed 's/.*) //' "/proc/$1/stat" | awk -v t="$CLK_TCK" '{ print int(($1
 say() { echo "failover: $*" >&2; }
 SUMMARY=()
 
-redis_node m 127.0.0.2
-redis_node r1 127.0.0.3 m
-redis_node r2 127.0.0.4 m
-sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+redis_trio
 key=${BIRDFEED_PREFIX}tweets
 say "Redis master $(rn m), replicas $(rn r1) $(rn r2), Sentinels down-after ${SENTINEL_DOWN_MS} ms"
 

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 N=6000   # 20 s at 300/s: the second failover comes while ingest still runs
-hosts_setup
-hosts_ingest "$N"
-sleep 3
+hosts_begin "$N"
 hosts_kill_master
 first=$KILLED
 rn_restart "$first"

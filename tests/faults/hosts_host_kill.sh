@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 N=3000
-hosts_setup
-hosts_ingest "$N"
-sleep 3
+hosts_begin "$N"
 host_kill b
 ok "host b (nginx, responders, archiver, Redis replica, Sentinel) SIGKILLed mid-stream"
 hosts_check "$N"

@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 N=3000
-hosts_setup
-hosts_ingest "$N"
-sleep 3
+hosts_begin "$N"
 hosts_kill_master
 ok "master $KILLED SIGKILLed mid-stream; the Sentinels promoted $(rn_name "$(sentinel_master)")"
 hosts_check "$N"
