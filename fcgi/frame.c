@@ -31,9 +31,10 @@ frame *frame_tweet(bus_id id, const char *json, size_t len)
     f = frame_raw(b.data, b.len);
     f->is_tweet = 1;
     f->id = id;
-    /* one data line when the JSON has no line break (canonical tweets never do) */
+    /* the JSON as it is, on one data line, when it has no line break and no
+     * NUL (SSE drops NULs; canonical tweets have neither) */
     const char *d = strstr(f->data, "\ndata: ");
-    if (d && memchr(json, '\n', len) == NULL && memchr(json, '\r', len) == NULL) {
+    if (d && memchr(json, '\n', len) == NULL && memchr(json, '\r', len) == NULL && memchr(json, '\0', len) == NULL) {
         f->json_off = (size_t)(d + 7 - f->data);
         f->json_len = len;
     }

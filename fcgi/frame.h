@@ -24,7 +24,8 @@ typedef struct frame {
     bus_id id;            /* 0-0 for raw frames */
     uint32_t *slots;      /* tweets: the filters it matched (lib/filterset.h), owned */
     size_t nslots;
-    size_t json_off, json_len;   /* tweets: where the tweet's JSON is in data */
+    size_t json_off, json_len;   /* tweets: where the tweet's JSON is in data, verbatim
+                                  * (0, 0 when it is not: line breaks or NULs in it) */
     size_t len;
     char data[];          /* len bytes, then a NUL */
 } frame;
