@@ -16,6 +16,10 @@
 #include "util.h"
 
 #define ROWS_PER_INSERT 500      /* 10 parameters a row, well under libpq's 65 535 */
+/* Seconds a connect may take unless the URL says (connect_timeout=): libpq
+ * waits for ever by default, so a server that takes the connection and never
+ * answers would hold the caller (a responder's acceptor thread) for good. */
+#define CONNECT_TIMEOUT_S "5"
 #define MIGRATE_LOCK 7250514     /* pg_advisory_xact_lock key serialising migrations */
 
 typedef struct pg_store {
@@ -86,7 +90,10 @@ static store *pg_open(const char *url, char *err, size_t errlen)
 {
     pg_store *p = xcalloc(1, sizeof *p);
     p->base.ops = &store_pg_ops;
-    p->conn = PQconnectdb(url);
+    /* keywords before the expanded URL are defaults it may override */
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const vals[] = {CONNECT_TIMEOUT_S, url, NULL};
+    p->conn = PQconnectdbParams(keys, vals, 1);
     if (p->conn == NULL) {
         store_err(err, errlen, "postgres: out of memory");
         goto fail;

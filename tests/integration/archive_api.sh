@@ -145,10 +145,33 @@ assert_contains "$(cat "$T/head")" "Retry-After" "Retry-After"
 code=$(get "$BASE_URL/api/health")
 assert_eq "$code" 503 "health with an unreachable archive"
 assert_contains "$(cat "$T/body")" '"code":"archive_unavailable"' "health names the archive as the failed part"
+# A PostgreSQL that takes connections and never answers (a hung server, a
+# proxy to a dead host), with no connect_timeout in the URL: the connect
+# gives up after the default timeout, so a request answers 503 instead of
+# holding its acceptor thread for ever.
+/usr/bin/python3 - >"$T/mute.port" <<'PY' &
+import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(16)
+print(l.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(l.accept()[0])
+PY
+bf_track $!
+wait_until 5 test -s "$T/mute.port" || fail "mute server did not start"
+start_fcgi --db "postgres://postgres@127.0.0.1:$(cat "$T/mute.port")/nope" --acceptors 1
+start_nginx
+code=$(curl -s -o "$T/body" -D "$T/head" --max-time 30 -w '%{http_code}' "$BASE_URL/api/health")
+assert_eq "$code" 503 "health with an archive that never answers"
+assert_contains "$(cat "$T/body")" "timeout" "503 says the archive timed out"
+code=$(curl -s -o /dev/null --max-time 30 -w '%{http_code}' "$BASE_URL/api/tweets")
+assert_eq "$code" 503 "search with an archive that never answers"
 start_fcgi --db "sqlite:$T/stale.db"
 start_nginx
 "$BF" migrate --db "sqlite:$T/stale.db" --to 1 >/dev/null
 code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "stale schema"
 assert_contains "$(cat "$T/body")" "birdfeed migrate" "503 says to migrate"
-ok "503 without an archive, with an unreachable one, with a stale schema; /api/health reports the archive"
+ok "503 without an archive, with an unreachable one, with one that never answers (connect timeout), with a stale schema; /api/health reports the archive"
