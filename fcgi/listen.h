@@ -6,9 +6,9 @@
  * request with any headers. libfcgi refuses TCP peers whose address is not
  * on FCGI_WEB_SERVER_ADDRS — but only IPv4 ones (an AF_INET6 socket, dual-
  * stack ones included, lets every peer in), closing the connection before
- * reading from it. birdfeed sets that variable from web-server-addrs and
- * checks the other peers itself (listen_allow_peer) right after libfcgi
- * accepted them, before the request is served. */
+ * reading from it. birdfeed sets that variable from web-server-addrs, and
+ * its acceptors accept connections themselves and check every peer
+ * (listen_allow_peer) before libfcgi reads a byte (fcgi/worker.c). */
 #ifndef BIRDFEED_LISTEN_H
 #define BIRDFEED_LISTEN_H
 

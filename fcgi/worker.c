@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <fcgiapp.h>
 
@@ -74,16 +77,13 @@ static void reload(const proc *p)
 
 static void on_usr1(int sig) { (void)sig; }
 
-/* A peer libfcgi let in that is not on web-server-addrs (an IPv6 or
- * dual-stack socket: libfcgi checks IPv4 peers only): close it unanswered
- * and at once, as libfcgi does (the web server answers 502) — not with
- * libfcgi's lingering close, which reads on as long as bytes keep coming and
- * would let the peer hold this thread. Logged at most once a second with
- * the count, so a scan cannot flood the log. 1 refused. */
-static int refuse_peer(struct acceptors *all, FCGX_Request *r)
+/* Is the peer on fd not on web-server-addrs? Then it is logged (at most
+ * once a second, with the count, so a scan cannot flood the log) and the
+ * caller closes fd unanswered (the web server, if it is one, answers 502).
+ * 1 refused, 0 allowed. */
+static int peer_refused(struct acceptors *all, int fd)
 {
     char peer[64];
-    int fd = r->ipcFd;
     if (listen_allow_peer(all->allow, fd, peer, sizeof peer)) return 0;
     unsigned long long n = atomic_fetch_add(&all->refused, 1) + 1;
     uint64_t now = now_ms(), last = atomic_load(&all->refused_log_ms);
@@ -91,9 +91,32 @@ static int refuse_peer(struct acceptors *all, FCGX_Request *r)
         atomic_fetch_sub(&all->refused, n);
         log_warn("fcgi.peer_refused", "peer=%s refused=%llu why=\"not on web-server-addrs\"", peer, n);
     }
-    FCGX_Free(r, 0);                 /* libfcgi's buffers; the fd is closed here */
-    close(fd);
     return 1;
+}
+
+/* The next connection, accepted here rather than by libfcgi: libfcgi reads
+ * a whole request (blocking, without a deadline) before its caller sees
+ * the connection, and checks no IPv6 peer against web-server-addrs, so a
+ * refused peer that sends nothing would hold this thread. Here it is
+ * closed before a byte is read. The open connection goes to libfcgi in
+ * r->ipcFd, with keepConnection set so that FCGX_Accept_r's opening
+ * FCGX_Finish_r keeps it (the request's own flags then replace it): libfcgi
+ * only reads the request. 0 ok; -1 with errno (EINTR: interrupted). */
+static int accept_next(struct acceptors *all, FCGX_Request *r)
+{
+    for (;;) {
+        int fd = accept4(all->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) return -1;
+        if (peer_refused(all, fd)) {
+            close(fd);
+            continue;
+        }
+        int one = 1;               /* as libfcgi does; fails harmlessly on unix sockets */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        r->ipcFd = fd;
+        r->keepConnection = 1;
+        return 0;
+    }
 }
 
 static void *acceptor_main(void *arg)
@@ -105,7 +128,9 @@ static void *acceptor_main(void *arg)
 
     FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
     while (!atomic_load_explicit(&all->stop, memory_order_acquire)) {
-        int rc = FCGX_Accept_r(&r);
+        /* A connection the web server kept (FastCGI keep-conn) brings its
+         * next request on the same fd; otherwise accept a new one. */
+        int rc = r.ipcFd >= 0 || accept_next(all, &r) == 0 ? FCGX_Accept_r(&r) : -errno;
         if (rc < 0) {
             if (atomic_load_explicit(&all->stop, memory_order_acquire)) break;
             if (rc != -EINTR) {
@@ -114,7 +139,12 @@ static void *acceptor_main(void *arg)
             }
             continue;
         }
-        if (refuse_peer(all, &r)) {
+        /* After a broken request libfcgi accepts the next connection itself
+         * (and checks only IPv4 peers): look at that one here. */
+        if (peer_refused(all, r.ipcFd)) {
+            int fd = r.ipcFd;
+            FCGX_Free(&r, 0);              /* libfcgi's buffers; the fd is closed here, at once */
+            close(fd);
             FCGX_InitRequest(&r, all->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
             continue;
         }

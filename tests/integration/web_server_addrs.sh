@@ -117,6 +117,29 @@ assert_eq "$(status "$URL")" 200 "/api/health from 127.0.0.2 while a refused pee
 wait_until 10 grep -q 'trickler: connection closed' "$T/trickle.out" || fail "the refused connection was not closed: $(cat "$T/trickle.out")"
 ok "a refused peer is closed at once: a trickling one neither holds the acceptor nor stays open"
 
+# A refused peer that connects and sends nothing is closed before a byte is
+# read: libfcgi would read (blocking, without a deadline) for the request it
+# never sends, holding the one acceptor from everyone else.
+/usr/bin/python3 - "$port" >"$T/silent.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.3", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(20)
+try:
+    print("silent: connection " + ("closed" if s.recv(1) == b"" else "answered"))
+except socket.timeout:
+    print("silent: connection left open")
+except OSError as e:
+    print("silent: connection closed (%s)" % e)
+PY
+silent=$!
+bf_track "$silent"
+sleep 0.5
+assert_eq "$(status "$URL")" 200 "/api/health from 127.0.0.2 while a refused peer sits silent (one acceptor)"
+wait_until 5 grep -q 'silent: connection closed' "$T/silent.out" || fail "the silent refused peer was not closed: $(cat "$T/silent.out")"
+ok "a refused peer that sends nothing is closed before anything is read from it; the acceptor serves the web server"
+
 # ---- the warning ---------------------------------------------------------------------------
 # in_netns LOG ARGS…: a responder in a new network namespace (only its own
 # loopback: nothing outside can reach it), until it is ready; then stopped.
