@@ -159,21 +159,29 @@ static void *acceptor_main(void *arg)
     return NULL;
 }
 
-/* Interrupt acceptors blocked in accept(2) until every one has left. */
-static void stop_acceptors(struct acceptors *all, struct acceptor *as, int n)
+/* Interrupt acceptors blocked in accept(2) or a read until every one has
+ * left, for at most budget_ms: one busy in a call that signals do not end (a
+ * database that does not answer, an archive query) is left running, so that
+ * SIGTERM still ends the streams and the process within 2 s. Joins those
+ * that left; returns how many did not. */
+static int stop_acceptors(struct acceptors *all, struct acceptor *as, int n, int budget_ms)
 {
+    uint64_t end = now_ms() + (uint64_t)budget_ms;
+    int left;
     atomic_store_explicit(&all->stop, 1, memory_order_release);
-    for (int round = 0; round < 400; round++) {
-        int left = 0;
+    for (;;) {
+        left = 0;
         for (int i = 0; i < n; i++)
             if (!atomic_load_explicit(&as[i].done, memory_order_acquire)) {
                 pthread_kill(as[i].th, SIGUSR1);
                 left++;
             }
-        if (left == 0) break;
+        if (left == 0 || now_ms() >= end) break;
         sleep_ms(5);
     }
-    for (int i = 0; i < n; i++) pthread_join(as[i].th, NULL);
+    for (int i = 0; i < n; i++)
+        if (atomic_load_explicit(&as[i].done, memory_order_acquire)) pthread_join(as[i].th, NULL);
+    return left;
 }
 
 static void proc_close(proc *p)
@@ -258,12 +266,18 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow 
      * every stream ends; all within 2 s. */
     uint64_t t0 = now_us();
     hub_close_admission(p.hub);
-    stop_acceptors(&all, as, started);
+    int stuck = stop_acceptors(&all, as, started, 500);
     statpub_stop(p.stats);
     p.stats = NULL;
     int spent = (int)((now_us() - t0) / 1000);
     wake_fd = -1;
     hub_shutdown(p.hub, spent < 1500 ? 1500 - spent : 0);
+    if (stuck > 0) {
+        /* Their threads still use the process context: exit without
+         * freeing it (the streams have ended; the kernel closes the rest). */
+        log_warn("worker.stopped", "worker=%d pid=%d acceptors_still_busy=%d", index, (int)getpid(), stuck);
+        _exit(0);
+    }
     proc_close(&p);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);

@@ -168,10 +168,18 @@ assert_eq "$code" 503 "health with an archive that never answers"
 assert_contains "$(cat "$T/body")" "timeout" "503 says the archive timed out"
 code=$(curl -s -o /dev/null --max-time 30 -w '%{http_code}' "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "search with an archive that never answers"
+# SIGTERM while the only acceptor waits on that archive (a 30 s connect
+# timeout in the URL): the responder still exits within 2 s (stop_fcgi).
+start_fcgi --db "postgres://postgres@127.0.0.1:$(cat "$T/mute.port")/nope?connect_timeout=30" --acceptors 1
+start_nginx
+curl -s -o /dev/null --max-time 40 "$BASE_URL/api/tweets" &
+bf_track $!
+sleep 1
+stop_fcgi
 start_fcgi --db "sqlite:$T/stale.db"
 start_nginx
 "$BF" migrate --db "sqlite:$T/stale.db" --to 1 >/dev/null
 code=$(get "$BASE_URL/api/tweets")
 assert_eq "$code" 503 "stale schema"
 assert_contains "$(cat "$T/body")" "birdfeed migrate" "503 says to migrate"
-ok "503 without an archive, with an unreachable one, with one that never answers (connect timeout), with a stale schema; /api/health reports the archive"
+ok "503 without an archive, with an unreachable one, with one that never answers (connect timeout; SIGTERM meanwhile still exits within 2 s), with a stale schema; /api/health reports the archive"
