@@ -94,3 +94,19 @@ wait_until 10 sh -c "redis-cli -h 127.0.0.2 -p ${RN_PORT[m]} --scan --pattern 'b
     || fail "no metrics hash bft:metrics:ingest:host-b:$ing: $(rn_cli m --scan --pattern 'bft:metrics:*' | tr '\n' ' ')"
 kill "$ing"; wait "$ing" 2>/dev/null
 ok "BIRDFEED_NODE names the host in the metrics hash key (bft:metrics:ingest:host-b:PID)"
+
+# A running responder whose master the Sentinels cannot name (an unknown
+# name): it keeps running; REST answers 503 + Retry-After, /stream 200 with
+# only retry: (EventSource comes back), never a hang.
+BIRDFEED_REDIS="redis+sentinel://$addrs/nope" start_fcgi --backoff-max-ms 500
+start_nginx
+out=$(curl -s -i --max-time 5 "$BASE_URL/api/filters")
+assert_contains "$out" "HTTP/1.1 503" "REST with no master"
+assert_contains "$out" "Retry-After:" "REST with no master"
+out=$(curl -s -i --max-time 5 "$BASE_URL/stream")
+assert_contains "$out" "HTTP/1.1 200" "/stream with no master"
+assert_contains "$out" "text/event-stream" "/stream with no master"
+assert_contains "$out" "retry: " "/stream with no master"
+case $out in *"event: tweet"*) fail "/stream with no master sent tweets";; esac
+kill -0 "$FCGI_PID" || fail "the responder died"
+ok "a responder whose master the Sentinels do not know: REST 503 + Retry-After, /stream 200 with only retry:"
