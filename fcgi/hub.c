@@ -503,10 +503,16 @@ static void add_stream(hub *h, hub_stream *s)
     enqueue(c, s->head);
     if (s->reset) enqueue(c, s->reset);
     if (s->from_ring) {
-        /* the newest ring_preload frames the client wants, oldest first */
-        size_t want = s->ring_preload, i = ring_count(r);
+        /* the newest ring_preload frames the client wants, oldest first —
+         * at most client-buffer bytes of them (at least one) */
+        size_t want = s->ring_preload, i = ring_count(r), bytes = 0, budget = (size_t)h->cfg->client_buffer;
         while (i > 0 && want > 0) {
-            if (client_wants(c, ring_at(r, i - 1))) want--;
+            frame *f = ring_at(r, i - 1);
+            if (client_wants(c, f)) {
+                if (want < s->ring_preload && bytes + f->len > budget) break;
+                bytes += f->len;
+                want--;
+            }
             i--;
         }
         for (; i < ring_count(r); i++)

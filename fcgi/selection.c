@@ -69,16 +69,16 @@ struct found {
     size_t len;
 };
 
-int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t n, selection_add_fn add, void *arg,
-                     bus_id *newest)
+int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t n, size_t max_bytes,
+                     selection_add_fn add, void *arg, bus_id *newest)
 {
     struct found *v = n ? xcalloc(n, sizeof *v) : NULL;
-    size_t nv = 0, scanned = 0;
+    size_t nv = 0, scanned = 0, bytes = 0;
     char end[BUS_ID_MAX + 1] = "+";
-    int rc = -1, first = 1;
+    int rc = -1, first = 1, full = 0;
 
     newest->ms = newest->seq = 0;
-    while (nv < n || first) {
+    while ((nv < n && !full) || first) {
         redisReply *r = redisconn_read(http_redis(req), "XREVRANGE %s %s - COUNT %d", key, end, SELECTION_SCAN_PAGE);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
             if (r) freeReplyObject(r);
@@ -94,7 +94,12 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
                 *newest = id;
                 first = 0;
             }
-            if (nv < n && filterset_sel_matches(sel, json, len)) {
+            if (nv < n && !full && filterset_sel_matches(sel, json, len)) {
+                if (nv > 0 && bytes + len > max_bytes) {
+                    full = 1;
+                    continue;
+                }
+                bytes += len;
                 v[nv].id = id;
                 v[nv].json = xstrndup(json, len);
                 v[nv].len = len;
@@ -104,7 +109,7 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
         freeReplyObject(r);
         first = 0;
         scanned += got;
-        if (got < SELECTION_SCAN_PAGE || (id.ms == 0 && id.seq == 0)) break;
+        if (full || got < SELECTION_SCAN_PAGE || (id.ms == 0 && id.seq == 0)) break;
         if (scanned >= SELECTION_SCAN_MAX) {
             log_info("stream.preload_scan_limit", "scanned=%zu found=%zu wanted=%zu", scanned, nv, n);
             break;

@@ -32,12 +32,13 @@ int selection_from_request(http_req *req, filterset_sel **sel);
 /* Called for each history entry, oldest first; json is borrowed for the call. */
 typedef void (*selection_add_fn)(bus_id id, const char *json, size_t len, void *arg);
 
-/* The newest n entries of the stream at key that sel matches, scanning back
- * from the newest in pages of SELECTION_SCAN_PAGE, at most
- * SELECTION_SCAN_MAX entries. add() gets them oldest first; *newest is the
- * newest id scanned (0-0 for an empty stream): live events continue after
- * it. 0 ok, -1 Redis failed (nothing added). */
-int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t n, selection_add_fn add, void *arg,
-                     bus_id *newest);
+/* The newest n entries of the stream at key that sel matches — at most
+ * max_bytes of tweets (at least one) — scanning back from the newest in
+ * pages of SELECTION_SCAN_PAGE, at most SELECTION_SCAN_MAX entries. add()
+ * gets them oldest first; *newest is the newest id scanned (0-0 for an
+ * empty stream): live events continue after it. 0 ok, -1 Redis failed
+ * (nothing added). */
+int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t n, size_t max_bytes,
+                     selection_add_fn add, void *arg, bus_id *newest);
 
 #endif

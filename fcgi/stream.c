@@ -105,33 +105,53 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
     }
 }
 
-/* The newest n entries from the Redis stream, oldest first. 0 ok, -1 Redis failed. */
+/* The newest n entries from the Redis stream, oldest first — at most
+ * client-buffer bytes of them (at least one), as a client may owe no more
+ * at once: read newest first in pages, so that large tweets never fill
+ * memory with preload-max of them. hs->last is the stream's newest id (live
+ * events continue after it). 0 ok, -1 Redis failed. */
 static int fetch_newest(http_req *req, const char *key, size_t n, struct history *hs)
 {
-    redisReply *r = redisconn_read(http_redis(req), "XREVRANGE %s + - COUNT %llu", key, (unsigned long long)n);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        if (r) freeReplyObject(r);
-        return -1;
-    }
+    size_t budget = (size_t)http_config(req)->client_buffer, bytes = 0, nv = 0;
+    struct { frame *f; size_t len; } *v = n ? xcalloc(n, sizeof *v) : NULL;
+    char end[BUS_ID_MAX + 1] = "+";
+    int rc = -1, full = 0;
+
     hs->last.ms = hs->last.seq = 0;
-    for (size_t i = r->elements; i > 0; i--) {
-        bus_id id;
-        const char *json;
-        size_t len;
-        if (bus_entry_parse(r->element[i - 1], &id, &json, &len) < 0) continue;
-        history_add(hs, frame_tweet(id, json, len), len);
-        hs->last = id;
+    while (nv < n && !full) {
+        size_t want = n - nv < HISTORY_PAGE ? n - nv : HISTORY_PAGE;
+        redisReply *r = redisconn_read(http_redis(req), "XREVRANGE %s %s - COUNT %zu", key, end, want);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+            if (r) freeReplyObject(r);
+            goto done;
+        }
+        bus_id id = {0, 0};
+        for (size_t i = 0; i < r->elements && !full; i++) {
+            const char *json;
+            size_t len;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
+            if (hs->last.ms == 0 && hs->last.seq == 0) hs->last = id;
+            if (nv > 0 && bytes + len > budget) {
+                full = 1;
+                break;
+            }
+            v[nv].f = frame_tweet(id, json, len);
+            v[nv++].len = len;
+            bytes += len;
+        }
+        size_t got = r->elements;
+        freeReplyObject(r);
+        if (got < want || (id.ms == 0 && id.seq == 0)) break;
+        bus_id_format(bus_id_prev(id), end);
     }
-    /* everything after the newest entry comes from the hub */
-    if (r->elements > 0) {
-        bus_id newest;
-        const redisReply *e = r->element[0];
-        if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
-            bus_id_parse(e->element[0]->str, e->element[0]->len, &newest) == 0)
-            hs->last = newest;
+    rc = 0;
+done:
+    for (size_t i = nv; i > 0; i--) {
+        if (rc == 0) history_add(hs, v[i - 1].f, v[i - 1].len);
+        else frame_unref(v[i - 1].f);
     }
-    freeReplyObject(r);
-    return 0;
+    free(v);
+    return rc;
 }
 
 /* The oldest entry id of the stream: 1 found, 0 empty stream, -1 Redis failed. */
@@ -279,7 +299,8 @@ static int plan_history(http_req *req, hub *h, const struct ask *a, hub_stream *
     /* the preload */
     if (a->sel) {
         /* the newest N matching tweets: scan the history backwards */
-        return selection_newest(req, key, a->sel, a->preload, history_add_tweet, hs, &s->after);
+        return selection_newest(req, key, a->sel, a->preload, (size_t)http_config(req)->client_buffer,
+                                history_add_tweet, hs, &s->after);
     } else if (a->preload <= ri.count || ri.whole) {
         s->from_ring = 1;
         s->ring_preload = a->preload;
