@@ -148,11 +148,6 @@ void closer_add(closer *lg, int fd)
     (void)w;
 }
 
-size_t closer_count(closer *lg)
-{
-    return atomic_load_explicit(&lg->count, memory_order_relaxed);
-}
-
 closer *closer_new(loop *l, size_t max, int timeout_ms, char *err, size_t errlen)
 {
     closer *lg = xcalloc(1, sizeof *lg);

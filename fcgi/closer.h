@@ -31,7 +31,5 @@ void closer_free(closer *lg);
 /* Any thread: close fd (a connection whose answer is complete) gently.
  * Takes the fd. */
 void closer_add(closer *lg, int fd);
-/* Any thread: connections lingering now (those handed over included). */
-size_t closer_count(closer *lg);
 
 #endif

@@ -115,7 +115,6 @@ const query *http_query(const http_req *req) { return &req->q; }
 const char *http_param(const http_req *req, const char *key) { return query_get(&req->q, key); }
 FCGX_Request *http_fcgx(http_req *req) { return req->r; }
 void http_detach(http_req *req) { req->detached = 1; req->replied = 1; }
-int http_detached(const http_req *req) { return req->detached; }
 int http_replied(const http_req *req) { return req->replied; }
 
 const char *http_env(const http_req *req, const char *name)

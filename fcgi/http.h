@@ -132,8 +132,6 @@ FCGX_Request *http_fcgx(http_req *req);
 /* The handler took the connection (its fd is now the caller's): the
  * acceptor neither answers, finishes nor closes it. */
 void http_detach(http_req *req);
-/* 1 after http_detach. */
-int http_detached(const http_req *req);
 
 /* This thread's Redis command connection (redisconn.h). Never NULL. */
 redisconn *http_redis(http_req *req);

@@ -22,8 +22,6 @@ static const char *test_name;
 #define ASSERT(c) do { if (!(c)) TEST_FAIL("assertion failed: %s", #c); } while (0)
 #define ASSERT_EQ(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
         if (a_ != b_) TEST_FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_); } while (0)
-#define ASSERT_NE(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ == b_) TEST_FAIL("%s != %s: both %lld", #a, #b, a_); } while (0)
 #define ASSERT_STREQ(a, b) do { const char *a_ = (a), *b_ = (b); \
         if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) \
             TEST_FAIL("%s == %s:\n  got:  %s\n  want: %s", #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } while (0)
