@@ -2,7 +2,8 @@
 # The responder behind lighttpd (mod_fastcgi) and Apache (mod_proxy_fcgi),
 # each mounted under a prefix: REST routes resolve whatever SCRIPT_NAME /
 # PATH_INFO / REQUEST_URI convention the server uses, and stream events pass
-# through one by one (platform-notes: stream-response-body, flushpackets).
+# through one by one (lighttpd's server.stream-response-body = 2, Apache's
+# flushpackets=on, as deploy/lighttpd and deploy/apache configure them).
 . "$(dirname "$0")/../lib.sh"
 start_redis
 start_fcgi --heartbeat-ms 1000
