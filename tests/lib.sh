@@ -293,13 +293,16 @@ SH
 # stream, PUBLISH "<id> <json>" on live), with an explicit stream id.
 # Like birdfeed's publishers, XADD and PUBLISH in one script, so that live
 # messages keep the stream's order even beside another publisher.
-publish_tweet() {
+publish_tweet() { publish_via rcli "$@"; }
+# publish_via CLI ID JSON: publish_tweet on the server CLI (a redis-cli command
+# with its arguments, word-split: "rn_cli m") talks to.
+publish_via() {
     local out
-    out=$(rcli EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
+    out=$($1 EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
 redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 \
-        "${BIRDFEED_PREFIX}tweets" "${BIRDFEED_PREFIX}live" "$1" "$2") || return 1
+        "${BIRDFEED_PREFIX}tweets" "${BIRDFEED_PREFIX}live" "$2" "$3") || return 1
     [[ $out =~ ^[0-9]+-[0-9]+$ ]] && return 0
-    echo "publish_tweet $1: $out" >&2
+    echo "publish_tweet $2: $out" >&2
     return 1
 }
 # sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.

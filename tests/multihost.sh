@@ -10,6 +10,8 @@
 #   sentinel_master                 "addr:port" the Sentinels name now
 #   wait_failover OLD SECONDS       until the Sentinels name a master other than OLD
 #                                   ("addr:port") and it answers ROLE as master
+#   publish_on NAME ID JSON         publish_tweet on node NAME
+#   rn_cut_off NAME                 the node partitioned off, still running
 
 # Sentinel timings: down-after 2000 ms holds under ASan on 2 cores (a slow
 # PING reply is not taken for a dead master); failover-timeout bounds a
@@ -69,6 +71,21 @@ rn_kill() { kill -KILL "${RN_PID[$1]}" 2>/dev/null; wait "${RN_PID[$1]}" 2>/dev/
 rn_restart() { local m=${RN_MASTER[$1]}; RN_MASTER[$1]=; redis_node "$1" "${RN_ADDR[$1]}"; RN_MASTER[$1]=$m; }
 # rn_name ADDR:PORT: the node listening there.
 rn_name() { local n; for n in "${!RN_ADDR[@]}"; do [ "$(rn "$n")" = "$1" ] && { echo "$n"; return 0; }; done; return 1; }
+# publish_on NAME ID JSON: publish_tweet (lib.sh) on node NAME.
+publish_on() { local n=$1; shift; publish_via "rn_cli $n" "$@"; }
+# rn_cut_off NAME: cut the node off without stopping it, as a partition
+# would: from now on it wants a password new clients lack (rn_cut_cli NAME
+# ARGS… has it), and the Sentinels' and its replicas' connections are killed.
+# Clients connected before keep their links, and ROLE still says master.
+rn_cut_off() {
+    local addr
+    rn_cli "$1" CONFIG SET requirepass partitioned >/dev/null
+    for addr in $(rn_cut_cli "$1" CLIENT LIST | sed -n 's/^id=[0-9]* addr=\([^ ]*\) .*name=sentinel-.*/\1/p'); do
+        rn_cut_cli "$1" CLIENT KILL ADDR "$addr" >/dev/null
+    done
+    rn_cut_cli "$1" CLIENT KILL TYPE replica >/dev/null
+}
+rn_cut_cli() { local n=$1; shift; rn_cli "$n" --no-auth-warning -a partitioned "$@"; }
 
 SENT_ADDR=(); SENT_PORT=(); SENT_PID=()
 # sentinels MASTER ADDR…: one Sentinel per ADDR (on a free port there),

@@ -36,12 +36,7 @@ bf_track "$ing"
 sleep 3
 old=$(rn m)
 before=$(rn_cli m XLEN "$key")
-rn_cli m CONFIG SET requirepass partitioned >/dev/null
-mcli() { redis-cli -h 127.0.0.2 -p "${RN_PORT[m]}" --no-auth-warning -a partitioned "$@"; }
-for addr in $(mcli CLIENT LIST | sed -n 's/^id=[0-9]* addr=\([^ ]*\) .*name=sentinel-.*/\1/p'); do
-    mcli CLIENT KILL ADDR "$addr" >/dev/null
-done
-mcli CLIENT KILL TYPE replica >/dev/null
+rn_cut_off m
 wait_failover "$old" 40 || fail "no failover within 40 s (see $T/sentinel-0/sentinel.log)"
 new=$(sentinel_master); newname=$(rn_name "$new")
 wait_pid "$ing" 120; rc=$?
@@ -49,7 +44,7 @@ assert_eq "$rc" 0 "ingest exit status across the partition ($(tail -3 "$T/ingest
 grep -q 'pub.disconnected.*no longer the master' "$T/ingest.out" \
     || fail "ingest did not notice through the Sentinels that $old stopped being the master"
 stream_each_once "$newname" "$T/in.ndjson"
-isolated=$(mcli XLEN "$key")
+isolated=$(rn_cut_cli m XLEN "$key")
 ok "master cut off after $before of $N tweets: ingest moved to $newname by itself, exit 0, all $N once there ($isolated entries left on the isolated old master)"
 
 last=$(rn_cli "$newname" XREVRANGE "$key" + - COUNT 1 | head -1)

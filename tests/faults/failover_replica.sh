@@ -22,11 +22,6 @@ redis_node r2 127.0.0.4 m
 sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
 key=${BIRDFEED_PREFIX}tweets
 END=9000000000000-0
-# an entry with an explicit id, XADD and PUBLISH in one script (as ingest does)
-publish_on() {   # NODE ID JSON
-    rn_cli "$1" EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 "$key" "${BIRDFEED_PREFIX}live" "$2" "$3" >/dev/null
-}
 publish_on m 1-0 '{"id":"0","text":"start","user":{"screen_name":"f"}}'
 
 # B first (its own nginx), then A (the nginx the helpers default to).

@@ -17,10 +17,6 @@ redis_node r2 127.0.0.4 m
 sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
 key=${BIRDFEED_PREFIX}tweets
 END=9000000000000-0
-publish_on() {   # NODE ID JSON: an entry with an explicit id, XADD and PUBLISH in one script (as ingest does)
-    rn_cli "$1" EVAL "local id = redis.call('XADD', KEYS[1], ARGV[1], 't', ARGV[2])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 "$key" "${BIRDFEED_PREFIX}live" "$2" "$3" >/dev/null
-}
 publish_on m 1-0 '{"id":"0","text":"start","user":{"screen_name":"f"}}'
 
 start_fcgi --heartbeat-ms 500 --backoff-max-ms 500
@@ -35,15 +31,10 @@ wait_until 20 sh -c "[ \$(grep -c . '$T/c/0.ids' 2>/dev/null || echo 0) -ge 400 
 
 # Cut the master off.
 old=$(rn m)
-rn_cli m CONFIG SET requirepass partitioned >/dev/null
-mcli() { redis-cli -h 127.0.0.2 -p "${RN_PORT[m]}" --no-auth-warning -a partitioned "$@"; }
-for addr in $(mcli CLIENT LIST | sed -n 's/^id=[0-9]* addr=\([^ ]*\) .*name=sentinel-.*/\1/p'); do
-    mcli CLIENT KILL ADDR "$addr" >/dev/null
-done
-mcli CLIENT KILL TYPE replica >/dev/null
+rn_cut_off m
 wait_failover "$old" 40 || fail "no failover within 40 s (see $T/sentinel-0/sentinel.log)"
 new=$(sentinel_master); newname=$(rn_name "$new")
-assert_eq "$(mcli ROLE | head -1)" master "the cut-off master still says it is one"
+assert_eq "$(rn_cut_cli m ROLE | head -1)" master "the cut-off master still says it is one"
 wait_until 20 sh -c "curl -s '$BASE_URL/api/health' | grep -q '\"server\":\"$new\"'" \
     || fail "the feed stayed on the cut-off master: $(feed); $(grep -E 'hub\.(failover|redis_down)' "$T/fcgi.log" | tail -3)"
 assert_eq "$(feed)" "$new master 1" "the feed: server, role, failovers"
