@@ -305,6 +305,31 @@ redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[2]) return id" 2 \
     echo "publish_tweet $2: $out" >&2
     return 1
 }
+# start_make_run: `make run` (deploy/run.sh, run directory $T/run: export
+# BIRDFEED_RUN_DIR=$T/run and what else it should see) in the background,
+# its output in $T/run.out; waits for the URL it prints. Sets RUN_PID, URL.
+# A script's background job ignores SIGINT: run.sh gets SIGINT's default
+# disposition back, as an interactive Ctrl-C would find it.
+start_make_run() {
+    python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", ["bash", sys.argv[1]])' \
+        "$BF_ROOT/deploy/run.sh" >"$T/run.out" 2>&1 &
+    RUN_PID=$!
+    bf_track "$RUN_PID"
+    wait_until 60 test -s "$T/run/url" || fail "make run did not print a URL: $(tail -n 20 "$T/run.out")"
+    URL=$(cat "$T/run/url")
+}
+# stop_make_run: Ctrl-C (SIGINT) to run.sh; fails unless it and every process
+# in its $T/run/pids file are gone within 15 s.
+stop_make_run() {
+    local p pids
+    mapfile -t pids < <(awk '{print $1}' "$T/run/pids")
+    kill -INT "$RUN_PID"
+    wait_until 15 bash -c "! kill -0 $RUN_PID 2>/dev/null" || fail "run.sh still running 15 s after SIGINT"
+    for p in "${pids[@]}"; do
+        kill -0 "$p" 2>/dev/null && fail "process $p ($(tr '\0' ' ' </proc/"$p"/cmdline)) survived Ctrl-C"
+    done
+    return 0
+}
 # sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.
 sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
 # ---- end of the responder section ------------------------------------------------

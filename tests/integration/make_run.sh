@@ -9,14 +9,7 @@ export BIRDFEED_RUN_DIR=$T/run BIRDFEED_RUN_SKIP_SETUP=1 BIRDFEED_RATE=50
 export BIRDFEED_PORT
 BIRDFEED_PORT=$(free_port)
 unset BIRDFEED_REDIS
-# Started from a script, a background job ignores SIGINT; give run.sh a
-# default SIGINT disposition, as an interactive Ctrl-C would find it.
-python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", ["bash", sys.argv[1]])' \
-    "$BF_ROOT/deploy/run.sh" >"$T/run.out" 2>&1 &
-RUN_PID=$!
-bf_track "$RUN_PID"
-wait_until 60 test -s "$T/run/url" || fail "make run did not print a URL: $(tail -n 20 "$T/run.out")"
-URL=$(cat "$T/run/url")
+start_make_run
 assert_eq "$URL" "http://127.0.0.1:$BIRDFEED_PORT/" "URL"
 assert_contains "$(cat "$T/run.out")" "open  $URL" "printed URL"
 ok "make run is up at $URL"
@@ -59,11 +52,7 @@ ok "the printed token can create filters"
 
 mapfile -t pids < <(awk '{print $1}' "$T/run/pids")
 assert_ge "${#pids[@]}" 5 "processes started"
-kill -INT "$RUN_PID"
-wait_until 15 bash -c "! kill -0 $RUN_PID 2>/dev/null" || fail "run.sh still running 15 s after SIGINT"
-for p in "${pids[@]}"; do
-    kill -0 "$p" 2>/dev/null && fail "process $p ($(tr '\0' ' ' </proc/"$p"/cmdline)) survived Ctrl-C"
-done
+stop_make_run
 (exec 3<>"/dev/tcp/127.0.0.1/$BIRDFEED_PORT") 2>/dev/null && fail "port $BIRDFEED_PORT still open"
 assert_contains "$(tail -n 1 "$T/run.out")" "stopped everything" "goodbye line"
 [ -e "$T/run/run.pid" ] && fail "run.pid left behind"

@@ -28,12 +28,7 @@ export BIRDFEED_SOURCE="ws://127.0.0.1:$SRV_PORT/subscribe?wantedCollections=app
 export BIRDFEED_SOURCE_ARGS="--stall-ms 600000"
 BIRDFEED_PORT=$(free_port)
 unset BIRDFEED_REDIS
-python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", ["bash", sys.argv[1]])' \
-    "$BF_ROOT/deploy/run.sh" >"$T/run.out" 2>&1 &
-RUN_PID=$!
-bf_track "$RUN_PID"
-wait_until 60 test -s "$T/run/url" || fail "make run did not print a URL: $(tail -n 20 "$T/run.out")"
-URL=$(cat "$T/run/url")
+start_make_run
 assert_contains "$(cat "$T/run.out")" "feed            birdfeed pull $BIRDFEED_SOURCE" "the feed line names the source"
 rport=$(sed -n 's/^  Redis  *redis-cli -p //p' "$T/run.out")
 wait_until 20 sh -c "[ \$(redis-cli -p $rport xlen ${BIRDFEED_PREFIX}tweets) -ge 4 ]" ||
@@ -46,11 +41,6 @@ ok "make run with BIRDFEED_SOURCE: the Jetstream posts, and only they, reach /st
 
 grep -q ' birdfeed pull$' "$T/run/pids" || fail "pull not among the processes: $(cat "$T/run/pids")"
 grep -q ' birdfeed gen$' "$T/run/pids" && fail "the synthetic feed runs beside the source"
-mapfile -t pids < <(awk '{print $1}' "$T/run/pids")
-kill -INT "$RUN_PID"
-wait_until 15 bash -c "! kill -0 $RUN_PID 2>/dev/null" || fail "run.sh still running 15 s after SIGINT"
-for p in "${pids[@]}"; do
-    kill -0 "$p" 2>/dev/null && fail "process $p survived Ctrl-C"
-done
+stop_make_run
 assert_contains "$(tail -n 3 "$T/run/logs/pull.log")" "ingested 4, skipped 9, rejected 0" "pull's summary"
 ok "Ctrl-C stops the pull with the rest; its summary is in the log"
