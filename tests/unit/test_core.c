@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "bus.h"
 #include "config.h"
+#include "resp.h"
 #include "util.h"
 #include "test.h"
 
@@ -157,17 +158,6 @@ static void test_bus_id(void)
     ASSERT_EQ(bus_id_parse("1-2-3", 5, &a), -1);
     ASSERT_EQ(bus_id_parse("99999999999999999999-1", 22, &a), -1);
     ASSERT_EQ(bus_id_parse("", 0, &a), -1);
-}
-
-/* Parse RESP bytes into a reply with hiredis's reader (no server needed). */
-static redisReply *resp(const char *wire)
-{
-    redisReader *rd = redisReaderCreate();
-    void *r = NULL;
-    redisReaderFeed(rd, wire, strlen(wire));
-    if (redisReaderGetReply(rd, &r) != REDIS_OK) r = NULL;
-    redisReaderFree(rd);
-    return r;
 }
 
 static void test_bus_entry_parse(void)

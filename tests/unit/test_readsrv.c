@@ -9,6 +9,7 @@
 #include "config.h"
 #include "feed.h"
 #include "readsrv.h"
+#include "resp.h"
 #include "test.h"
 
 static void test_setting(void)
@@ -47,16 +48,6 @@ static void test_check(void)
     ASSERT_EQ(config_set(&cfg, "redis-read", "redis://127.0.0.3:6379/0", err, sizeof err), 0);
     ASSERT_EQ(readsrv_check(&cfg, err, sizeof err), 0);        /* an explicit replica needs no Sentinel */
     config_free(&cfg);
-}
-
-static redisReply *resp(const char *bytes)
-{
-    redisReader *rd = redisReaderCreate();
-    void *r = NULL;
-    redisReaderFeed(rd, bytes, strlen(bytes));
-    if (redisReaderGetReply(rd, &r) != REDIS_OK) r = NULL;
-    redisReaderFree(rd);
-    return r;
 }
 
 static void test_lag(void)

@@ -5,20 +5,11 @@
 
 #include "buf.h"
 #include "bus.h"
+#include "resp.h"
 #include "sentinel.h"
 #include "test.h"
 
-/* The reply that bytes (one complete RESP value) decode to; the caller frees it. */
-static redisReply *resp(const char *bytes, size_t n)
-{
-    redisReader *rd = redisReaderCreate();
-    void *r = NULL;
-    redisReaderFeed(rd, bytes, n);
-    if (redisReaderGetReply(rd, &r) != REDIS_OK) r = NULL;
-    redisReaderFree(rd);
-    return r;
-}
-#define RESP(s) resp(s, sizeof(s) - 1)
+#define RESP(s) resp_n(s, sizeof(s) - 1)
 
 static void bulk(buf *b, const char *s)
 {
@@ -158,7 +149,7 @@ static void test_master_reply(void)
         ":1\r\n",
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        r = resp(shapes[i], strlen(shapes[i]));
+        r = resp(shapes[i]);
         ASSERT(r != NULL);
         ASSERT_EQ(sentinel_parse_master(r, &a, err, sizeof err), -1);
         freeReplyObject(r);
@@ -180,7 +171,7 @@ static void test_replicas_reply(void)
     replica_entry(&b, "127.0.0.4", "17003", "slave", "err", "slave", "100");      /* link to master down */
     replica_entry(&b, "127.0.0.5", "17004", "slave", "ok", "master", "100");      /* an old master back, not yet converted */
     buf_appends(&b, "*2\r\n$4\r\nname\r\n$1\r\nx\r\n");                          /* no ip/port: skipped */
-    redisReply *r = resp(b.data, b.len);
+    redisReply *r = resp_n(b.data, b.len);
     ASSERT(r != NULL);
     ASSERT_EQ(sentinel_parse_replicas(r, v, 4, &n, err, sizeof err), 0);
     ASSERT_EQ(n, 4);
@@ -268,7 +259,7 @@ static void test_role_other(void)
         "-NOPERM this user has no permissions to run the 'role' command\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        r = resp(bad[i], strlen(bad[i]));
+        r = resp(bad[i]);
         ASSERT(r != NULL);
         if (sentinel_parse_role(r, &role, err, sizeof err) == 0) TEST_FAIL("accepted ROLE reply %zu", i);
         freeReplyObject(r);
@@ -308,7 +299,7 @@ static void test_failover_replies(void)
         {"+OK\r\n", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        redisReply *r = resp(cases[i].bytes, strlen(cases[i].bytes));
+        redisReply *r = resp(cases[i].bytes);
         ASSERT(r != NULL);
         ASSERT_EQ(bus_reply_failover(r), cases[i].want);
         freeReplyObject(r);
