@@ -315,15 +315,8 @@ static const struct {
      "Seconds since a birdfeed archive last wrote its progress (every second while it runs), by consumer group."},
     {"birdfeed_filters_saved", PROM_GAUGE, "Saved filters in Redis."},
     {"birdfeed_ingest_processes", PROM_GAUGE, "birdfeed ingest processes running now."},
-};
-
-/* Per responder process, labelled process="<host>:<pid>": where its feed
- * reads from, its failovers, and that replica's lag. */
-static const struct {
-    const char *name;
-    enum prom_type type;
-    const char *help;
-} feed_defs[] = {
+    /* per responder process, labelled process="<host>:<pid>": where its feed
+     * reads from, its failovers, and that replica's lag */
     {"birdfeed_feed_server_info", PROM_GAUGE,
      "1 per responder process whose feed is subscribed: the Redis server it reads from (server) and what that "
      "server is (role: master or replica)."},
@@ -374,7 +367,6 @@ static void declare_deployment(prom *p)
 {
     for (size_t i = 0; i < ARRAY_LEN(deployment_defs); i++)
         declare(p, deployment_defs[i].name, deployment_defs[i].type, deployment_defs[i].help);
-    for (size_t i = 0; i < ARRAY_LEN(feed_defs); i++) declare(p, feed_defs[i].name, feed_defs[i].type, feed_defs[i].help);
 }
 
 /* Commands after the HGETALLs, in the order they are sent. */
