@@ -247,8 +247,9 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow 
     for (int i = 0; i < n_acceptors; i++) {
         as[i].all = &all;
         atomic_init(&as[i].done, 0);
-        if (pthread_create(&as[i].th, NULL, acceptor_main, &as[i]) != 0) {
-            log_error("worker.thread_failed", "err=\"%s\"", strerror(errno));
+        int rc = pthread_create(&as[i].th, NULL, acceptor_main, &as[i]);
+        if (rc != 0) {                  /* pthread_create returns the error; errno is not set */
+            log_error("worker.thread_failed", "err=\"%s\"", strerror(rc));
             break;
         }
         started++;
