@@ -68,9 +68,11 @@ static int read_request(http_req *req, long long *ttl, jwt_claims *c)
         }
         for (int e = jdoc_child(d, f); e >= 0; e = jdoc_next(d, e)) n++;
         if (n == 0 || n > JWT_MAX_FILTERS) {
-            http_error(req, 400, "bad_request", "filters: %s", n ? "too many filter ids (at most 64)"
-                                                                  : "an empty list would allow nothing; leave it out "
-                                                                    "for a token that reads every filter");
+            if (n)
+                http_error(req, 400, "bad_request", "filters: too many filter ids (at most %d)", JWT_MAX_FILTERS);
+            else
+                http_error(req, 400, "bad_request", "filters: an empty list would allow nothing; leave it out for "
+                                                    "a token that reads every filter");
             goto done;
         }
         c->filters = xcalloc(n, sizeof *c->filters);
