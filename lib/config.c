@@ -85,8 +85,15 @@ static void env_name(const struct setting *s, char *out, size_t n)
     out[j] = '\0';
 }
 
-/* The settings whose text has a shape: the Redis URL, the node name (it
- * goes into Redis keys and logs). 0 ok, -1 with the reason in err. */
+/* Does the setting hold text (a char *), rather than a number? */
+static int is_text(const struct setting *s)
+{
+    return s->kind == K_STR || s->kind == K_REDIS || s->kind == K_READ || s->kind == K_NAME;
+}
+
+/* The settings whose text has a shape: the Redis URL, where to read
+ * (redis-read: 'replica' or one server's URL), the node name (it goes into
+ * Redis keys and logs). 0 ok, -1 with the reason in err. */
 static int check_text(const struct setting *s, const char *value, char *err, size_t errlen)
 {
     if (s->kind == K_REDIS) return bus_url_check(value, err, errlen);
@@ -175,8 +182,7 @@ void config_free(config *cfg)
 {
     if (cfg == NULL) return;
     for (size_t i = 0; i < ARRAY_LEN(settings); i++)
-        if (settings[i].kind == K_STR || settings[i].kind == K_REDIS || settings[i].kind == K_READ ||
-            settings[i].kind == K_NAME) {
+        if (is_text(&settings[i])) {
             char **p = (char **)((char *)cfg + settings[i].off);
             free(*p);
             *p = NULL;
@@ -244,7 +250,7 @@ void config_print(const config *cfg, FILE *out)
     for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         fprintf(out, "%-20s = ", s->name);
-        if (s->kind == K_STR || s->kind == K_REDIS || s->kind == K_READ || s->kind == K_NAME) {
+        if (is_text(s)) {
             const char *v = *(char *const *)(base + s->off);
             if (v) print_redacted(out, v);
             else fputs("(unset)", out);
@@ -264,7 +270,7 @@ void config_usage(FILE *out)
         const struct setting *s = &settings[i];
         env_name(s, env, sizeof env);
         snprintf(flag, sizeof flag, "--%s %s", s->name,
-                 s->kind == K_STR || s->kind == K_REDIS || s->kind == K_READ || s->kind == K_NAME ? "S" : "N");
+                 is_text(s) ? "S" : "N");
         fprintf(out, "  %-26s %s [%s", flag, s->help, env);
         if (s->def) fprintf(out, ", default %s", s->def);
         fputs("]\n", out);
