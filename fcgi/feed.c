@@ -221,8 +221,9 @@ static int backfill(feed *f)
         f->hd->lost(f->arg, del);
         f->last = del;
     }
+    bus_id cur = f->last;            /* the last entry read: tweets and any other writer's entries */
     for (;;) {
-        bus_id_format(bus_id_next(f->last), start);
+        bus_id_format(bus_id_next(cur), start);
         redisReply *r = redisCommand(f->cmd, "XRANGE %s %s + COUNT %d", f->key_tweets, start, BACKFILL_PAGE);
         size_t n;
         if (r == NULL) return -1;
@@ -233,6 +234,8 @@ static int backfill(feed *f)
             const char *json;
             size_t len;
             if (bus_entry_parse(r->element[i], &id, &json, &len) == 0) deliver(f, id, json, len);
+            else if (bus_entry_id(r->element[i], &id) < 0) continue;
+            if (bus_id_cmp(id, cur) > 0) cur = id;
         }
         freeReplyObject(r);
         if (n < BACKFILL_PAGE) break;

@@ -89,7 +89,10 @@ int selection_newest(http_req *req, const char *key, filterset_sel *sel, size_t 
         for (size_t i = 0; i < got; i++) {
             const char *json;
             size_t len;
-            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) {
+                bus_entry_id(r->element[i], &id);            /* no tweet: the next page starts below it */
+                continue;
+            }
             if (first) {
                 *newest = id;
                 first = 0;

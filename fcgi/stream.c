@@ -85,7 +85,10 @@ static int fetch_after(http_req *req, const char *key, bus_id after, filterset_s
             bus_id id;
             const char *json;
             size_t len;
-            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) {
+                if (bus_entry_id(r->element[i], &id) == 0) cur = hs->last = id;   /* no tweet: passed */
+                continue;
+            }
             cur = id;
             if (sel && !filterset_sel_matches(sel, json, len)) {
                 hs->last = id;
@@ -129,7 +132,10 @@ static int fetch_newest(http_req *req, const char *key, size_t n, struct history
         for (size_t i = 0; i < r->elements && !full; i++) {
             const char *json;
             size_t len;
-            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[i], &id, &json, &len) < 0) {
+                bus_entry_id(r->element[i], &id);            /* no tweet: the next page starts below it */
+                continue;
+            }
             if (hs->last.ms == 0 && hs->last.seq == 0) hs->last = id;
             if (nv > 0 && bytes + len > budget) {
                 full = 1;

@@ -374,12 +374,16 @@ int bus_reply_failover(const redisReply *r)
     return 0;
 }
 
+int bus_entry_id(const redisReply *e, bus_id *id)
+{
+    if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
+        return -1;
+    return bus_id_parse(e->element[0]->str, e->element[0]->len, id);
+}
+
 int bus_entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len)
 {
-    if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
-        e->element[1]->type != REDIS_REPLY_ARRAY)
-        return -1;
-    if (bus_id_parse(e->element[0]->str, e->element[0]->len, id) < 0) return -1;
+    if (bus_entry_id(e, id) < 0 || e->element[1]->type != REDIS_REPLY_ARRAY) return -1;
     const redisReply *f = e->element[1];
     for (size_t i = 0; i + 1 < f->elements; i += 2)
         if (f->element[i]->type == REDIS_REPLY_STRING && f->element[i]->len == 1 && f->element[i]->str[0] == 't' &&

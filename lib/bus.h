@@ -124,5 +124,9 @@ bus_id bus_id_prev(bus_id id);
  * and its `t` field (the canonical tweet, pointing into the reply). 0 ok,
  * -1 when the entry has another shape, a bad id or no `t`. */
 int bus_entry_parse(const redisReply *e, bus_id *id, const char **json, size_t *len);
+/* The id of such an entry, whatever its fields: a scan moves past an entry
+ * that is no tweet (another writer's), so that a page of them cannot hold
+ * it in place. 0 ok, -1 when the entry has no valid id. */
+int bus_entry_id(const redisReply *e, bus_id *id);
 
 #endif

@@ -535,7 +535,10 @@ static int recover(pub *p, pub_done_fn done, void *ctx)
             bus_id eid;
             const char *json;
             size_t len;
-            if (bus_entry_parse(r->element[k], &eid, &json, &len) < 0) continue;
+            if (bus_entry_parse(r->element[k], &eid, &json, &len) < 0) {
+                if (bus_entry_id(r->element[k], &eid) == 0) cursor = eid;   /* no tweet: passed */
+                continue;
+            }
             cursor = eid;
             if (bus_id_cmp(eid, top) > 0) top = eid;
             long at = pub_matcher_take(m, json, len);

@@ -175,14 +175,24 @@ static void test_bus_entry_parse(void)
     freeReplyObject(r);
     r = resp("*2\r\n$3\r\n1-1\r\n*2\r\n$2\r\ntt\r\n$1\r\nx\r\n");   /* no `t` field */
     ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    id.ms = id.seq = 0;
+    ASSERT_EQ(bus_entry_id(r, &id), 0);                                         /* yet an id to move past */
+    ASSERT(id.ms == 1 && id.seq == 1);
     freeReplyObject(r);
     r = resp("*2\r\n$3\r\nbad\r\n*2\r\n$1\r\nt\r\n$1\r\nx\r\n");     /* bad id */
     ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    ASSERT_EQ(bus_entry_id(r, &id), -1);
     freeReplyObject(r);
-    r = resp("*2\r\n$3\r\n1-1\r\n*-1\r\n");                               /* trimmed: nil fields */
+    r = resp("*2\r\n$3\r\n2-5\r\n*-1\r\n");                               /* trimmed: nil fields */
     ASSERT_EQ(bus_entry_parse(r, &id, &json, &len), -1);
+    ASSERT_EQ(bus_entry_id(r, &id), 0);
+    ASSERT(id.ms == 2 && id.seq == 5);
+    freeReplyObject(r);
+    r = resp("$3\r\n1-1\r\n");                                             /* not an entry */
+    ASSERT_EQ(bus_entry_id(r, &id), -1);
     freeReplyObject(r);
     ASSERT_EQ(bus_entry_parse(NULL, &id, &json, &len), -1);
+    ASSERT_EQ(bus_entry_id(NULL, &id), -1);
 }
 
 int main(void)
