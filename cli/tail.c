@@ -89,7 +89,7 @@ static int backfill(struct tail *t, char *err, size_t errlen)
     if (c == NULL) return -1;
     int rc = 0;
     for (;;) {
-        char lo[BUS_ID_MAX], payload_id[BUS_ID_MAX];
+        char lo[BUS_ID_MAX];
         bus_id_format(bus_id_next(t->last), lo);
         redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 1000", t->key_tweets, lo);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -101,24 +101,20 @@ static int backfill(struct tail *t, char *err, size_t errlen)
         size_t n = r->elements;
         buf line = BUF_INIT;
         for (size_t k = 0; k < n && rc == 0; k++) {
-            redisReply *e = r->element[k];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING) continue;
-            redisReply *fv = e->element[1];
-            for (size_t f = 0; f + 1 < fv->elements; f += 2) {
-                if (fv->element[f]->type != REDIS_REPLY_STRING || strcmp(fv->element[f]->str, "t") != 0) continue;
-                snprintf(payload_id, sizeof payload_id, "%s", e->element[0]->str);
+            bus_id eid;
+            const char *json;
+            size_t len;
+            char ids[BUS_ID_MAX];
+            if (bus_entry_parse(r->element[k], &eid, &json, &len) == 0) {
                 buf_reset(&line);
-                buf_printf(&line, "%s ", payload_id);
-                buf_append(&line, fv->element[f + 1]->str, fv->element[f + 1]->len);
+                buf_printf(&line, "%s ", bus_id_format(eid, ids));
+                buf_append(&line, json, len);
                 if (emit(t, line.data, line.len)) rc = 1;
-                break;
+            } else if (bus_entry_id(r->element[k], &eid) < 0) {
+                continue;
             }
             /* An entry without a tweet still moves the cursor on. */
-            bus_id eid;
-            if (rc == 0 && bus_id_parse(e->element[0]->str, e->element[0]->len, &eid) == 0 &&
-                bus_id_cmp(eid, t->last) > 0) {
-                t->last = eid;
-            }
+            if (rc == 0 && bus_id_cmp(eid, t->last) > 0) t->last = eid;
         }
         buf_free(&line);
         freeReplyObject(r);
