@@ -286,8 +286,7 @@ redisContext *bus_connect_replica(const char *url, const char *node, int timeout
      * a hash of the node name. */
     qsort(all, n, sizeof *all, replica_cmp);
     size_t nnode = node && node[0] ? resolve(node, node_addrs, ARRAY_LEN(node_addrs)) : 0;
-    uint64_t h64 = hash_fnv1a(node ? node : "", node ? strlen(node) : 0);
-    unsigned h = (unsigned)(h64 ^ (h64 >> 32));
+    unsigned h = hash_fnv1a32(node ? node : "", node ? strlen(node) : 0);
     sentinel_replica others[SENTINEL_REPLICAS_MAX];
     size_t nothers = 0;
     for (size_t i = 0; i < n; i++) {

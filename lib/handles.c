@@ -30,12 +30,6 @@ struct handles {
     size_t hand;
 };
 
-static uint32_t hash_of(const char *s, size_t n)
-{
-    uint64_t h = hash_fnv1a(s, n);
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 handles *handles_new(size_t max)
 {
     handles *h = xcalloc(1, sizeof *h);
@@ -84,7 +78,7 @@ static void drop(handles *h, int32_t i)
 void handles_del(handles *h, const char *did, size_t dlen)
 {
     if (dlen > HANDLES_DID_MAX) return;
-    int32_t i = find(h, did, dlen, hash_of(did, dlen));
+    int32_t i = find(h, did, dlen, hash_fnv1a32(did, dlen));
     if (i < 0) return;
     drop(h, i);
     h->e[i].next = h->free_list;
@@ -118,7 +112,7 @@ void handles_put(handles *h, const char *did, size_t dlen, const char *handle, s
         handles_del(h, did, dlen);
         return;
     }
-    uint32_t hash = hash_of(did, dlen);
+    uint32_t hash = hash_fnv1a32(did, dlen);
     int32_t i = find(h, did, dlen, hash);
     if (i >= 0) {
         entry *e = &h->e[i];
@@ -149,7 +143,7 @@ void handles_put(handles *h, const char *did, size_t dlen, const char *handle, s
 const char *handles_get(handles *h, const char *did, size_t dlen, size_t *hlen)
 {
     if (dlen > HANDLES_DID_MAX) return NULL;
-    int32_t i = find(h, did, dlen, hash_of(did, dlen));
+    int32_t i = find(h, did, dlen, hash_fnv1a32(did, dlen));
     if (i < 0) return NULL;
     h->e[i].ref = 1;
     *hlen = h->e[i].hlen;

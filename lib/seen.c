@@ -49,8 +49,7 @@ void seen_free(seen *s)
 
 int seen_add(seen *s, const char *key, size_t n)
 {
-    uint64_t h64 = hash_fnv1a(key, n);
-    uint32_t h = (uint32_t)(h64 ^ (h64 >> 32));
+    uint32_t h = hash_fnv1a32(key, n);
     if (n > SEEN_KEY_MAX) return 0;
     for (int32_t i = s->bucket[h & s->mask]; i >= 0; i = s->ring[i].next)
         if (s->ring[i].hash == h && s->ring[i].n == n && memcmp(s->ring[i].key, key, n) == 0) return 1;

@@ -60,6 +60,12 @@ static inline uint64_t hash_fnv1a(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
     return h;
 }
+/* The same hash folded to 32 bits (both halves count), for 32-bit tables. */
+static inline uint32_t hash_fnv1a32(const char *s, size_t n)
+{
+    uint64_t h = hash_fnv1a(s, n);
+    return (uint32_t)(h ^ (h >> 32));
+}
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -56,6 +56,7 @@ static void test_hash_fnv1a(void)
     ASSERT_EQ(hash_fnv1a("a", 1), 0xaf63dc4c8601ec8cULL);
     ASSERT_EQ(hash_fnv1a("foobar", 6), 0x85944171f73967e8ULL);
     ASSERT_EQ(hash_fnv1a("foobar", 3), hash_fnv1a("foo", 3));
+    ASSERT_EQ(hash_fnv1a32("a", 1), 0xaf63dc4cU ^ 0x8601ec8cU);             /* both halves folded */
 }
 
 static void test_buf(void)
