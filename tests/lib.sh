@@ -135,7 +135,8 @@ bf_start() {
         if [ -n "$BF_START_PID" ]; then
             kill -KILL "$BF_START_PID" 2>/dev/null; wait "$BF_START_PID" 2>/dev/null; bf_untrack "$BF_START_PID"
         fi
-        [ -f "$log" ] || fail "$what did not start and wrote no log ($log does not exist)"
+        [ -f "$log" ] || fail "$what did not start and wrote no log ($log does not exist)${also:+; the end of $also:
+$(tail -n 20 "$also" 2>&1)}"
         tail -c +$((before + 1)) "$log" | grep -q 'Address already in use' || break
         echo "note: $what lost its port to another process (attempt $try); starting it again" >&2
         [ "${BF_START_SAME_PORT:-0}" = 1 ] && sleep 0.5
@@ -188,13 +189,17 @@ rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 # FCGI_HOST (default 127.0.0.1) and FCGI_LOG (default $T/fcgi.log) place a
 # TCP responder elsewhere (tests/multihost.sh: one per loopback "host").
 start_fcgi() { bf_start birdfeed-fcgi "${FCGI_LOG:-$T/fcgi.log}" start_fcgi_once "$@"; }
+# restart_fcgi [birdfeed-fcgi args…]: after stop_fcgi, a responder again on
+# the same TCP port (clients reconnect there); waits for the port while
+# another process holds it.
+restart_fcgi() { FCGI_KEEP_PORT=$FCGI_PORT BF_START_SAME_PORT=1 start_fcgi "$@"; }
 start_fcgi_once() {
     local host=${FCGI_HOST:-127.0.0.1} log=${FCGI_LOG:-$T/fcgi.log}
     if [ "${FCGI_UNIX:-0}" = 1 ]; then
         FCGI_SOCK=$T/fcgi.sock; FCGI_ADDR=unix:$FCGI_SOCK
         "$BF_FCGI" --listen "$FCGI_SOCK" "$@" >>"$log" 2>&1 &
     else
-        FCGI_PORT=$(free_port "$host") || return 1
+        FCGI_PORT=${FCGI_KEEP_PORT:-$(free_port "$host")} || return 1
         FCGI_ADDR=$host:$FCGI_PORT
         "$BF_FCGI" --listen "$host:$FCGI_PORT" "$@" >>"$log" 2>&1 &
     fi

@@ -44,24 +44,25 @@ done < <(sed -n 's/^#\? *\(BIRDFEED_[A-Z_]*\)=.*/\1/p' "$BF_ROOT/deploy/systemd/
 ok "birdfeed.env.example names only known settings"
 
 # ---- redis.conf ------------------------------------------------------------
-port=$(free_port)
+# One attempt (bf_start): redis-server with the shipped file on port PORT
+# (default a free one).
+redis_conf_once() {
+    port=${1:-$(free_port)} || return 1
+    redis-server "$BF_ROOT/deploy/redis.conf" --port "$port" --dir "$T/r" --unixsocket "$T/r/redis.sock" \
+        --logfile "$T/r/redis.log" --daemonize no &
+    rpid=$!; BF_START_PID=$rpid
+    bf_track "$rpid"
+    bf_wait_serving 10 "$rpid" "$port" && redis-cli -p "$port" ping >/dev/null 2>&1
+}
 mkdir -p "$T/r"
-redis-server "$BF_ROOT/deploy/redis.conf" --port "$port" --dir "$T/r" --unixsocket "$T/r/redis.sock" \
-    --logfile "$T/r/redis.log" --daemonize no &
-rpid=$!
-bf_track "$rpid"
-wait_until 10 redis-cli -p "$port" ping || fail "redis with deploy/redis.conf did not start: $(tail -5 "$T/r/redis.log")"
+bf_start "redis with deploy/redis.conf" "$T/r/redis.log" redis_conf_once
 assert_eq "$(redis-cli -p "$port" config get appendonly | tail -1)" yes "appendonly"
 assert_eq "$(redis-cli -p "$port" config get maxmemory-policy | tail -1)" noeviction "maxmemory-policy"
 assert_contains "$(redis-cli -p "$port" config get bind | tail -1)" 127.0.0.1 "bind"
 redis-cli -p "$port" xadd birdfeed:tweets '*' t '{"id":"1"}' >/dev/null
 redis-cli -p "$port" hset birdfeed:filters 1 '{"id":"1"}' >/dev/null
 kill -KILL "$rpid"; wait "$rpid" 2>/dev/null
-redis-server "$BF_ROOT/deploy/redis.conf" --port "$port" --dir "$T/r" --unixsocket "$T/r/redis.sock" \
-    --logfile "$T/r/redis.log" --daemonize no &
-rpid=$!
-bf_track "$rpid"
-wait_until 10 redis-cli -p "$port" ping || fail "redis did not restart"
+BF_START_SAME_PORT=1 bf_start "redis with deploy/redis.conf, restarted" "$T/r/redis.log" redis_conf_once "$port"
 wait_until 10 sh -c "[ \"\$(redis-cli -p $port xlen birdfeed:tweets)\" = 1 ]" || fail "stream lost across a SIGKILL restart"
 assert_eq "$(redis-cli -p "$port" hlen birdfeed:filters)" 1 "filters after restart"
 ok "deploy/redis.conf: AOF persistence survives SIGKILL, noeviction, loopback"

@@ -16,14 +16,19 @@ chown -R nobody:nogroup "$RUN"
 start_redis
 marker=$T/marker; touch "$marker"; sleep 1   # find -newer has 1 s granularity on some filesystems
 # Unprivileged: no root, no groups, no capabilities, no way to gain them.
-FCGI_PORT=$(free_port); FCGI_ADDR=127.0.0.1:$FCGI_PORT
-setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
-    "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" --workers 2 --log-file "$RUN/fcgi.log" --log-level debug \
-    --tokens-file "$RUN/tokens" --cors-origins "https://app.example, https://b.example" \
-    --redis "redis://127.0.0.1:$REDIS_PORT/0" >"$T/fcgi.out" 2>&1 &
-FCGI_PID=$!
-bf_track "$FCGI_PID"
-wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT" || fail "birdfeed-fcgi as nobody did not start: $(cat "$T/fcgi.out")"
+# One attempt (bf_start): it logs to its runtime directory, so a port lost
+# to another process shows there.
+start_as_nobody() {
+    FCGI_PORT=$(free_port) || return 1; FCGI_ADDR=127.0.0.1:$FCGI_PORT
+    setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+        "$BF_FCGI" --listen "127.0.0.1:$FCGI_PORT" --workers 2 --log-file "$RUN/fcgi.log" --log-level debug \
+        --tokens-file "$RUN/tokens" --cors-origins "https://app.example, https://b.example" \
+        --redis "redis://127.0.0.1:$REDIS_PORT/0" >>"$T/fcgi.out" 2>&1 &
+    FCGI_PID=$!; BF_START_PID=$FCGI_PID
+    bf_track "$FCGI_PID"
+    bf_wait_serving 10 "$FCGI_PID" "$FCGI_PORT"
+}
+BF_START_ALSO=$T/fcgi.out bf_start "birdfeed-fcgi as nobody" "$RUN/fcgi.log" start_as_nobody
 start_nginx
 wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health as nobody"
 

@@ -23,11 +23,9 @@ ok "EventSource receives preload and live events"
 
 # Restart the responder on the same port: the stream ends cleanly, the client
 # reconnects (retry: 300) with Last-Event-ID 4000-4.
-port=$FCGI_PORT
 stop_fcgi
 publish_tweet "4000-5" '{"id":"5","text":"es 5"}'     # while no responder runs
-"$BF_FCGI" --listen "127.0.0.1:$port" --retry-ms 300 >>"$T/fcgi.log" 2>&1 &
-FCGI_PID=$!; bf_track "$FCGI_PID"
+restart_fcgi --retry-ms 300
 wait_until 10 grep -q '^tweet 4000-5 5$' "$T/es.out" || fail "no resume after restart: $(cat "$T/es.out")"
 publish_tweet "4000-6" '{"id":"6","text":"es 6"}'
 publish_tweet "4000-7" '{"id":"7","text":"es 7"}'
