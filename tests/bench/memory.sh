@@ -51,8 +51,8 @@ variant() {
         no-generic) sed '/>>> generic/,/<<< generic/d' "$f";;
         all-params)    # fastcgi_params and every request header, as for the API
             sed -e '/memory per open stream: the FastCGI side/,/fastcgi_param HTTP_ORIGIN/{/fastcgi_param\|fastcgi_pass_request_headers/d}' \
-                -e 's#^\( *\)fastcgi_buffer_size 1k;#\1include /etc/nginx/fastcgi_params;\n&#' "$f";;
-        fbs-*) sed "s#fastcgi_buffer_size 1k;#fastcgi_buffer_size ${1#fbs-};#" "$f";;
+                -e 's#^\( *\)fastcgi_buffer_size [0-9]*k;#\1include /etc/nginx/fastcgi_params;\n&#' "$f";;
+        fbs-*) sed "s#fastcgi_buffer_size [0-9]*k;#fastcgi_buffer_size ${1#fbs-};#" "$f";;
         rps-*) sed "s#request_pool_size 2048;#request_pool_size ${1#rps-};#" "$f";;
         chb-*) sed "s#client_header_buffer_size 1k;#client_header_buffer_size ${1#chb-};#" "$f";;
         *) echo "memory: unknown variant $1" >&2; return 1;;
@@ -173,7 +173,7 @@ want() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0;; esac
 
 start_redis >/dev/null
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
-for v in before shipped no-generic all-params fbs-4k fbs-2k fbs-512 rps-4096 rps-1024 rps-512 chb-2k ${MEM_EXTRA:-}; do
+for v in before shipped no-generic all-params fbs-2k fbs-1k fbs-512 rps-4096 rps-1024 rps-512 chb-2k ${MEM_EXTRA:-}; do
     want "$v" && run_bf "$v"
 done
 want nchan-default && run_nchan nchan-default ""

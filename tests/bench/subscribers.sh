@@ -95,7 +95,9 @@ birdfeed_up() {
     local d=$T/birdfeed port
     mkdir -p "$d"
     start_redis >/dev/null
-    FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS"
+    # --max-clients (default 10 000 a process) up to the descriptor limit:
+    # the kernel does not share connections evenly among the processes.
+    FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS" --max-clients $((FDMAX - 200))
     port=$(free_port)
     sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$port reuseport backlog=65535;#" \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The shipped nginx site's memory settings (small request pool blocks, a 1 KiB
+# The shipped nginx site's memory settings (small request pool blocks, a 4 KiB
 # FastCGI read buffer, only the parameters the responder reads on /stream)
 # and its unchunked stream lose nothing: a tweet of 60 KB and one near the
 # 1 MiB line limit arrive whole and in order among small ones, a preload of 500 arrives, a recorded
@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
 [ -x "$SSELOAD" ] || fail "$SSELOAD missing (make integration builds it)"
-grep -q 'fastcgi_buffer_size 1k;' "$BF_ROOT/deploy/nginx/birdfeed.conf" || fail "the shipped site no longer sets fastcgi_buffer_size 1k: update this test"
+grep -q 'fastcgi_buffer_size 4k;' "$BF_ROOT/deploy/nginx/birdfeed.conf" || fail "the shipped site no longer sets fastcgi_buffer_size 4k: update this test"
 
 start_redis
 fill_tweets 600 3
@@ -20,7 +20,7 @@ start_fcgi --heartbeat-ms 500 --cors-origins "https://birdfeed.example" --tokens
 start_nginx
 wait_until 10 curl -sf "$BASE_URL/api/health" || fail "responder never saw redis"
 
-# 1. Preload of 500 through the 1 KiB buffer: all of them, in order.
+# 1. Preload of 500 through the 4 KiB buffer: all of them, in order.
 "$SSELOAD" --conns 3 --ramp 0 --expect 500 --duration 20 "$BASE_URL/stream?preload=500" >"$T/pre.out" 2>&1
 line=$(grep '^conns=' "$T/pre.out")
 assert_contains "$line" "delivered_pct=100.00" "preload 500 through nginx ($(head -n 1 "$T/pre.out"))"
@@ -28,7 +28,7 @@ assert_contains "$line" " ooo=0 dup=0 " "preload order"
 ok "a preload of 500 arrives whole and in order"
 
 # 2. Big events among small ones, live: 60 KB and ~1 MB (the default max-line
-# is 1 MiB), each far over the 1 KiB buffer, then a small one.
+# is 1 MiB), each far over the 4 KiB buffer, then a small one.
 curl -sN "$BASE_URL/stream?preload=0" >"$T/live" &
 cpid=$!
 wait_until 10 grep -q '^retry:' "$T/live" || fail "no retry: line"
@@ -50,7 +50,7 @@ for f in big60 big1m; do    # the data: line as a pattern file (too long for an 
     { printf 'data: '; cat "$T/$f"; echo; } >"$T/$f.line"
     grep -qxFf "$T/$f.line" "$T/live" || fail "the $f event arrived altered"
 done
-ok "events of 60 KB and 1 MB arrive whole through the 1 KiB buffer, in order"
+ok "events of 60 KB and 1 MB arrive whole through the 4 KiB buffer, in order"
 
 # 3. Chromium's recorded request (cookie, Last-Event-ID 1764450000123-0 in the
 # file): here Last-Event-ID names the 598th tweet, so the stream resumes after it.
