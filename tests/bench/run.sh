@@ -39,7 +39,8 @@
 # loads into $LOGS/TAG.NAME.data, for `perf report -i`), BENCH_P3_HEAD (the
 # request head P3's subscribers send, default tests/bench/chromium-stream.head),
 # BENCH_SITE (the nginx site file for birdfeed, default the shipped
-# deploy/nginx/birdfeed.conf: to compare a setting, e.g. fastcgi_buffer_size).
+# deploy/nginx/birdfeed.conf: to compare a setting, e.g. fastcgi_buffer_size),
+# BENCH_P8_SERVERS (which servers P8 measures, default "lighttpd apache").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -601,7 +602,7 @@ fi
 # P1, the P2 climb and P3 (memory per idle stream, a broadcast), the most
 # streams the shipped config holds. nginx's figures come from P1–P3 above.
 if want P8; then
-    for front in lighttpd apache; do
+    for front in ${BENCH_P8_SERVERS:-lighttpd apache}; do
         bf_down
         label=$([ "$front" = apache ] && echo Apache || echo lighttpd)
         if ! bf_check || ! bf_up "$front"; then
