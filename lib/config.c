@@ -270,7 +270,7 @@ void config_usage(FILE *out)
         const struct setting *s = &settings[i];
         env_name(s, env, sizeof env);
         snprintf(flag, sizeof flag, "--%s %s", s->name,
-                 is_text(s) ? "S" : "N");
+                 s->kind == K_LEVEL ? "LEVEL" : is_text(s) ? "S" : "N");
         fprintf(out, "  %-26s %s [%s", flag, s->help, env);
         if (s->def) fprintf(out, ", default %s", s->def);
         fputs("]\n", out);
