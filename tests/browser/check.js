@@ -16,6 +16,7 @@
 const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
 const path = require('path');
+const { watchPage } = require('./page');
 
 const url = process.argv[2];
 const artifacts = process.env.BF_ARTIFACTS || '.';
@@ -42,25 +43,13 @@ async function main() {
   const problems = [];
   try {
     const page = browser.pages()[0] || await browser.newPage();
-    page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+    const { bf, until } = await watchPage(page, problems);
     page.on('console', (m) => {
       // The responder restart makes the browser log the failed reconnects: expected.
       if (m.type() === 'error' && !/ERR_CONNECTION|502|503|Failed to load resource|EventSource/.test(m.text())) {
         problems.push('console error: ' + m.text());
       }
     });
-    page.on('dialog', (d) => { problems.push('a dialog opened: ' + d.message()); d.dismiss(); });
-    // newerThan(a, b): is stream id a after b? (for waitForFunction in the page)
-    await page.addInitScript(() => {
-      window.newerThan = (a, b) => {
-        if (!a || !b) return false;
-        const [am, as] = a.split('-').map(Number), [bm, bs] = b.split('-').map(Number);
-        return am > bm || (am === bm && as > bs);
-      };
-    });
-    const bf = (fn, arg) => page.evaluate(fn, arg);
-    const until = (fn, arg, what, ms = 20000) =>
-      page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).catch(() => { throw new Error('timed out: ' + what); });
     const check = () => { if (problems.length) throw new Error(problems.join('\n')); };
 
     // 1. The page loads and the preload renders.

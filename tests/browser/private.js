@@ -16,6 +16,7 @@ const { execFileSync } = require('child_process');
 const path = require('path');
 const fs = require('fs');
 const os = require('os');
+const { watchPage } = require('./page');
 
 const url = process.argv[2];
 const ttl = Number(process.env.BF_TTL || 20);
@@ -50,21 +51,6 @@ async function launch() {
   });
 }
 
-function watch(page, problems) {
-  page.addInitScript(() => {
-    window.newerThan = (a, b) => {
-      if (!a || !b) return false;
-      const [am, as] = a.split('-').map(Number), [bm, bs] = b.split('-').map(Number);
-      return am > bm || (am === bm && as > bs);
-    };
-  });
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('dialog', (d) => { problems.push('a dialog opened: ' + d.message()); d.dismiss(); });
-  const until = (fn, arg, what, ms = 30000) =>
-    page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).catch(() => { throw new Error('timed out: ' + what); });
-  return { bf: (fn, arg) => page.evaluate(fn, arg), until };
-}
-
 // Every tweet the stream holds from the list's oldest to its newest is in it, once, in order.
 async function noGap(bf, what) {
   const ids = await bf(() => window.birdfeed.renderedIds());
@@ -86,7 +72,7 @@ async function main() {
   let ctx = await launch();
   try {
     const page = ctx.pages()[0] || await ctx.newPage();
-    const { bf, until } = watch(page, problems);
+    const { bf, until } = await watchPage(page, problems, 30000);
     await page.goto(url, { waitUntil: 'load' });
     await until(() => !document.getElementById('private').hidden, null, 'the private-feed prompt');
     const st = await bf(() => ({ status: window.birdfeed.state().status, n: window.birdfeed.renderedIds().length }));
@@ -150,7 +136,7 @@ async function main() {
   ctx = await launch();
   try {
     const page = ctx.pages()[0] || await ctx.newPage();
-    const { bf, until } = watch(page, problems);
+    const { bf, until } = await watchPage(page, problems, 30000);
     const scoped = await mint({ ttl: 600, filters: [scopedFilter] });
     await page.goto(url + '#token=' + scoped, { waitUntil: 'load' });
     await until((f) => window.birdfeed.state().status === 'live' && window.birdfeed.state().selection.filter === f &&

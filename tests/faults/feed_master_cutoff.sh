@@ -11,10 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$BF_ROOT/tests/multihost.sh"
 REDIS_NODE_ARGS=(--min-replicas-to-write 0)   # the cut-off master takes writes: the worst case
-redis_node m 127.0.0.2
-redis_node r1 127.0.0.3 m
-redis_node r2 127.0.0.4 m
-sentinels m 127.0.0.2 127.0.0.3 127.0.0.4
+redis_trio
 key=${BIRDFEED_PREFIX}tweets
 END=9000000000000-0
 publish_on m 1-0 '{"id":"0","text":"start","user":{"screen_name":"f"}}'
