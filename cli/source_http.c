@@ -127,6 +127,11 @@ void source_http_once(const source_opts *o, const char *url, const source_sink *
 
     memset(r, 0, sizeof *r);
     c.curl = curl_easy_init();
+    if (!c.curl) {                     /* libcurl could not allocate its handle: worth a retry */
+        r->end = SOURCE_FAILED;
+        snprintf(r->err, sizeof r->err, "could not start an HTTP connection (curl_easy_init failed)");
+        return;
+    }
     headers = curl_slist_append(headers, "Accept: text/event-stream, application/x-ndjson, application/json");
     if (o->bearer) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->bearer);
