@@ -42,7 +42,8 @@ static void print_help_lines(const char *flag, const char *help, FILE *out)
     }
 }
 
-void cli_usage(const cli_command *cmd, FILE *out)
+/* The --help text of cmd, generated from its table. */
+static void cli_usage(const cli_command *cmd, FILE *out)
 {
     size_t n = count_options(cmd);
     int shorts = 0;

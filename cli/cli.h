@@ -101,8 +101,6 @@ typedef enum cli_parse_result {
  * result), --help, --check-config; then the environment fills what no flag
  * set and the log is set up. Checks the number of operands. */
 cli_parse_result cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, config *cfg, int *first);
-/* The --help text of cmd, generated from its table. */
-void cli_usage(const cli_command *cmd, FILE *out);
 /* Parse, run, free: the whole life of a command. Returns the exit code. */
 int cli_main(const cli_command *cmd, int argc, char **argv);
 /* Free what parsing allocated in opts (the cli_list fields). */

@@ -150,7 +150,8 @@ void http_set_path_arg(http_req *req, const char *name, const char *value, size_
     req->nargs++;
 }
 
-const char *http_status_text(int status)
+/* The reason phrase of status ("Not Found"), "Unknown" for others. */
+static const char *http_status_text(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -200,8 +201,9 @@ static const char *cors_origin(const http_req *req)
     return NULL;
 }
 
-/* CORS: echo an allowed Origin back, and let scripts read the headers the API sets. */
-void http_cors_headers(const http_req *req, buf *h)
+/* CORS header lines when the request's Origin is in cors-origins: echo it
+ * back, and let scripts read the headers the API sets. */
+static void http_cors_headers(const http_req *req, buf *h)
 {
     const char *origin = cors_origin(req);
     if (origin)

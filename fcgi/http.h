@@ -108,16 +108,12 @@ void http_error(http_req *req, int status, const char *code, const char *fmt, ..
 /* http_error with extra header lines (each ending in "\r\n", may be NULL). */
 void http_error_headers(http_req *req, int status, const char *extra_headers, const char *code,
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Append CORS header lines when the request's Origin is in cors-origins. */
-void http_cors_headers(const http_req *req, buf *out);
 /* Answer an OPTIONS request (a CORS preflight) on a resource that takes the
  * comma-separated methods: 204 with Allow, plus the Access-Control-* headers
  * when the Origin is in cors_origins. */
 void http_preflight(http_req *req, const char *methods);
 /* 1 once an answer went out (or the request was detached). */
 int http_replied(const http_req *req);
-/* The reason phrase of status ("Not Found"), "Unknown" for others. */
-const char *http_status_text(int status);
 
 /* After the handler: end the request on the acceptor without waiting for
  * the peer. A kept FastCGI connection (keep-conn) whose body is all read

@@ -33,7 +33,8 @@ static const struct route routes[] = {
     {"POST", "/api/tokens/refresh", api_tokens_refresh},
 };
 
-int router_match(const char *pattern, const char *path, http_req *req)
+/* Does pattern match path? Captures go to req when req is not NULL. No I/O. */
+static int router_match(const char *pattern, const char *path, http_req *req)
 {
     const char *p = pattern, *s = path;
     while (*p && *s) {

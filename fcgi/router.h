@@ -18,7 +18,4 @@ typedef void (*router_handler)(http_req *req);
  * else call the handler. A handler that answers nothing gets a 500 (logged). */
 void router_dispatch(http_req *req);
 
-/* Does pattern match path? Captures go to req when req is not NULL. No I/O. */
-int router_match(const char *pattern, const char *path, http_req *req);
-
 #endif
