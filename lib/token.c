@@ -19,12 +19,12 @@
 
 #define WORD_IN_MAX (4 * TOKEN_MAX)   /* input bytes beyond which a word cannot fold to TOKEN_MAX */
 #define U16_MAX (4 * TOKEN_MAX + 16)  /* UTF-16 units for a word and what NFKD adds to it */
-#define UNIT_MAX 16                   /* bytes of one CJK character with its marks */
+#define UNIT_MAX 16                   /* bytes of one character of an unspaced run with its marks */
 
 enum cls {
     C_SEP,      /* separates words */
     C_WORD,     /* letter, digit, '_' */
-    C_CJK,      /* Han, kana, Hangul: cut into characters and pairs */
+    C_PAIRS,    /* a script written without spaces: cut into characters and pairs */
     C_EMOJI,    /* a word of its own */
     C_FLAG,     /* a regional indicator: two make one flag */
     C_MARK,     /* combining mark: belongs to the word before it */
@@ -67,10 +67,17 @@ static inline int ascii_word(unsigned char c)
     return (unsigned char)((c | 32) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_';
 }
 
-/* Scripts written without spaces between words (only asked of letters). */
-static int is_cjk(uint32_t c)
+/* Scripts written without spaces between words (only asked of letters):
+ * Chinese, Japanese and Korean, and the Brahmic scripts of Southeast Asia
+ * that leave spaces out too (Thai, Lao, Myanmar, Khmer). */
+static int unspaced(uint32_t c)
 {
-    return (c >= 0x1100 && c <= 0x11FF) ||    /* Hangul Jamo */
+    return (c >= 0x0E00 && c <= 0x0EFF) ||    /* Thai, Lao */
+           (c >= 0x1000 && c <= 0x109F) ||    /* Myanmar */
+           (c >= 0x1780 && c <= 0x17FF) ||    /* Khmer */
+           (c >= 0x19E0 && c <= 0x19FF) ||    /* Khmer symbols */
+           (c >= 0xA9E0 && c <= 0xA9FF) || (c >= 0xAA60 && c <= 0xAA7F) ||   /* Myanmar extensions */
+           (c >= 0x1100 && c <= 0x11FF) ||    /* Hangul Jamo */
            (c >= 0x2E80 && c <= 0x9FFF) ||    /* CJK radicals to unified ideographs, kana, Bopomofo */
            (c >= 0xA960 && c <= 0xA97F) || (c >= 0xAC00 && c <= 0xD7FF) ||   /* Hangul */
            (c >= 0xF900 && c <= 0xFAFF) ||    /* compatibility ideographs */
@@ -90,11 +97,12 @@ static enum cls classify(uint32_t c)
     case U_TITLECASE_LETTER:
     case U_MODIFIER_LETTER:
     case U_OTHER_LETTER:
-    case U_DECIMAL_DIGIT_NUMBER:
     case U_LETTER_NUMBER:
     case U_OTHER_NUMBER:
+        return unspaced(c) ? C_PAIRS : C_WORD;
+    case U_DECIMAL_DIGIT_NUMBER:             /* Thai ๒๕๖๙ is a number, as 2569 is */
     case U_CONNECTOR_PUNCTUATION:
-        return is_cjk(c) ? C_CJK : C_WORD;
+        return C_WORD;
     case U_NON_SPACING_MARK:
     case U_COMBINING_SPACING_MARK:
     case U_ENCLOSING_MARK:
@@ -266,9 +274,9 @@ static void unicode_word_out(struct scan *sc, const char *w, size_t n, char sign
     emit(sc, pl, sign);
 }
 
-/* A run of CJK characters being cut: the character before (prev) and the
- * one being read (cur), each with its marks, and the whole run so far. */
-struct cjk {
+/* An unspaced run being cut: the character before (prev) and the one
+ * being read (cur), each with its marks, and the whole run so far. */
+struct pairs {
     char prev[UNIT_MAX], cur[UNIT_MAX];
     size_t pl, cl, units;
     int pieces;                 /* give characters and pairs (not for a signed query run) */
@@ -292,7 +300,7 @@ static int cjk_compat(uint32_t c)
 
 /* cur composed (NFC), as words of other scripts are: か + U+3099 is が,
  * ᄒ ᅡ ᆫ is 한. Left as it is when the result would not fit. */
-static void cjk_compose(struct cjk *r)
+static void unit_compose(struct pairs *r)
 {
     UChar u[UNIT_MAX], n[2 * UNIT_MAX];
     int32_t ul = 0, nl;
@@ -315,10 +323,10 @@ static void cjk_compose(struct cjk *r)
 
 /* cur is complete: in a text, the character itself; on both sides, the pair
  * it makes with the one before. */
-static void cjk_unit(struct scan *sc, struct cjk *r)
+static void pairs_unit(struct scan *sc, struct pairs *r)
 {
     char *o = sc->out + 1;
-    if (r->compose) cjk_compose(r);
+    if (r->compose) unit_compose(r);
     if (r->wl + r->cl <= TOKEN_MAX) memcpy(r->whole + r->wl, r->cur, r->cl);
     r->wl += r->cl;
     r->units++;
@@ -336,12 +344,12 @@ static void cjk_unit(struct scan *sc, struct cjk *r)
     r->cl = 0;
 }
 
-/* A run of CJK characters: each character and each adjacent pair in a text;
+/* An unspaced run: each character and each adjacent pair in a text;
  * the pairs (or the one character) in a query. A signed run is also one
  * token with its sign (in a query, only that). */
-static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
+static void pairs_out(struct scan *sc, const char *w, size_t n, char sign)
 {
-    struct cjk r;
+    struct pairs r;
     size_t l;
 
     r.pl = r.cl = r.units = r.wl = 0;   /* not a memset: whole is written before it is read */
@@ -359,12 +367,12 @@ static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
             }
             continue;
         }
-        if (r.cl > 0) cjk_unit(sc, &r);
-        memcpy(r.cur, w + i, l);         /* a CJK character (the run holds nothing else) */
+        if (r.cl > 0) pairs_unit(sc, &r);
+        memcpy(r.cur, w + i, l);         /* a character of the run (it holds nothing else) */
         r.cl = l;
         r.compose = cjk_compat(cp);
     }
-    if (r.cl > 0) cjk_unit(sc, &r);
+    if (r.cl > 0) pairs_unit(sc, &r);
     if (r.pieces && sc->side == TOKEN_QUERY && r.units == 1) {
         memcpy(sc->out + 1, r.prev, r.pl);
         call(sc, r.pl, 0);
@@ -377,7 +385,7 @@ static void cjk_out(struct scan *sc, const char *w, size_t n, char sign)
 
 /* ---- scanning ---- */
 
-/* The end of the run of class k (C_WORD or C_CJK) that starts at s[i]: marks
+/* The end of the run of class k (C_WORD or C_PAIRS) that starts at s[i]: marks
  * and skipped characters belong to it. *ascii: the run is plain ASCII. */
 static size_t run_end(const char *s, size_t n, size_t i, enum cls k, int *ascii)
 {
@@ -411,10 +419,10 @@ static void scan_text(struct scan *sc, const char *s, size_t n, char sign)
         enum cls k = next_class(s + i, n - i, &l, &cp);
         switch (k) {
         case C_WORD:
-        case C_CJK: {
+        case C_PAIRS: {
             int ascii;
             size_t end = run_end(s, n, i, k, &ascii);
-            if (k == C_CJK) cjk_out(sc, s + i, end - i, sign);
+            if (k == C_PAIRS) pairs_out(sc, s + i, end - i, sign);
             else if (ascii) ascii_word_out(sc, s + i, end - i, sign);
             else unicode_word_out(sc, s + i, end - i, sign);
             i = end;

@@ -21,17 +21,20 @@
  *     itself at the start or after a non-word character, carries the sign.
  *     In a text it yields the word with and without its sign; in a query the
  *     sign stays: `#alpha` matches only the hashtag, `alpha` both.
- *   - Chinese, Japanese and Korean (Han, kana, Hangul) are written without
- *     spaces: a run of them yields each character and each pair of adjacent
- *     characters; a query run of one character asks for that character, a
- *     longer one for all its adjacent pairs. So `日` is found inside `今日は`,
- *     `今日` only where 今 and 日 stand together. (A signed run, `#東京`, is
- *     also one word with its sign.)
+ *   - Chinese, Japanese and Korean (Han, kana, Hangul), Thai, Lao, Myanmar
+ *     and Khmer are written without spaces between words: a run of their
+ *     letters yields each character (with its marks: Thai `กี` is one) and
+ *     each pair of adjacent characters; a query run of one character asks
+ *     for that character, a longer one for all its adjacent pairs. So `日`
+ *     is found inside `今日は`, `今日` only where 今 and 日 stand together,
+ *     `กาแฟ` inside `ชอบกาแฟ`. Their digits are words as other digits are.
+ *     (A signed run, `#東京`, is also one word with its sign.)
  *   - A word longer than TOKEN_MAX bytes is no word at all, on both sides.
  * Case folding and normalisation come from ICU (libicu); the cutting itself
  * is birdfeed's own, because no library cuts by these rules (ICU's word
  * break iterator neither keeps signs nor pairs CJK characters, and costs far
- * more per tweet than the matcher's budget). */
+ * more per tweet than the matcher's budget; its dictionary cut of Thai would
+ * also make a search depend on the dictionary's idea of a word). */
 #ifndef BIRDFEED_TOKEN_H
 #define BIRDFEED_TOKEN_H
 
@@ -52,8 +55,10 @@
  * some input — a rule, a fold, a new script, ICU's data if it shows.
  *   1  the rules the archive first used (its migration 3)
  *   2  CJK runs NFC-composed (kana + combining marks, conjoining jamo,
- *      compatibility ideographs); U+0345 composes with its vowel, not ι */
-#define TOKEN_VERSION 2
+ *      compatibility ideographs); U+0345 composes with its vowel, not ι
+ *   3  Thai, Lao, Myanmar and Khmer cut into characters and pairs (a run
+ *      was one word: nothing inside a sentence could be found) */
+#define TOKEN_VERSION 3
 
 /* Which side of a comparison is being cut. */
 enum token_side {

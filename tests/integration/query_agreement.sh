@@ -6,12 +6,12 @@
 # `birdfeed search`. Every answer must also be the one the rules promise
 # (README, "Query language"): underscores join, diacritics are optional for
 # the one who searches, #/@ ask for the hashtag/mention only, emoji are
-# words, CJK runs are found by one character or by adjacent pairs, Greek and
-# Cyrillic fold case (final sigma too), commas separate phrases, and a
-# Bluesky or Mastodon handle is found by the words it is made of, text
-# written decomposed (Hangul jamo, kana with a combining mark) is found by
-# the composed query, fullwidth signs are signs. Saved
-# filters with languages agree too (`/stream?filter=`, `/api/tweets?filter=`):
+# words, CJK, Thai and Khmer runs are found by one character or by adjacent
+# pairs, Greek and Cyrillic fold case (final sigma too), commas separate
+# phrases, and a Bluesky or Mastodon handle is found by the words it is made
+# of, text written decomposed (Hangul jamo, kana with a combining mark) is
+# found by the composed query, fullwidth signs are signs. Saved filters with
+# languages agree too (`/stream?filter=`, `/api/tweets?filter=`):
 # "en" takes "en-GB" and "EN", "pt-br" takes Bluesky's "pt-BR". Saved
 # filters and q together are one rule everywhere: filter picks (any of the
 # filters), q narrows (any of its phrases).
@@ -56,6 +56,10 @@ rows = [
     ("136", "\u304b\u3099\u3063\u3053\u3046 decomposed", [], [], "jp5"),
     ("137", "\uff03\uff54\uff41\uff47 fullwidth", [], [], "fw1"),
     ("138", "Москва_city mixed", [], [], "ru3"),
+    ("139", "ชอบกาแฟมาก", [], [], "th1"),
+    ("140", "กาแฟดำ ร้อน", [], [], "th2"),
+    ("141", "ไปกินข้าว", [], [], "th3"),
+    ("142", "ខ្ញុំចូលចិត្តកាហ្វេ", [], [], "km1"),
     ("130", "langprobe one", [], [], "lp", "en-GB"),
     ("131", "langprobe two", [], [], "lp", "EN"),
     ("132", "langprobe three", [], [], "lp", "pt-BR"),
@@ -130,6 +134,11 @@ việt	124
 #tag	137
 tag	137
 москва_city	138
+กาแฟ	139 140
+ชอบ	139
+ข้าว	141
+กิน	141
+កាហ្វេ	142
 @alice.bsky.social	126
 @bob@mastodon.social	127
 social	126 127

@@ -142,6 +142,22 @@ static void test_cjk(void)
     ASSERT_STREQ(QUERY("#\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab"), "#한");
 }
 
+/* Thai, Lao, Myanmar and Khmer leave spaces out too: cut as CJK is, a
+ * character with its marks (vowel signs, tone marks, a Khmer coeng) as one. */
+static void test_southeast_asian(void)
+{
+    ASSERT_STREQ(TEXT("ชอบกาแฟ"), "ช|อ|ชอ|บ|อบ|ก|บก|า|กา|แ|าแ|ฟ|แฟ");         /* "likes coffee" */
+    ASSERT_STREQ(QUERY("กาแฟ"), "กา|าแ|แฟ");
+    ASSERT_STREQ(TEXT("ดีมาก"), "ดี|ม|ดีม|า|มา|ก|าก");                           /* ดี: ด + U+0E35 */
+    ASSERT_STREQ(QUERY("ดี"), "ดี");
+    ASSERT_STREQ(TEXT("ปี๒๕๖๙"), "ปี|๒๕๖๙");                                     /* Thai digits: a number */
+    ASSERT_STREQ(TEXT("#กาแฟ"), "ก|า|กา|แ|าแ|ฟ|แฟ|#กาแฟ");
+    ASSERT_STREQ(TEXT("ខ្មែរ"), "ខ្|មែ|ខ្មែ|រ|មែរ");                              /* Khmer */
+    ASSERT_STREQ(TEXT("ລາວ"), "ລ|າ|ລາ|ວ|າວ");                                     /* Lao */
+    ASSERT_STREQ(TEXT("မြန်မာ"), "မြ|န်|မြန်|မာ|န်မာ");                                  /* Myanmar: ာ is a mark */
+    ASSERT_STREQ(TEXT("Bangkok กรุงเทพ 2026"), "bangkok|ก|รุ|กรุ|ง|รุง|เ|งเ|ท|เท|พ|ทพ|2026");
+}
+
 static void text_tokens(const char *tok, size_t len, char sign, void *ctx)
 {
     collect(tok, len, sign, ctx);
@@ -225,6 +241,7 @@ int main(void)
     RUN(test_diacritics);
     RUN(test_emoji);
     RUN(test_cjk);
+    RUN(test_southeast_asian);
     RUN(test_tweet);
     RUN(test_fold);
     RUN(test_random_bytes);
