@@ -15,6 +15,17 @@ rss_kb() {
 # starts children while streams arrive: a list taken earlier misses them).
 tree_rss() { rss_kb "$(family "$1")"; }
 
+# cpu_ms PIDS: user+system CPU time the comma-separated PIDS have used so far,
+# in ms (a process that has ended counts 0).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+    local t=0 p
+    for p in ${1//,/ }; do
+        [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+    done
+    echo $((t * 1000 / CLK_TCK))
+}
+
 # slab_kb: the kernel's Slab (kB), system-wide.
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 

@@ -106,17 +106,8 @@ stop_proc() {
     return 0
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# cpu_ms PIDS: user+system CPU time the comma-separated PIDS have used so far,
-# in ms. CPU per delivered event is what other work on a shared machine
-# disturbs least, so it goes beside every latency figure.
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ms() {
-    local t=0 p
-    for p in ${1//,/ }; do
-        [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
-    done
-    echo $((t * 1000 / CLK_TCK))
-}
+# CPU per delivered event (cpu_ms, tests/bench/lib.sh) is what other work on
+# a shared machine disturbs least, so it goes beside every latency figure.
 # perf_on TAG NAME PIDS: count the syscalls, context switches and CPU time of
 # PIDS (perf stat) until perf_off; the counts go to $LOGS/TAG.NAME.perf.
 PERFS=()
@@ -584,7 +575,7 @@ if want P3+; then
     p3p() {   # SYS PHASE → a figure
         local l
         l=$(grep "^P3+ $1 phase=$2 " "$LOGS/p3plus.out") || { echo "failed: $(tail -n 2 "$LOGS/p3plus.out" | tr '\n' ' ')"; return; }
-        echo "all $(kv subscribers "$l") open at once: $([ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && echo yes || echo "no ($(kv plateaus "$l") client processes got all theirs)") after $(kv all_open_after_s "$l") s, $(kv retries "$l") retries; broadcast $(kv delivered_pct "$l") % delivered, p99 ≤ $(fmt "$(kv p99_ms_max "$l")" 0) ms$([ "$2" = ramp ] && echo "; memory per subscriber: $(tr ' ' '\n' <<<"$l" | sed -n 's/^mem_\(.*\)_b=\(.*\)/\1 \2 B/p' | paste -sd, - | sed 's/,/, /g'), kernel Slab $(kv kernel_slab_b "$l") B") $REF"
+        echo "all $(kv subscribers "$l") open at once: $([ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && echo yes || echo "no ($(kv plateaus "$l") client processes got all theirs)") after $(kv all_open_after_s "$l") s, $(kv retries "$l") retries; broadcast $(kv delivered_pct "$l") % delivered, p99 ≤ $(fmt "$(kv p99_ms_max "$l")" 0) ms, its CPU $(kv bcast_cpu_ms "$l") ms ($(tr ' ' '\n' <<<"$l" | sed -n 's/^bcast_cpu_\(.*\)_ms=\(.*\)/\1 \2/p' | paste -sd, - | sed 's/,/, /g')): no sooner than $(kv bcast_floor_ms "$l") ms on $(nproc) cores$([ "$2" = ramp ] && echo "; memory per subscriber: $(tr ' ' '\n' <<<"$l" | sed -n 's/^mem_\(.*\)_b=\(.*\)/\1 \2 B/p' | paste -sd, - | sed 's/,/, /g'), kernel Slab $(kv kernel_slab_b "$l") B") $REF"
     }
     p3p_met() {   # SYS PHASE → yes/no
         local l

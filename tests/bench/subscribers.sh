@@ -21,8 +21,12 @@
 #             like. Everyone must get in (retrying), then one broadcast.
 # Reported: connected (all at once, at the plateau), retries, broadcast
 # delivered and p99 (the largest of the client processes' p99s: an upper
-# bound of the overall p99), memory per subscriber of each serving process
-# group and of the kernel (Slab, system-wide).
+# bound of the overall p99), the CPU time the broadcast took in each group of
+# processes, servers and clients (SCALE_BCAST_S seconds after it, less as
+# many idle seconds before it) and that total divided by the cores — a floor
+# under the last delivery, since the work cannot finish sooner — memory per
+# subscriber of each serving process group and of the kernel (Slab,
+# system-wide).
 #
 # File descriptors (the hard limit here is 20 000 per process): nginx needs
 # two per birdfeed stream, so SCALE_NGINX_WORKERS ≥ 11 for 100 000; the
@@ -50,6 +54,7 @@ RAMP=${SCALE_RAMP:-1500}
 ONLY=${SCALE_ONLY:-birdfeed nchan}
 HEAD_FILE=${SCALE_HEAD:-tests/bench/chromium-stream.head}
 LOGS=${SCALE_LOGS:-$BIRDFEED_BUILD/bench-logs/subscribers}
+BCAST_S=${SCALE_BCAST_S:-5}    # seconds of CPU accounting before and after the broadcast
 mkdir -p "$LOGS"
 
 say() { echo "subscribers: $*" >&2; }
@@ -140,6 +145,16 @@ rss_groups() {   # → "name:kB name:kB …"
     echo "$out"
 }
 
+# cpu_groups CLIENT_PIDS: "name:ms …", the CPU time each group of serving
+# processes and the clients have used so far.
+cpu_groups() {
+    local g out=""
+    for g in ${STACK_PIDS//;/ }; do out="$out ${g%%=*}:$(cpu_ms "${g#*=}")"; done
+    echo "$out clients:$(cpu_ms "$1")"
+}
+# group_val "name:v …" NAME: NAME's value.
+group_val() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2://p"; }
+
 # phase SYSTEM NAME RAMP: one round of clients; sets RESULT (key=value words).
 phase() {
     local sys=$1 name=$2 ramp=$3 i pids=() per_c dur slab0 rss0 rss1 slab1
@@ -158,7 +173,14 @@ phase() {
     fi
     local plateau_s=$((SECONDS - t0))
     rss1=$(rss_groups); slab1=$(slab_kb)
+    # The broadcast's CPU: what each group used in the BCAST_S seconds from
+    # the publish on, less what it used in as many seconds just before
+    # (idle streams: heartbeats, the clients' timers).
+    local cpids c0 c1 c2
+    cpids=$(IFS=,; echo "${pids[*]}")
+    c0=$(cpu_groups "$cpids"); sleep "$BCAST_S"; c1=$(cpu_groups "$cpids")
     bash -c "$PUBLISH" >/dev/null 2>&1
+    sleep "$BCAST_S"; c2=$(cpu_groups "$cpids")
     for i in "${pids[@]}"; do wait "$i"; done
     # Sum the clients' figures; p99: the largest of theirs.
     local conn=0 ev=0 ret=0 p99=0 plat=0 line f
@@ -169,10 +191,19 @@ phase() {
         p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$line")" 'BEGIN { print (b > a ? b : a) }')
     done
     RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p99_ms_max=$p99"
+    local g k d sum=0
+    for g in $c2; do
+        k=${g%%:*}
+        d=$(( ${g#*:} - 2 * $(group_val "$c1" "$k") + $(group_val "$c0" "$k") ))
+        [ "$d" -lt 0 ] && d=0
+        sum=$((sum + d))
+        RESULT="$RESULT bcast_cpu_${k//+/_}_ms=$d"
+    done
+    RESULT="$RESULT bcast_cpu_ms=$sum bcast_floor_ms=$((sum / $(nproc)))"
     if [ "$name" = ramp ]; then
-        local g k before after
+        local before after
         for g in $rss1; do
-            k=${g%%:*}; after=${g#*:}; before=$(tr ' ' '\n' <<<"$rss0" | sed -n "s/^$k://p")
+            k=${g%%:*}; after=${g#*:}; before=$(group_val "$rss0" "$k")
             RESULT="$RESULT mem_${k//+/_}_b=$(( (after - before) * 1024 / (per_c * CLIENTS) ))"
         done
         RESULT="$RESULT kernel_slab_b=$(( (slab1 - slab0) * 1024 / (per_c * CLIENTS) ))"
