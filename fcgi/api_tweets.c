@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "filter.h"
 #include "log.h"
+#include "selection.h"
 #include "store.h"
 #include "util.h"
 
@@ -84,7 +85,7 @@ void api_tweets_get(http_req *req)
     const config *cfg = http_config(req);
     const query *qs = http_query(req);
     const char *unknown = query_unknown_key(qs, allowed);
-    const char *q = http_param(req, "q"), *fid = http_param(req, "filter");
+    const char *q = http_param(req, "q");
 
     authz_grant g;
     if (authz_require(req, AUTHZ_READ, &g) < 0) return;   /* auth-reads: the archive is a read too */
@@ -94,21 +95,24 @@ void api_tweets_get(http_req *req)
     const char *before = http_param(req, "before"), *limit = http_param(req, "limit");
     char err[512];
     store_query sq = {.q = q, .limit = STORE_LIMIT_DEFAULT};
-    filter f;
-    int have_filter = 0;
+    char *ids[SELECTION_IDS_MAX];
+    size_t nids = 0;
+    filter *fs = NULL;
+    store_filter *sf = NULL;
     store_result res = {0};
     buf body = BUF_INIT;
 
-    memset(&f, 0, sizeof f);
     if (unknown) {
         http_error(req, 400, "bad_request", "unknown parameter '%.60s' (allowed: q, filter, before, limit)", unknown);
-        goto done;
+        return;
     }
     for (size_t i = 0; allowed[i]; i++)
-        if (query_count(qs, allowed[i]) > 1) {
+        if (strcmp(allowed[i], "filter") != 0 && query_count(qs, allowed[i]) > 1) {
             http_error(req, 400, "bad_request", "parameter '%s' given more than once", allowed[i]);
-            goto done;
+            return;
         }
+    /* filter= as /stream takes it: repeated or comma-separated, any of them. */
+    if (selection_filter_ids(req, ids, &nids) < 0) return;
     if (limit) {
         long long v;
         const char *why;
@@ -135,18 +139,22 @@ void api_tweets_get(http_req *req)
                    "(or BIRDFEED_DB) and run birdfeed archive");
         goto done;
     }
-    if (fid) {
-        if (load_filter(req, fid, &f) < 0) goto done;
-        have_filter = 1;
-        sq.phrases = (const char *const *)f.track;
-        sq.nphrases = f.ntrack;
-        sq.langs = (const char *const *)f.lang;
-        sq.nlangs = f.nlang;
-        if (store_query_check(&sq, err, sizeof err) < 0) {
-            http_error(req, 400, "bad_request", "filter %s: %s", fid, err);
+    fs = nids ? xcalloc(nids, sizeof *fs) : NULL;
+    sf = nids ? xcalloc(nids, sizeof *sf) : NULL;
+    for (size_t i = 0; i < nids; i++) {
+        if (load_filter(req, ids[i], &fs[i]) < 0) goto done;
+        sf[i] = (store_filter){(const char *const *)fs[i].track, fs[i].ntrack, (const char *const *)fs[i].lang,
+                               fs[i].nlang};
+        store_query one = sq;
+        one.filters = &sf[i];
+        one.nfilters = 1;
+        if (store_query_check(&one, err, sizeof err) < 0) {
+            http_error(req, 400, "bad_request", "filter %s: %s", ids[i], err);
             goto done;
         }
     }
+    sq.filters = sf;
+    sq.nfilters = nids;
     store *s = thread_store(req, err, sizeof err);
     if (s == NULL) {
         log_warn("api_tweets.unavailable", "error=\"%s\"", err);
@@ -173,7 +181,12 @@ void api_tweets_get(http_req *req)
     store_result_json(&res, &body);
     http_reply_json(req, 200, body.data, NULL);
 done:
-    if (have_filter) filter_free(&f);
+    for (size_t i = 0; i < nids; i++) {
+        if (fs) filter_free(&fs[i]);     /* the ones not loaded are zero: nothing to free */
+        free(ids[i]);
+    }
+    free(fs);
+    free(sf);
     store_result_free(&res);
     buf_free(&body);
 }

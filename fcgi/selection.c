@@ -7,12 +7,39 @@
 #include "redisconn.h"
 #include "util.h"
 
+int selection_filter_ids(http_req *req, char *ids[SELECTION_IDS_MAX], size_t *n)
+{
+    const query *q = http_query(req);
+    size_t nf = query_count(q, "filter");
+
+    *n = 0;
+    for (size_t i = 0; i < nf; i++) {
+        const char *v = query_get_nth(q, "filter", i);
+        if (*v == '\0') goto empty;
+        while (*v) {
+            size_t len = strcspn(v, ",");
+            if (len == 0) goto empty;
+            if (*n == SELECTION_IDS_MAX) {
+                http_error(req, 400, "bad_request", "parameter 'filter': more than %d filters", SELECTION_IDS_MAX);
+                goto fail;
+            }
+            ids[(*n)++] = xstrndup(v, len);
+            v += len + (v[len] == ',');
+        }
+    }
+    return 0;
+empty:
+    http_error(req, 400, "bad_request", "parameter 'filter': empty filter id");
+fail:
+    while (*n > 0) free(ids[--*n]);
+    return -1;
+}
+
 int selection_from_request(http_req *req, filterset_sel **sel)
 {
     const query *q = http_query(req);
-    size_t nf = query_count(q, "filter"), nq = query_count(q, "q"), nids = 0;
-    const char *ids[SELECTION_IDS_MAX];
-    char *copies[SELECTION_IDS_MAX];
+    size_t nq = query_count(q, "q"), nids = 0;
+    char *ids[SELECTION_IDS_MAX];
     char err[512];
     int status, rc = -1;
 
@@ -21,33 +48,14 @@ int selection_from_request(http_req *req, filterset_sel **sel)
         http_error(req, 400, "bad_request", "parameter 'q' given %zu times (separate phrases with commas)", nq);
         return -1;
     }
-    for (size_t i = 0; i < nf; i++) {
-        const char *v = query_get_nth(q, "filter", i);
-        while (*v) {
-            size_t len = strcspn(v, ",");
-            if (len == 0 || nids == SELECTION_IDS_MAX) {
-                if (len == 0)
-                    http_error(req, 400, "bad_request", "parameter 'filter': empty filter id");
-                else
-                    http_error(req, 400, "bad_request", "parameter 'filter': more than %d filters", SELECTION_IDS_MAX);
-                goto done;
-            }
-            copies[nids] = xstrndup(v, len);
-            ids[nids] = copies[nids];
-            nids++;
-            v += len + (v[len] == ',');
-        }
-        if (*query_get_nth(q, "filter", i) == '\0') {
-            http_error(req, 400, "bad_request", "parameter 'filter': empty filter id");
-            goto done;
-        }
-    }
+    if (selection_filter_ids(req, ids, &nids) < 0) return -1;
     if (nids == 0 && nq == 0) {
         rc = 0;
         goto done;
     }
     filterdb db = redisconn_filterdb(http_redis(req));
-    *sel = filterset_select(http_proc(req)->filters, ids, nids, nq ? query_get(q, "q") : NULL, &db, &status, err, sizeof err);
+    *sel = filterset_select(http_proc(req)->filters, (const char *const *)ids, nids, nq ? query_get(q, "q") : NULL, &db,
+                            &status, err, sizeof err);
     if (*sel) {
         rc = 0;
     } else if (status == 404) {
@@ -59,7 +67,7 @@ int selection_from_request(http_req *req, filterset_sel **sel)
         http_error(req, 400, "bad_request", "parameter %s", err);
     }
 done:
-    for (size_t i = 0; i < nids; i++) free(copies[i]);
+    for (size_t i = 0; i < nids; i++) free(ids[i]);
     return rc;
 }
 

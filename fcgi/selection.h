@@ -22,6 +22,12 @@
 
 #define SELECTION_AGAIN 1          /* Redis is needed and down: nothing answered */
 
+/* The saved filter ids req names: every `filter=` (repeatable, each a
+ * comma-separated list), in order, at most SELECTION_IDS_MAX, each a copy in
+ * ids[0..*n) the caller frees. 0 ok (*n may be 0); -1 after answering 400
+ * (an empty id, too many), with nothing to free. */
+int selection_filter_ids(http_req *req, char *ids[SELECTION_IDS_MAX], size_t *n);
+
 /* The selection req asks for. 0 ok with *sel set (NULL: everything; else
  * the caller gives it back with filterset_release(http_proc(req)->filters,
  * …)); -1 after answering 400 (bad parameter) or 404 (unknown filter);

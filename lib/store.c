@@ -143,9 +143,10 @@ static void langs_add(store_plan *p, const char *const *langs, size_t n)
     p->nlangs = n;
 }
 
-/* Check q and, when plan is not NULL, turn it into plan (freed with
- * plan_free). 0 ok, -1 with a reason fit for a client. */
-static int plan_build(const store_query *q, store_plan *plan, char *err, size_t errlen)
+/* Check q with the saved filter f (NULL: none) and, when plan is not NULL,
+ * turn them into plan (freed with plan_free). 0 ok, -1 with a reason fit
+ * for a client. */
+static int plan_build(const store_query *q, const store_filter *f_in, store_plan *plan, char *err, size_t errlen)
 {
     static const filter_limits q_limits = {0, STORE_PHRASES_MAX, STORE_PHRASE_MAX};
     store_plan tmp;
@@ -168,19 +169,19 @@ static int plan_build(const store_query *q, store_plan *plan, char *err, size_t 
             goto done;
         }
     }
-    for (size_t i = 0; i < q->nphrases; i++) {
-        size_t n = phrases_add(&p->filter, q->phrases[i]);
+    for (size_t i = 0; f_in && i < f_in->nphrases; i++) {
+        size_t n = phrases_add(&p->filter, f_in->phrases[i]);
         if (n > STORE_TERMS_MAX) {
             store_err(err, errlen, "a phrase has more than %d words", STORE_TERMS_MAX);
             goto done;
         }
         useful += n > 0;
     }
-    if (q->nphrases > 0 && useful == 0) {
+    if (f_in && useful == 0) {
         store_err(err, errlen, "the filter has no words to search for");
         goto done;
     }
-    if (plan) langs_add(p, q->langs, q->nlangs);
+    if (plan) langs_add(p, f_in ? f_in->langs : NULL, f_in ? f_in->nlangs : 0);
     /* A before beyond the archive's range bounds nothing. Stored seqs are
      * below 2^20, so a larger seq compares as 2^20. */
     p->has_before = q->has_before && q->before.ms < STORE_MS_LIMIT;
@@ -206,19 +207,64 @@ static void plan_free(store_plan *p)
 
 int store_query_check(const store_query *q, char *err, size_t errlen)
 {
-    return plan_build(q, NULL, err, errlen);
+    if (q->nfilters > STORE_FILTERS_MAX) return store_err(err, errlen, "more than %d filters", STORE_FILTERS_MAX);
+    if (q->nfilters == 0) return plan_build(q, NULL, NULL, err, errlen);
+    for (size_t i = 0; i < q->nfilters; i++)
+        if (plan_build(q, &q->filters[i], NULL, err, errlen) < 0) return -1;
+    return 0;
+}
+
+/* One engine search: q with the saved filter f (NULL: none), the newest
+ * limit + 1 rows into res. */
+static int search_one(store *s, const store_query *q, const store_filter *f, store_result *res, char *err,
+                      size_t errlen)
+{
+    store_plan plan;
+    memset(res, 0, sizeof *res);
+    if (plan_build(q, f, &plan, err, errlen) < 0) return -1;
+    int rc = s->ops->search(s, &plan, res, err, errlen);
+    plan_free(&plan);
+    if (rc < 0) store_result_free(res);
+    return rc;
+}
+
+static bus_id result_id(const store_result *r, size_t i)
+{
+    bus_id id = {0, 0};
+    bus_id_parse(r->ids[i], strlen(r->ids[i]), &id);   /* the archive's own ids: always well formed */
+    return id;
+}
+
+/* Merge b into a, both newest first: the newest max rows of both, a row
+ * both hold once. b is emptied. */
+static void result_merge(store_result *a, store_result *b, size_t max)
+{
+    store_result m = {0};
+    size_t i = 0, j = 0;
+    while (m.n < max && (i < a->n || j < b->n)) {
+        int c = i == a->n ? -1 : j == b->n ? 1 : bus_id_cmp(result_id(a, i), result_id(b, j));
+        store_result *from = c >= 0 ? a : b;
+        size_t k = c >= 0 ? i++ : j++;
+        if (c == 0) j++;                       /* both took it: once */
+        store_result_add(&m, from->ids[k], from->jsons[k]);
+    }
+    store_result_free(a);
+    store_result_free(b);
+    *a = m;
 }
 
 int store_search(store *s, const store_query *q, store_result *res, char *err, size_t errlen)
 {
-    store_plan plan;
     memset(res, 0, sizeof *res);
-    if (plan_build(q, &plan, err, errlen) < 0) return -1;
-    int rc = s->ops->search(s, &plan, res, err, errlen);
-    plan_free(&plan);
-    if (rc < 0) {
-        store_result_free(res);
-        return -1;
+    if (q->nfilters > STORE_FILTERS_MAX) return store_err(err, errlen, "more than %d filters", STORE_FILTERS_MAX);
+    if (search_one(s, q, q->nfilters ? &q->filters[0] : NULL, res, err, errlen) < 0) return -1;
+    for (size_t i = 1; i < q->nfilters; i++) {
+        store_result more;
+        if (search_one(s, q, &q->filters[i], &more, err, errlen) < 0) {
+            store_result_free(res);
+            return -1;
+        }
+        result_merge(res, &more, (size_t)q->limit + 1);
     }
     /* The engine fetched one row more than a page: it says a next page exists. */
     if (res->n > (size_t)q->limit) {

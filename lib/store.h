@@ -122,15 +122,25 @@ typedef struct store_counts {
  * 0 ok (committed), -1 error (rolled back, err; counts all 0). */
 int store_insert(store *s, const store_row *rows, size_t n, store_counts *counts, char *err, size_t errlen);
 
+/* A saved filter as the archive asks it: any one of its phrases, in one of
+ * its languages. */
+typedef struct store_filter {
+    const char *const *phrases;    /* any one must match (at least one) */
+    size_t nphrases;
+    const char *const *langs;      /* as live matching takes them ("en" also takes "en-GB", case
+                                    * aside); 0: any */
+    size_t nlangs;
+} store_filter;
+
+#define STORE_FILTERS_MAX 32       /* saved filters in one search */
+
 /* A search over the archive, newest first. */
 typedef struct store_query {
     const char *q;                 /* a query as /stream?q= takes it: any of its comma-separated
                                     * phrases, each with all its words; NULL or "": any tweet */
-    const char *const *phrases;    /* a saved filter's phrases: any one must match */
-    size_t nphrases;               /* 0: no filter */
-    const char *const *langs;      /* the filter's languages, as live matching takes them ("en" also
-                                    * takes "en-GB", case aside); 0: any */
-    size_t nlangs;
+    const store_filter *filters;   /* saved filters: a tweet any one of them takes, as
+                                    * /stream?filter=1,2 (q narrows what they take) */
+    size_t nfilters;               /* 0: no filter; at most STORE_FILTERS_MAX */
     int has_before;                /* only entries older than before */
     bus_id before;
     int limit;                     /* 1..STORE_LIMIT_MAX */
@@ -150,7 +160,9 @@ typedef struct store_result {
     char next[BUS_ID_MAX];
 } store_result;
 
-/* Run q (checked with store_query_check first). 0 ok, -1 error (err). */
+/* Run q (checked with store_query_check first). With several filters, each
+ * is one search and the pages are merged, each row once. 0 ok, -1 error
+ * (err). */
 int store_search(store *s, const store_query *q, store_result *res, char *err, size_t errlen);
 void store_result_free(store_result *res);         /* res may be NULL */
 /* Append {"tweets":[…],"next":"…"|null} to out. */

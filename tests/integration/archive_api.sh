@@ -75,6 +75,38 @@ assert_contains "$(cat "$T/body")" '"code":"not_found"' "404 body"
 code=$(get "$SQ_BASE/api/tweets?filter=x%27%3B"); assert_eq "$code" 404 "malformed filter id"
 ok "saved filters: phrases OR'ed, language applied, q narrows; unknown filter 404"
 
+# Several filters, as /stream takes them (filter=1,2 or filter=1&filter=2):
+# a tweet any of them takes, each with its own languages, once, newest first,
+# paged like any search.
+rcli HSET "${BIRDFEED_PREFIX}filters" 2 '{"id":"2","name":"g","track":["kilo lima","alpha bravo"],"lang":["de"],"version":1,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}' >/dev/null
+all_pages() {   # all_pages QUERY: every id of the search, page by page (9 a page)
+    local before="" page
+    for _ in $(seq 1 300); do
+        page=$(curl -s "$SQ_BASE/api/tweets?$1&limit=9${before:+&before=$before}")
+        python3 -c 'import json,sys; [print(t["id"]) for t in json.loads(sys.argv[1])["tweets"]]' "$page"
+        before=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["next"] or "")' "$page")
+        [ -n "$before" ] || return 0
+    done
+}
+for f in 1 2; do curl -s "$SQ_BASE/api/tweets?filter=$f&limit=500" | python3 -c '
+import json, sys; [print(t["id"]) for t in json.load(sys.stdin)["tweets"]]'; done | sort -u >"$T/union"
+all_pages "filter=1,2" >"$T/both"
+n=$(wc -l <"$T/both")
+assert_ge "$n" 20 "filter=1,2 finds tweets of both"
+assert_eq "$(sort -u "$T/both")" "$(cat "$T/union")" "filter=1,2: the tweets of filter 1 and of filter 2, each once"
+assert_eq "$(sort -u "$T/both" | wc -l)" "$n" "no tweet twice across the pages"
+assert_eq "$(cat "$T/both")" "$(sort -rn "$T/both")" "newest first across the pages (tweet ids rise with the stream)"
+assert_eq "$(all_pages "filter=1&filter=2")" "$(cat "$T/both")" "filter=1&filter=2 is filter=1,2"
+curl -s "$SQ_BASE/api/tweets?filter=1,2&limit=500" | python3 -c '
+import json, sys
+ts = json.load(sys.stdin)["tweets"]
+assert ts and all(t["lang"] in ("en", "de") for t in ts), "a language neither filter takes"
+assert any(t["lang"] == "de" for t in ts) and any(t["lang"] == "en" for t in ts), "not both filters"' || fail "filter=1,2 languages"
+for bad in "filter=1,99:404" "filter=1,,2:400" "filter=:400"; do
+    code=$(get "$SQ_BASE/api/tweets?${bad%:*}"); assert_eq "$code" "${bad##*:}" "?${bad%:*}"
+done
+ok "filter=1,2 ($n tweets over pages of 9): the union of both filters, each tweet once, in order; an unknown id is a 404"
+
 for bad in "limit=0" "limit=501" "limit=ten" "before=yesterday" "before=1-2-3" "q=%22%2A%3A" "x=1" "q=a&q=b" \
            "limit=5&limit=6"; do
     code=$(get "$SQ_BASE/api/tweets?$bad")
@@ -97,7 +129,7 @@ ok "injection-shaped queries answer 200 or 400, never 500"
 # PostgreSQL behind the API: the same answers.
 start_fcgi --db "$PG_URL"
 start_nginx
-for qs in "limit=20" "q=alpha&limit=30" "q=caf%C3%A9+stra%C3%9Fe" "filter=1&limit=40" "q=alpha&before=$(sed -n 10p "$T/ids")"; do
+for qs in "limit=20" "q=alpha&limit=30" "q=caf%C3%A9+stra%C3%9Fe" "filter=1&limit=40" "filter=1,2&q=charlie&limit=40" "q=alpha&before=$(sed -n 10p "$T/ids")"; do
     a=$(curl -s "$SQ_BASE/api/tweets?$qs"); b=$(curl -s "$BASE_URL/api/tweets?$qs")
     assert_eq "$b" "$a" "postgres and sqlite answer ?$qs alike"
 done

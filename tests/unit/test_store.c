@@ -79,13 +79,13 @@ static void test_query_check(void)
     ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
     q.q = "";
     ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
-    const char *none[] = {"#", "!!"};
-    q.phrases = none;
-    q.nphrases = 2;
+    const char *none[] = {"#", "!!"}, *some[] = {"#", "rust lang"};
+    store_filter f[] = {{.phrases = some, .nphrases = 2}, {.phrases = none, .nphrases = 2}};
+    q.filters = f;
+    q.nfilters = 2;                       /* the second has no words */
     ASSERT_EQ(store_query_check(&q, err, sizeof err), -1);
     ASSERT_CONTAINS(err, "filter");
-    const char *some[] = {"#", "rust lang"};
-    q.phrases = some;
+    q.nfilters = 1;
     ASSERT_EQ(store_query_check(&q, err, sizeof err), 0);
 }
 
@@ -205,7 +205,8 @@ static void test_sqlite_end_to_end(void)
 
     /* A filter: any phrase, then the language; q narrows it. */
     const char *phrases[] = {"five odd", "#", "u4"}, *langs[] = {"en"};
-    store_query f = {.phrases = phrases, .nphrases = 3, .langs = langs, .nlangs = 1, .limit = 100};
+    store_filter ff = {.phrases = phrases, .nphrases = 3, .langs = langs, .nlangs = 1};
+    store_query f = {.filters = &ff, .nfilters = 1, .limit = 100};
     ASSERT_EQ(store_search(s, &f, &res, err, sizeof err), 0);
     ASSERT_EQ(res.n, 3);                  /* 25 and 5 (five odd, en), 4 (u4); 15 is "de" */
     ASSERT_STREQ(res.ids[0], "1000-25");
@@ -228,23 +229,67 @@ static void test_sqlite_end_to_end(void)
         insert(s, id, json, &c);
     }
     const char *probe[] = {"langprobe"}, *en[] = {"en"}, *ptbr[] = {"pt-br", "zz"}, *pct[] = {"e%", "e_"};
-    store_query lq = {.phrases = probe, .nphrases = 1, .langs = en, .nlangs = 1, .limit = 100};
+    store_filter lf = {.phrases = probe, .nphrases = 1, .langs = en, .nlangs = 1};
+    store_query lq = {.filters = &lf, .nfilters = 1, .limit = 100};
     ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
     ASSERT_EQ(res.n, 3);
     ASSERT_STREQ(res.ids[0], "4000-5");   /* en-gb-oxendict */
     ASSERT_STREQ(res.ids[1], "4000-1");   /* EN */
     ASSERT_STREQ(res.ids[2], "4000-0");   /* en-GB */
     store_result_free(&res);
-    lq.langs = ptbr;
-    lq.nlangs = 2;
+    lf.langs = ptbr;
+    lf.nlangs = 2;
     ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
     ASSERT_EQ(res.n, 1);
     ASSERT_STREQ(res.ids[0], "4000-2");
     store_result_free(&res);
-    lq.langs = pct;                       /* LIKE's wildcards are plain characters */
+    lf.langs = pct;                       /* LIKE's wildcards are plain characters */
     ASSERT_EQ(store_search(s, &lq, &res, err, sizeof err), 0);
     ASSERT_EQ(res.n, 0);
     store_result_free(&res);
+
+    /* Several filters, as /stream?filter=1,2,3: a tweet any one takes, each
+     * with its own languages, newest first, once (1000-4 is in two), paged. */
+    const char *u4[] = {"u4"};
+    store_filter several[] = {{.phrases = phrases, .nphrases = 3, .langs = langs, .nlangs = 1},
+                              {.phrases = probe, .nphrases = 1, .langs = ptbr, .nlangs = 2},
+                              {.phrases = u4, .nphrases = 1}};
+    store_query mq = {.filters = several, .nfilters = 3, .limit = 100};
+    ASSERT_EQ(store_query_check(&mq, err, sizeof err), 0);
+    ASSERT_EQ(store_search(s, &mq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 4);
+    ASSERT_STREQ(res.ids[0], "4000-2");
+    ASSERT_STREQ(res.ids[1], "1000-25");
+    ASSERT_STREQ(res.ids[2], "1000-5");
+    ASSERT_STREQ(res.ids[3], "1000-4");
+    ASSERT(!res.has_next);
+    store_result_free(&res);
+    mq.limit = 2;
+    ASSERT_EQ(store_search(s, &mq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 2);
+    ASSERT_STREQ(res.ids[1], "1000-25");
+    ASSERT(res.has_next);
+    ASSERT_STREQ(res.next, "1000-25");
+    ASSERT(bus_id_parse(res.next, strlen(res.next), &mq.before) == 0);
+    mq.has_before = 1;
+    store_result_free(&res);
+    ASSERT_EQ(store_search(s, &mq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 2);
+    ASSERT_STREQ(res.ids[0], "1000-5");
+    ASSERT_STREQ(res.ids[1], "1000-4");
+    ASSERT(!res.has_next);
+    store_result_free(&res);
+    mq.q = "five";                        /* q narrows every filter */
+    mq.has_before = 0;
+    mq.limit = 100;
+    ASSERT_EQ(store_search(s, &mq, &res, err, sizeof err), 0);
+    ASSERT_EQ(res.n, 2);                  /* 25 and 5 */
+    store_result_free(&res);
+    store_filter none[STORE_FILTERS_MAX + 1];
+    for (size_t i = 0; i <= STORE_FILTERS_MAX; i++) none[i] = several[2];
+    store_query too_many = {.filters = none, .nfilters = STORE_FILTERS_MAX + 1, .limit = 10};
+    ASSERT_EQ(store_query_check(&too_many, err, sizeof err), -1);
+    ASSERT_CONTAINS(err, "more than 32 filters");
 
     /* q speaks the live query language: commas separate phrases (any one
      * matches), a sign asks for the hashtag or mention only. */
