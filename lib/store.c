@@ -143,7 +143,7 @@ static void langs_add(store_plan *p, const char *const *langs, size_t n)
     p->nlangs = n;
 }
 
-/* Check q with the saved filter f (NULL: none) and, when plan is not NULL,
+/* Check q with the saved filter f_in (NULL: none) and, when plan is not NULL,
  * turn them into plan (freed with plan_free). 0 ok, -1 with a reason fit
  * for a client. */
 static int plan_build(const store_query *q, const store_filter *f_in, store_plan *plan, char *err, size_t errlen)
