@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -147,12 +148,21 @@ struct master {
 
 static pid_t spawn_worker(const struct master *m, int index)
 {
-    pid_t pid = fork();
+    pid_t master = getpid(), pid = fork();
     if (pid < 0) {
         log_error("master.fork_failed", "err=\"%s\"", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* No worker outlives its master: when the master dies without
+         * stopping them (a crash, SIGKILL, the OOM killer — possibly just
+         * after it restarted a worker), the kernel sends each SIGTERM and it
+         * ends its streams and exits, instead of keeping the listen socket
+         * from the master started next ("Address already in use") and
+         * serving on alone with its own --max-clients. The master may have
+         * died before this line: then there is no one to wait for. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != master) _exit(0);
         close(master_wake);
         master_wake = -1;
         set_handler(SIGCHLD, SIG_DFL);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # --workers N: the master forks N workers sharing the socket, restarts one that
-# dies, forwards SIGHUP, and on SIGTERM everything ends within 2 s.
+# dies, forwards SIGHUP, and on SIGTERM everything ends within 2 s; no worker
+# outlives a master that dies (SIGKILL).
 . "$(dirname "$0")/../lib.sh"
 start_redis
 start_fcgi --workers 2 --log-file "$T/fcgi-file.log"
@@ -45,3 +46,22 @@ kids=$(pgrep -P "$FCGI_PID" | tr '\n' ' ')
 stop_fcgi
 for p in $kids; do kill -0 "$p" 2>/dev/null && fail "worker $p outlived the master"; done
 ok "SIGTERM: master and workers gone within 2 s"
+
+# A master killed (SIGKILL) just after it restarted a worker: the new worker
+# must not live on alone, holding the port (a new master could not bind it)
+# and serving with one worker's --max-clients. The kernel sends it SIGTERM
+# when the master dies; it ends its streams and exits.
+restart_fcgi --workers 2 --log-file "$T/fcgi-file.log"
+wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 2 ]" || fail "two workers after the restart"
+first=$(pgrep -P "$FCGI_PID" | head -n 1)
+kill -KILL "$first"
+wait_until 10 bash -c "[ \$(pgrep -c -P $FCGI_PID) -eq 2 ] && ! pgrep -P $FCGI_PID | grep -qx $first" \
+    || fail "the killed worker was not restarted"
+kids=$(pgrep -P "$FCGI_PID" | tr '\n' ' ')
+kill -KILL "$FCGI_PID"; wait "$FCGI_PID" 2>/dev/null
+for p in $kids; do
+    wait_until 5 bash -c "! kill -0 $p 2>/dev/null" || fail "worker $p outlived its master (SIGKILL) by 5 s"
+done
+restart_fcgi --workers 2
+wait_until 10 bash -c "curl -sf '$BASE_URL/api/health' >/dev/null" || fail "health from the master started next"
+ok "a master killed just after restarting a worker: every worker ends, the next master takes the port"

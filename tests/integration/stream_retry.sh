@@ -55,10 +55,13 @@ for p in \$pid \$workers; do
 done
 sleep \${2:-5}
 "$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT ${FCGI_ARGS[*]} >>"$T/fcgi.log" 2>&1 </dev/null &
-echo \$! >"$T/fcgi.pid"
-echo \$! >>"$T/fcgi.pids"
-for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && exit 0; sleep 0.05; done
-exit 1
+new=\$!
+echo \$new >"$T/fcgi.pid"
+echo \$new >>"$T/fcgi.pids"
+for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && break; sleep 0.05; done
+# The port answering is not enough: a process left behind may hold it.
+sleep 0.2
+kill -0 \$new 2>/dev/null || { echo "the new responder did not start: \$(tail -n 2 "$T/fcgi.log")" >&2; exit 1; }
 SH
 # Redis away for 5 s; with "restart", the responder restarts meanwhile, so
 # every browser must open a new stream while Redis is down.
