@@ -69,10 +69,13 @@ int main(int argc, char **argv)
         char *text = eq + 1, *phrases[64];
         size_t nph = 0;
         store_query q = {.limit = (int)limit};
+        store_filter f = {0};
         if (strncmp(text, "filter:", 7) == 0) {
             for (char *p = text + 7, *tok; nph < 64 && (tok = strtok_r(p, ",", &p)) != NULL;) phrases[nph++] = tok;
-            q.phrases = (const char *const *)phrases;
-            q.nphrases = nph;
+            f.phrases = (const char *const *)phrases;
+            f.nphrases = nph;
+            q.filters = &f;
+            q.nfilters = 1;
         } else {
             q.q = text;
         }

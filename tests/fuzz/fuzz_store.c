@@ -90,7 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *phrases[16];
     size_t n = 0;
     for (char *p = phr, *tok; p && n < 16 && (tok = strtok_r(p, ",", &p)) != NULL;) phrases[n++] = tok;
-    store_query sq = {.q = q, .phrases = phrases, .nphrases = n, .limit = 5, .has_before = 1,
+    /* Two or more phrases: two filters (their halves), so the pages merge. */
+    size_t h = n >= 2 ? (n + 1) / 2 : n;
+    store_filter f[2] = {{.phrases = phrases, .nphrases = h}, {.phrases = phrases + h, .nphrases = n - h}};
+    store_query sq = {.q = q, .filters = f, .nfilters = n == 0 ? 0 : n == 1 ? 1 : 2, .limit = 5, .has_before = 1,
                       .before = {size, size}};
     if (store_query_check(&sq, err, sizeof err) == 0) {
         store_result res;
