@@ -157,7 +157,7 @@ static struct {
     char host[256];
     char port[8];
     char path[2048];
-    long long conns, ramp, duration_s, expect, until_idle_ms, settle_ms, threads;
+    long long conns, ramp, duration_s, expect, until_idle_ms, settle_ms, threads, linger_ms;
     buf headers;                 /* extra request header lines, CRLF-terminated */
     int npids;
     int pids[MAX_PIDS];
@@ -815,6 +815,8 @@ static void usage(FILE *out)
           "  -r, --ramp N          connections opened per second (default 1000; 0: at once)\n"
           "  -d, --duration S      stop after S seconds whatever happens (default 30)\n"
           "  -e, --expect N        events each connection should get; stop when all have\n"
+          "      --linger MS       with --expect: keep every connection open MS more once all\n"
+          "                        have their events (default 0)\n"
           "  -i, --until-idle MS   stop when all connections are open, some event arrived and\n"
           "                        none for MS milliseconds\n"
           "  -H, --header 'N: V'   add a request header (repeatable); one named Accept,\n"
@@ -1009,7 +1011,7 @@ static int parse_args(int argc, char **argv)
         {"ready-file", required_argument, NULL, 'R'}, {"threads", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},         {"quickack", no_argument, NULL, 'Q'},
         {"retry", no_argument, NULL, 'T'},           {"source", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
+        {"linger", required_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:r:d:e:i:H:p:t:vh", longopts, NULL)) != -1) {
@@ -1020,6 +1022,7 @@ static int parse_args(int argc, char **argv)
         case 'e': if (num_opt("expect", optarg, 1, 100000000, &opt.expect) < 0) return 2; break;
         case 'i': if (num_opt("until-idle", optarg, 1, 3600000, &opt.until_idle_ms) < 0) return 2; break;
         case 'S': if (num_opt("settle", optarg, 1, 600000, &opt.settle_ms) < 0) return 2; break;
+        case 'L': if (num_opt("linger", optarg, 0, 600000, &opt.linger_ms) < 0) return 2; break;
         case 't': if (num_opt("threads", optarg, 1, 8, &opt.threads) < 0) return 2; break;
         case 'H':
             if (optarg[0] == '@') {
@@ -1130,13 +1133,17 @@ int main(int argc, char **argv)
     uint64_t deadline = t_start_us + (uint64_t)opt.duration_s * 1000000u;
     uint64_t all_settled_at = 0, last_report = t_start_us;
     const char *stop_reason = "duration";
+    uint64_t expected_at = 0;      /* when every connection had its --expect events */
     for (;;) {
         usleep(5000);
         uint64_t now = now_us();
         if (now >= deadline) break;
         long long st = atomic_load(&settled);
         if (st >= opt.conns && !all_settled_at) all_settled_at = now;
-        if (opt.expect > 0 && atomic_load(&done_conns) >= opt.conns) { stop_reason = "expect"; break; }
+        if (opt.expect > 0 && atomic_load(&done_conns) >= opt.conns) {
+            if (!expected_at) expected_at = now;
+            if (now - expected_at >= (uint64_t)opt.linger_ms * 1000u) { stop_reason = "expect"; break; }
+        }
         if (opt.expect < 0 && atomic_load(&done_conns) >= opt.conns && st >= opt.conns) { stop_reason = "all closed"; break; }
         uint64_t le = atomic_load(&last_event_us), lb = atomic_load(&last_byte_us);
         if (all_settled_at && opt.until_idle_ms > 0 && atomic_load(&events_total) > 0) {

@@ -163,7 +163,7 @@ phase() {
     rm -f "$T"/ready.*
     rss0=$(rss_groups); slab0=$(slab_kb)
     for i in $(seq 1 "$CLIENTS"); do
-        "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --source "$SRC" --expect 1 --duration "$dur" \
+        "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --source "$SRC" --expect 1 --linger $((BCAST_S * 1000 + 2000)) --duration "$dur" \
             --settle 2000 -H @"$HEAD_FILE" --ready-file "$T/ready.$i" "$URL" >"$LOGS/$sys-$name-$i.out" 2>&1 &
         pids+=($!)
     done
@@ -175,7 +175,9 @@ phase() {
     rss1=$(rss_groups); slab1=$(slab_kb)
     # The broadcast's CPU: what each group used in the BCAST_S seconds from
     # the publish on, less what it used in as many seconds just before
-    # (idle streams: heartbeats, the clients' timers).
+    # (idle streams: heartbeats, the clients' timers). The clients keep
+    # their streams open 2 s past that window (--linger), so closing them is
+    # not counted.
     local cpids c0 c1 c2
     cpids=$(IFS=,; echo "${pids[*]}")
     c0=$(cpu_groups "$cpids"); sleep "$BCAST_S"; c1=$(cpu_groups "$cpids")
