@@ -109,6 +109,89 @@ static double hist_quantile(const hist *h, double q)
     return (double)h->max;
 }
 
+/* The histogram as text ("sseload-hist BUCKETS N MAX", then "INDEX COUNT" for
+ * each bucket in use), so the runs of several client processes can be
+ * merged into one exact set of quantiles (sseload --hist-merge) instead of
+ * taking the largest of their p99s. */
+static int hist_write(const hist *h, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "sseload: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "sseload-hist %u %llu %llu\n", (unsigned)HIST_BUCKETS, (unsigned long long)h->n,
+            (unsigned long long)h->max);
+    for (size_t i = 0; i < HIST_BUCKETS; i++)
+        if (h->counts[i]) fprintf(f, "%zu %llu\n", i, (unsigned long long)h->counts[i]);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "sseload: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Adds the histogram in PATH (written by hist_write) to into; on a bad
+ * file says PATH:LINE: why. */
+static int hist_read(hist *into, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "sseload: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    unsigned buckets;
+    unsigned long long n, max, idx, count, sum = 0;
+    int line = 1, rc = 0;
+    if (fscanf(f, "sseload-hist %u %llu %llu\n", &buckets, &n, &max) != 3 || buckets != HIST_BUCKETS) {
+        fprintf(stderr, "sseload: %s:1: not a histogram of this sseload (want \"sseload-hist %u N MAX\")\n",
+                path, (unsigned)HIST_BUCKETS);
+        fclose(f);
+        return -1;
+    }
+    hist h = {.n = n, .max = max};
+    for (;;) {
+        line++;
+        int got = fscanf(f, "%llu %llu\n", &idx, &count);
+        if (got == EOF) break;
+        if (got != 2 || idx >= HIST_BUCKETS) {
+            fprintf(stderr, "sseload: %s:%d: want \"INDEX COUNT\" with INDEX below %u\n", path, line,
+                    (unsigned)HIST_BUCKETS);
+            rc = -1;
+            break;
+        }
+        h.counts[idx] += count;
+        sum += count;
+    }
+    if (rc == 0 && sum != n) {
+        fprintf(stderr, "sseload: %s: the buckets hold %llu samples, the header says %llu\n", path, sum, n);
+        rc = -1;
+    }
+    fclose(f);
+    if (rc == 0) hist_merge(into, &h);
+    return rc;
+}
+
+/* sseload --hist-merge FILE…: one line of quantiles over all the files. */
+static int hist_merge_main(int nfiles, char **files)
+{
+    if (nfiles < 1) {
+        fprintf(stderr, "sseload: --hist-merge wants one or more files written by --hist-out\n");
+        return 2;
+    }
+    hist *all = xcalloc(1, sizeof *all);
+    for (int i = 0; i < nfiles; i++)
+        if (hist_read(all, files[i]) < 0) {
+            free(all);
+            return 1;
+        }
+    printf("files=%d lat_samples=%llu p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n", nfiles,
+           (unsigned long long)all->n, hist_quantile(all, 0.50) / 1000, hist_quantile(all, 0.90) / 1000,
+           hist_quantile(all, 0.99) / 1000, hist_quantile(all, 0.999) / 1000, (double)all->max / 1000);
+    free(all);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- event ids */
 
 /* An SSE id as a tuple of numbers: "1700000000000-3" → (1700000000000, 3),
@@ -162,6 +245,7 @@ static struct {
     int npids;
     int pids[MAX_PIDS];
     const char *ready_file;
+    const char *hist_out;        /* --hist-out: the latency histogram, for --hist-merge */
     int verbose;
     int quickack;
     int retry;                   /* reopen connections that fail before their head */
@@ -827,6 +911,7 @@ static void usage(FILE *out)
           "                        the idle plateau (all connected, no byte for --settle)\n"
           "      --settle MS       quiet time that makes the plateau (default 1000)\n"
           "      --ready-file F    create F at the plateau (a script can then publish)\n"
+          "      --hist-out F      write the latency histogram to F at the end\n"
           "  -t, --threads N       event-loop threads (default 1, at most 8)\n"
           "      --quickack        acknowledge every read at once (TCP_QUICKACK) instead of\n"
           "                        delaying ACKs as browsers do; shows whether a server's\n"
@@ -848,7 +933,10 @@ static void usage(FILE *out)
           "  kB; rss_per_conn_b = (idle - before) / connected, in bytes)\n"
           "delivered_pct counts at most --expect events per connection (na without it);\n"
           "complete_* is the time from the request to the --expect-th event.\n"
-          "Exit status: 0 after a run, 1 when it could not run, 2 on a usage error.\n", out);
+          "Exit status: 0 after a run, 1 when it could not run, 2 on a usage error.\n\n"
+          "sseload --hist-merge FILE...\n"
+          "  merges histograms written by --hist-out (one per client process) and prints\n"
+          "  files lat_samples p50_ms p90_ms p99_ms p999_ms max_ms over all of them.\n", out);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -1011,7 +1099,8 @@ static int parse_args(int argc, char **argv)
         {"ready-file", required_argument, NULL, 'R'}, {"threads", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},         {"quickack", no_argument, NULL, 'Q'},
         {"retry", no_argument, NULL, 'T'},           {"source", required_argument, NULL, 's'},
-        {"linger", required_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
+        {"linger", required_argument, NULL, 'L'},    {"hist-out", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "c:r:d:e:i:H:p:t:vh", longopts, NULL)) != -1) {
@@ -1044,6 +1133,7 @@ static int parse_args(int argc, char **argv)
             break;
         }
         case 'R': opt.ready_file = optarg; break;
+        case 'O': opt.hist_out = optarg; break;
         case 'v': opt.verbose = 1; break;
         case 'Q': opt.quickack = 1; break;
         case 'T': opt.retry = 1; break;
@@ -1077,6 +1167,7 @@ static double pct_of(uint64_t *v, size_t n, double q)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--hist-merge") == 0) return hist_merge_main(argc - 2, argv + 2);
     int rc = parse_args(argc, argv);
     if (rc) {
         buf_free(&opt.headers);
@@ -1255,6 +1346,7 @@ int main(int argc, char **argv)
             printf("%s%d:%ld:%ld", i ? "," : "", opt.pids[i], rss_before[i], plateau ? rss_idle[i] : -1L);
     }
     printf(" plateau=%d\n", plateau);
+    int status = opt.hist_out && hist_write(lat, opt.hist_out) < 0 ? 1 : 0;
 
     for (int i = 0; i < opt.threads; i++) {
         close(ws[i].ep);
@@ -1268,5 +1360,5 @@ int main(int argc, char **argv)
     free(conns);
     buf_free(&request);
     buf_free(&opt.headers);
-    return 0;
+    return status;
 }

@@ -20,13 +20,13 @@
 #             against the same stack: what a restart's reconnect storm looks
 #             like. Everyone must get in (retrying), then one broadcast.
 # Reported: connected (all at once, at the plateau), retries, broadcast
-# delivered and p99 (the largest of the client processes' p99s: an upper
-# bound of the overall p99), the CPU time the broadcast took in each group of
-# processes, servers and clients (SCALE_BCAST_S seconds after it, less as
-# many idle seconds before it) and that total divided by the cores — a floor
-# under the last delivery, since the work cannot finish sooner — memory per
-# subscriber of each serving process group and of the kernel (Slab,
-# system-wide).
+# delivered and its latency over all subscribers (p50, p99, max: the client
+# processes' histograms merged by sseload --hist-merge), the CPU time the
+# broadcast took in each group of processes, servers and clients
+# (SCALE_BCAST_S seconds after it, less as many idle seconds before it) and
+# that total divided by the cores — a floor under the last delivery, since
+# the work cannot finish sooner — memory per subscriber of each serving
+# process group and of the kernel (Slab, system-wide).
 #
 # File descriptors (the hard limit here is 20 000 per process): nginx needs
 # two per birdfeed stream, so SCALE_NGINX_WORKERS ≥ 11 for 100 000; the
@@ -102,7 +102,11 @@ birdfeed_up() {
     start_redis >/dev/null
     # --max-clients (default 10 000 a process) up to the descriptor limit:
     # the kernel does not share connections evenly among the processes.
-    FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS" --max-clients $((FDMAX - 200))
+    # Heartbeats 10 min apart: the run's windows then hold the broadcast
+    # alone, as Nchan's do (nchan.conf sets no ping interval). With the
+    # default 15 s, the first streams of a ramp get their ': ping' in the
+    # seconds before the broadcast, which the CPU accounting subtracts.
+    FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS" --max-clients $((FDMAX - 200)) --heartbeat-ms 600000
     port=$(free_port)
     sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
         -e "s#listen 80;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
@@ -160,11 +164,11 @@ phase() {
     local sys=$1 name=$2 ramp=$3 i pids=() per_c dur slab0 rss0 rss1 slab1
     per_c=$(per "$N" "$CLIENTS")
     dur=$(( N / (CLIENTS * (ramp > 0 ? ramp : 100000)) + 150 ))
-    rm -f "$T"/ready.*
+    rm -f "$T"/ready.* "$LOGS/$sys-$name-"*.out "$LOGS/$sys-$name-"*.hist
     rss0=$(rss_groups); slab0=$(slab_kb)
     for i in $(seq 1 "$CLIENTS"); do
         "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --source "$SRC" --expect 1 --linger $((BCAST_S * 1000 + 2000)) --duration "$dur" \
-            --settle 2000 -H @"$HEAD_FILE" --ready-file "$T/ready.$i" "$URL" >"$LOGS/$sys-$name-$i.out" 2>&1 &
+            --settle 2000 -H @"$HEAD_FILE" --ready-file "$T/ready.$i" --hist-out "$LOGS/$sys-$name-$i.hist" "$URL" >"$LOGS/$sys-$name-$i.out" 2>&1 &
         pids+=($!)
     done
     local t0=$SECONDS
@@ -184,15 +188,15 @@ phase() {
     bash -c "$PUBLISH" >/dev/null 2>&1
     sleep "$BCAST_S"; c2=$(cpu_groups "$cpids")
     for i in "${pids[@]}"; do wait "$i"; done
-    # Sum the clients' figures; p99: the largest of theirs.
-    local conn=0 ev=0 ret=0 p99=0 plat=0 line f
+    # Sum the clients' counts; the latency from their merged histograms.
+    local conn=0 ev=0 ret=0 plat=0 line f lat
     for f in "$LOGS/$sys-$name-"*.out; do
         line=$(grep '^conns=' "$f") || continue
         conn=$((conn + $(kv connected "$line"))); ev=$((ev + $(kv events "$line"))); ret=$((ret + $(kv retries "$line")))
         plat=$((plat + $(kv plateau "$line")))
-        p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$line")" 'BEGIN { print (b > a ? b : a) }')
     done
-    RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p99_ms_max=$p99"
+    lat=$("$SSELOAD" --hist-merge "$LOGS/$sys-$name-"*.hist) || lat=""
+    RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p50_ms=$(kv p50_ms "$lat") p99_ms=$(kv p99_ms "$lat") max_ms=$(kv max_ms "$lat")"
     local g k d sum=0
     for g in $c2; do
         k=${g%%:*}

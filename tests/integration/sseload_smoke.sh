@@ -107,7 +107,7 @@ bf_track "$NGPID"
 kill -0 "$NGPID" 2>/dev/null || fail "nginx+nchan did not start: $(cat "$T/nchan/error.log")"
 
 "$SSELOAD" --conns 40 --ramp 400 --expect 150 --duration 60 --settle 300 --ready-file "$T/subscribed" \
-    "http://127.0.0.1:$NPORT/sub" >"$T/load.out" &
+    --hist-out "$T/nchan.hist" "http://127.0.0.1:$NPORT/sub" >"$T/load.out" &
 LOADPID=$!
 wait_until 20 test -e "$T/subscribed" || fail "40 subscribers did not connect"
 "$NCHANPUB" --rate 300 --count 150 "http://127.0.0.1:$NPORT/pub" >"$T/pub.out" || fail "nchanpub: $(cat "$T/pub.out")"
@@ -167,7 +167,7 @@ assert_eq "$(kv lat_samples "$line")" 250 "birdfeed preload: every tweet carried
 ok "birdfeed preload of 50 (event: tweet, ms-seq ids) counted exactly"
 
 "$SSELOAD" --conns 20 --ramp 200 --expect 40 --duration 60 --settle 300 --ready-file "$T/bf-ready" \
-    "$BASE_URL/stream?preload=0" >"$T/bf.out" &
+    --hist-out "$T/bf.hist" "$BASE_URL/stream?preload=0" >"$T/bf.out" &
 LOADPID=$!
 wait_until 20 test -e "$T/bf-ready" || fail "20 birdfeed subscribers did not connect"
 "$BF" gen --canonical --stamp --rate 200 --count 40 --seed 7 | "$BF" ingest >/dev/null 2>&1 || fail "gen | ingest (live)"
@@ -178,6 +178,25 @@ assert_eq "$(kv ooo "$line")" 0 "birdfeed live: out of order"
 assert_eq "$(kv dup "$line")" 0 "birdfeed live: duplicated"
 assert_eq "$(kv stop "$line")" expect "birdfeed live: stop reason"
 ok "20 birdfeed subscribers x 40 live tweets counted exactly: $(head -n 1 "$T/bf.out")"
+
+# --hist-out / --hist-merge: the latency histograms of two runs merge into
+# one set of quantiles (P3+ merges its client processes' this way). One file
+# alone gives that run's own figures; two give every sample once, the
+# larger maximum, and a p99 between the two runs' p99s.
+nline=$(tail -n 1 "$T/load.out")
+one=$("$SSELOAD" --hist-merge "$T/nchan.hist") || fail "--hist-merge of one file exited $?"
+for k in lat_samples p50_ms p99_ms max_ms; do assert_eq "$(kv $k "$one")" "$(kv $k "$nline")" "one histogram: $k"; done
+both=$("$SSELOAD" --hist-merge "$T/nchan.hist" "$T/bf.hist") || fail "--hist-merge of two files exited $?"
+assert_eq "$(kv files "$both")" 2 "merged: files"
+assert_eq "$(kv lat_samples "$both")" 6800 "merged: every sample once"
+assert_eq "$(kv max_ms "$both")" "$(awk -v a="$(kv max_ms "$nline")" -v b="$(kv max_ms "$line")" 'BEGIN { print (a > b ? a : b) }')" "merged: the larger maximum"
+awk -v m="$(kv p99_ms "$both")" -v a="$(kv p99_ms "$nline")" -v b="$(kv p99_ms "$line")" \
+    'BEGIN { lo = a < b ? a : b; hi = a < b ? b : a; exit !(m >= lo && m <= hi) }' \
+    || fail "merged p99 $(kv p99_ms "$both") is not between the runs' $(kv p99_ms "$nline") and $(kv p99_ms "$line")"
+printf 'sseload-hist 4480 3 10\n5 2\nfive 1\n' >"$T/bad.hist"
+"$SSELOAD" --hist-merge "$T/nchan.hist" "$T/bad.hist" >/dev/null 2>"$T/err" && fail "a broken histogram file was merged"
+grep -q "bad.hist:3: want \"INDEX COUNT\"" "$T/err" || fail "no FILE:LINE reason for a broken histogram: $(cat "$T/err")"
+ok "histograms of two runs merge into one: $both"
 
 # --- --retry and --source: a reconnect storm against a port not yet open ------
 # 60 connections, ramp 0, from three source addresses, toward a server that
