@@ -53,7 +53,7 @@ variant() {
             sed -e '/memory per open stream: the FastCGI side/,/fastcgi_param HTTP_ORIGIN/{/fastcgi_param\|fastcgi_pass_request_headers/d}' \
                 -e 's#^\( *\)fastcgi_buffer_size [0-9]*k;#\1include /etc/nginx/fastcgi_params;\n&#' "$f";;
         fbs-*) sed "s#fastcgi_buffer_size [0-9]*k;#fastcgi_buffer_size ${1#fbs-};#" "$f";;
-        rps-*) sed "s#request_pool_size 2048;#request_pool_size ${1#rps-};#" "$f";;
+        rps-*) sed "s#request_pool_size [0-9]*;#request_pool_size ${1#rps-};#" "$f";;
         chb-*) sed "s#client_header_buffer_size 1k;#client_header_buffer_size ${1#chb-};#" "$f";;
         *) echo "memory: unknown variant $1" >&2; return 1;;
     esac
