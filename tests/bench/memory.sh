@@ -14,7 +14,11 @@
 #   bash tests/bench/memory.sh               # the table (about 2 minutes)
 #   MEM_HEAD=none bash tests/bench/memory.sh # with sseload's bare 139-byte request
 #   MEM_ONLY="shipped nchan-generic" …       # only these rows
-#   MEM_EXTRA="rps-2560 fbs-256" …           # more variants (rps-N, fbs-N, chb-N)
+#   MEM_EXTRA="rps-2560 fbs-256" …           # more variants (rps-N, fbs-N, chb-N, cps-N, lchb-N)
+#
+# cps-N adds `connection_pool_size N` (the shipped file leaves the default,
+# 512); lchb-N adds `large_client_header_buffers 4 N` (default 4 8k), which
+# only a request head over client_header_buffer_size uses (MEM_HEAD).
 #
 # The rows "shipped-h2" and "nchan-generic-h2" open the streams over HTTP/2
 # and TLS instead (the site's commented TLS lines turned on, a self-signed
@@ -55,6 +59,8 @@ variant() {
         fbs-*) sed "s#fastcgi_buffer_size [0-9]*k;#fastcgi_buffer_size ${1#fbs-};#" "$f";;
         rps-*) sed "s#request_pool_size [0-9]*;#request_pool_size ${1#rps-};#" "$f";;
         chb-*) sed "s#client_header_buffer_size 1k;#client_header_buffer_size ${1#chb-};#" "$f";;
+        cps-*) sed "s#^\( *\)request_pool_size [0-9]*;#&\n\1connection_pool_size ${1#cps-};#" "$f";;
+        lchb-*) sed "s#^\( *\)client_header_buffer_size 1k;#&\n\1large_client_header_buffers 4 ${1#lchb-};#" "$f";;
         *) echo "memory: unknown variant $1" >&2; return 1;;
     esac
 }
