@@ -268,9 +268,12 @@ sub_url() {   # SYS
     if [ "$1" = bf ]; then echo "http://127.0.0.1:$BF_FRONT_PORT/stream?preload=0"
     else echo "http://127.0.0.1:$NCHAN_PORT/sub"; fi
 }
-# Nchan fans a message out inside the POST that publishes it, so one publishing
-# connection tops out near 200 msg/s with 1000 subscribers: the publisher, not
-# Nchan, would then set Nchan's P2 figure. Several connections share the rate.
+# Nchan fans a message out inside the POST that publishes it, so the
+# publisher can fall short of the rate offered (with 1000 subscribers and
+# 400 msg/s offered, one connection reached 314 msg/s and four 237: README):
+# the publisher, not Nchan, would then set Nchan's P2 figure. Several
+# connections share the rate, and a step whose publisher fell short is tried
+# again with four times as many.
 NCHANPUB_CONNS=${NCHANPUB_CONNS:-4}
 
 # publish SYS RATE COUNT: sends COUNT messages at RATE/s; prints the achieved
