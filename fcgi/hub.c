@@ -286,15 +286,32 @@ static void on_bury(loop_timer *t)
 }
 
 /* Quiet clients get ": ping"; a client still blocked is looked at again a
- * period later. */
+ * period later.
+ *
+ * Streams fall silent together after an event that went to all of them, and
+ * would then all be due in one pass, every period while the feed is quiet:
+ * with tens of thousands of streams that pass costs what a broadcast does,
+ * and events wait behind it. So a pass pings at most 1/HB_SPREAD of the
+ * clients and, with more due, the next pass comes a period/(4 × HB_SPREAD)
+ * later: such a cohort is pinged over a quarter of the period (each ping at
+ * most that late), and stays spread in the periods that follow. Streams
+ * already spread out come due at 1/(4 × HB_SPREAD) of them per such step,
+ * under the cap, and are pinged on time. */
+enum { HB_SPREAD = 16 };
+
 static void on_heartbeat(loop_timer *t)
 {
     hub *h = LOOP_CONTAINER(t, hub, heartbeat);
     uint64_t hb = (uint64_t)h->cfg->heartbeat_ms, now = now_ms();
+    size_t budget = h->nclients / HB_SPREAD + 1;
     client *stop = h->tail;
     while (h->head && h->head->last_write_ms + hb <= now) {
         client *c = h->head;
         if (!writer_pending(&c->w) && !c->want_out) {
+            if (!budget--) {
+                loop_timer_at(&h->heartbeat, now * 1000 + hb * 1000 / (4 * HB_SPREAD));
+                return;
+            }
             stat_add(&h->st.heartbeats, 1);
             enqueue(c, h->ping);
             flush(h, c);

@@ -43,7 +43,7 @@ static const struct setting settings[] = {
     SN("max-line", max_line, K_NUM, 256, 16777216, "1048576", "longest input line / tweet in bytes"),
     SN("preload", preload, K_NUM, 0, 100000, "500", "tweets replayed when a stream opens"),
     SN("preload-max", preload_max, K_NUM, 0, 100000, "5000", "largest ?preload= a client may ask for"),
-    SN("heartbeat-ms", heartbeat_ms, K_NUM, 100, 3600000, "15000", "send ': ping' after this much silence"),
+    SN("heartbeat-ms", heartbeat_ms, K_NUM, 100, 3600000, "15000", "send ': ping' after this much silence (up to 1/4 more when many streams fell silent at once)"),
     SN("retry-ms", retry_ms, K_NUM, 0, 3600000, "2000", "SSE retry: value sent to browsers"),
     SN("client-buffer", client_buffer, K_NUM, 4096, 1073741824, "1048576", "output bytes one client may owe before it is cut off"),
     SN("max-clients", max_clients, K_NUM, 1, 1000000, "10000", "streams per responder process"),
