@@ -205,9 +205,14 @@ static void plan_free(store_plan *p)
     langs_free(p);
 }
 
+static int filters_over_max(const store_query *q, char *err, size_t errlen)
+{
+    return q->nfilters > STORE_FILTERS_MAX ? store_err(err, errlen, "more than %d filters", STORE_FILTERS_MAX) : 0;
+}
+
 int store_query_check(const store_query *q, char *err, size_t errlen)
 {
-    if (q->nfilters > STORE_FILTERS_MAX) return store_err(err, errlen, "more than %d filters", STORE_FILTERS_MAX);
+    if (filters_over_max(q, err, errlen) < 0) return -1;
     if (q->nfilters == 0) return plan_build(q, NULL, NULL, err, errlen);
     for (size_t i = 0; i < q->nfilters; i++)
         if (plan_build(q, &q->filters[i], NULL, err, errlen) < 0) return -1;
@@ -235,8 +240,22 @@ static bus_id result_id(const store_result *r, size_t i)
     return id;
 }
 
+/* Append a row whose strings res now owns. */
+static void result_take(store_result *res, char *id, char *json)
+{
+    /* Capacity doubles at powers of two, so it is not stored. */
+    if ((res->n & (res->n - 1)) == 0) {
+        size_t cap = res->n ? res->n * 2 : 1;
+        res->ids = xrealloc(res->ids, cap * sizeof *res->ids);
+        res->jsons = xrealloc(res->jsons, cap * sizeof *res->jsons);
+    }
+    res->ids[res->n] = id;
+    res->jsons[res->n] = json;
+    res->n++;
+}
+
 /* Merge b into a, both newest first: the newest max rows of both, a row
- * both hold once. b is emptied. */
+ * both hold once. The rows move; b is emptied. */
 static void result_merge(store_result *a, store_result *b, size_t max)
 {
     store_result m = {0};
@@ -245,8 +264,9 @@ static void result_merge(store_result *a, store_result *b, size_t max)
         int c = i == a->n ? -1 : j == b->n ? 1 : bus_id_cmp(result_id(a, i), result_id(b, j));
         store_result *from = c >= 0 ? a : b;
         size_t k = c >= 0 ? i++ : j++;
-        if (c == 0) j++;                       /* both took it: once */
-        store_result_add(&m, from->ids[k], from->jsons[k]);
+        if (c == 0) j++;                       /* both took it: once (b's copy is freed below) */
+        result_take(&m, from->ids[k], from->jsons[k]);
+        from->ids[k] = from->jsons[k] = NULL;
     }
     store_result_free(a);
     store_result_free(b);
@@ -256,7 +276,7 @@ static void result_merge(store_result *a, store_result *b, size_t max)
 int store_search(store *s, const store_query *q, store_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    if (q->nfilters > STORE_FILTERS_MAX) return store_err(err, errlen, "more than %d filters", STORE_FILTERS_MAX);
+    if (filters_over_max(q, err, errlen) < 0) return -1;
     if (search_one(s, q, q->nfilters ? &q->filters[0] : NULL, res, err, errlen) < 0) return -1;
     for (size_t i = 1; i < q->nfilters; i++) {
         store_result more;
@@ -283,15 +303,7 @@ int store_search(store *s, const store_query *q, store_result *res, char *err, s
 
 void store_result_add(store_result *res, const char *id, const char *json)
 {
-    /* Capacity doubles at powers of two, so it is not stored. */
-    if ((res->n & (res->n - 1)) == 0) {
-        size_t cap = res->n ? res->n * 2 : 1;
-        res->ids = xrealloc(res->ids, cap * sizeof *res->ids);
-        res->jsons = xrealloc(res->jsons, cap * sizeof *res->jsons);
-    }
-    res->ids[res->n] = xstrdup(id);
-    res->jsons[res->n] = xstrdup(json);
-    res->n++;
+    result_take(res, xstrdup(id), xstrdup(json));
 }
 
 void store_result_free(store_result *res)
