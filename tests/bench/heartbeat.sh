@@ -22,8 +22,7 @@ cd "$(dirname "$0")/../.." || exit 2
 . tests/bench/lib.sh
 set -u
 
-SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
-[ -x "$SSELOAD" ] || { echo "heartbeat: $SSELOAD missing (make build/tests/bench/sseload)" >&2; exit 2; }
+need_sseload heartbeat
 N=${HB_STREAMS:-10000}
 HB=${HB_MS:-10000}
 ROUNDS=${HB_ROUNDS:-3}

@@ -1,6 +1,14 @@
 # tests/bench/lib.sh — helpers the bench scripts share (run.sh, memory.sh,
 # subscribers.sh). Source it after tests/lib.sh, from the repository root.
 
+# The SSE load client every scenario drives.
+SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
+
+# need_sseload SCRIPT: exit 2, saying how to build it, when sseload is missing.
+need_sseload() {
+    [ -x "$SSELOAD" ] || { echo "$1: $SSELOAD missing (make build/tests/bench/sseload)" >&2; exit 2; }
+}
+
 # family PID: PID and its child processes, comma-separated.
 family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
 

@@ -35,8 +35,7 @@ cd "$(dirname "$0")/../.." || exit 2
 . tests/bench/lib.sh
 set -u
 
-SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
-[ -x "$SSELOAD" ] || { echo "memory: $SSELOAD missing (make build/tests/bench/sseload)" >&2; exit 2; }
+need_sseload memory
 N=${MEM_STREAMS:-3000}
 HEAD_FILE=${MEM_HEAD:-tests/bench/chromium-stream.head}
 ONLY=${MEM_ONLY:-}

@@ -47,7 +47,6 @@ cd "$(dirname "$0")/../.." || exit 2
 . tests/bench/lib.sh
 set -u
 
-SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
 NCHANPUB=$BIRDFEED_BUILD/tests/bench/nchanpub
 MATCH_BENCH=$BIRDFEED_BUILD/tests/bench/match_bench
 LOGS=$BIRDFEED_BUILD/bench-logs

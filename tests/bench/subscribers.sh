@@ -43,7 +43,6 @@ cd "$(dirname "$0")/../.." || exit 2
 . tests/bench/lib.sh
 set -u
 
-SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
 N=${SCALE_SUBS:-100000}
 CLIENTS=${SCALE_CLIENTS:-8}
 SOURCES=${SCALE_SOURCES:-8}
