@@ -309,7 +309,7 @@ static void on_heartbeat(loop_timer *t)
         client *c = h->head;
         if (!writer_pending(&c->w) && !c->want_out) {
             if (!budget--) {
-                loop_timer_at(&h->heartbeat, now * 1000 + hb * 1000 / (4 * HB_SPREAD));
+                loop_timer_at(&h->heartbeat, now_us() + hb * 1000 / (4 * HB_SPREAD));
                 return;
             }
             stat_add(&h->st.heartbeats, 1);

@@ -12,6 +12,7 @@
 # then the median p50 and p99 of each kind.
 #
 #   bash tests/bench/heartbeat.sh                      # 3 rounds of each (3 minutes)
+#   HB_ROUNDS=5 HB_STREAMS=10000 HB_MS=10000 …          # the knobs (these are the README's)
 #   HB_FCGI=/path/to/birdfeed-fcgi bash tests/bench/heartbeat.sh   # another build
 #
 # Not a test: it prints figures. It needs nginx, redis-server and sseload
@@ -51,6 +52,7 @@ health() {
     done
     fail "/api/health has no $1"
 }
+streams_closed() { [ "$(health streams)" = 0 ]; }
 tweet() {   # ID [SENT_US]
     local stamp=""
     [ -n "${2:-}" ] && stamp=",\"sent_us\":$2"
@@ -61,7 +63,7 @@ tweet() {   # ID [SENT_US]
 round() {
     local kind=$1 delay lp line c0 c1 p0 p1
     case $kind in quiet) delay=$((HB / 2));; on-ping) delay=$((HB + 20));; esac
-    wait_until 30 test "$(health streams)" = 0 || fail "the last round's streams are still open"
+    wait_until 30 streams_closed || fail "the last round's streams are still open"
     rm -f "$T/ready"
     "$SSELOAD" --conns "$N" --ramp 3000 --duration $((N / 3000 + HB * 3 / 1000 + 60)) --expect 2 \
         --settle 500 --ready-file "$T/ready" "$url" >"$T/load.out" 2>&1 &

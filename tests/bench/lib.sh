@@ -1,5 +1,5 @@
 # tests/bench/lib.sh — helpers the bench scripts share (run.sh, memory.sh,
-# subscribers.sh). Source it after tests/lib.sh, from the repository root.
+# subscribers.sh, heartbeat.sh). Source it after tests/lib.sh, from the repository root.
 
 # The SSE load client every scenario drives.
 SSELOAD=$BIRDFEED_BUILD/tests/bench/sseload
