@@ -35,8 +35,7 @@ start_redis
 FCGI_UNIX=1 start_fcgi --workers 1 --heartbeat-ms "$HB" --max-clients $((N + 100))
 d=$T/nginx; mkdir -p "$d"
 port=$(free_port)
-sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" -e "s#listen 80;#listen 127.0.0.1:$port reuseport;#" \
-    -e "s#/var/log/nginx/#$d/#g" deploy/nginx/birdfeed.conf >"$d/site.conf"
+bench_site deploy/nginx/birdfeed.conf "$FCGI_ADDR" "127.0.0.1:$port reuseport" "$d" >"$d/site.conf"
 nginx_site_conf "$d" 4 19000 "$d/site.conf"   # reuseport: about N/4 streams, N/2 connections, a worker
 nginx_run "$d" "$port" || fail "nginx did not start"
 url="http://127.0.0.1:$port/stream?preload=0"

@@ -60,6 +60,13 @@ events { worker_connections $(($3 - 1000)); multi_accept on; }
 EOF
 }
 
+# bench_site SRC UPSTREAM LISTEN DIR: the nginx site file SRC on stdout with
+# the responders at UPSTREAM (host:port or unix:PATH), `listen LISTEN;` and
+# its logs in DIR.
+bench_site() {
+    sed -e "s#^\( *server \)[^ ;]*;#\1$2;#" -e "s#listen 80;#listen $3;#" -e "s#/var/log/nginx/#$4/#g" "$1"
+}
+
 # nginx_site_conf DIR WORKERS FDS SITE: nginx.conf in DIR around the site file
 # SITE (already rendered), with temp paths in DIR and no access log.
 nginx_site_conf() {

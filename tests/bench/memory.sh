@@ -132,11 +132,10 @@ run_bf() {   # NAME
     local name=$1 d=$T/$1 port h2=""
     case $name in *-h2) h2=1;; esac
     mkdir -p "$d"
-    variant "${name%-h2}" >"$d/site.conf" || return 0
+    variant "${name%-h2}" >"$d/variant.conf" || return 0
     FCGI_UNIX=1 start_fcgi --workers 1
     port=$(free_port)
-    sed -i -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" -e "s#listen 80;#listen 127.0.0.1:$port;#" \
-        -e "s#/var/log/nginx/#$d/#g" "$d/site.conf"
+    bench_site "$d/variant.conf" "$FCGI_ADDR" "127.0.0.1:$port" "$d" >"$d/site.conf"
     if [ -n "$h2" ]; then    # the site's TLS lines, on a second port
         H2_PORT=$(free_port)
         sed -i -e "s|#listen 443 ssl http2;|listen 127.0.0.1:$H2_PORT ssl http2;|" \

@@ -195,10 +195,7 @@ bf_up() {
         { BF_WHY="not available: birdfeed-fcgi did not start ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
     if [ "$BF_FRONT" != nginx ]; then front_up "$d" "$listen"; return; fi
     BF_FRONT_PORT=$(free_port)
-    sed -e "s#^\( *server \)[^ ;]*;#\1$upstream;#" \
-        -e "s#listen 80;#listen 127.0.0.1:$BF_FRONT_PORT reuseport;#" \
-        -e "s#/var/log/nginx/#$d/#g" \
-        "$BF_SITE" >"$d/birdfeed.conf"
+    bench_site "$BF_SITE" "$upstream" "127.0.0.1:$BF_FRONT_PORT reuseport" "$d" >"$d/birdfeed.conf"
     nginx_site_conf "$d" "$WORKERS" "$FDMAX" "$d/birdfeed.conf"
     nginx_run "$d" "$BF_FRONT_PORT" 2>/dev/null
     BF_FRONT_PID=$NGINX_RUN_PID

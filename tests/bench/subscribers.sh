@@ -107,9 +107,7 @@ birdfeed_up() {
     # seconds before the broadcast, which the CPU accounting subtracts.
     FCGI_UNIX=1 start_fcgi --workers "$RESPONDERS" --max-clients $((FDMAX - 200)) --heartbeat-ms 600000
     port=$(free_port)
-    sed -e "s#^\( *server \)[^ ;]*;#\1$FCGI_ADDR;#" \
-        -e "s#listen 80;#listen 127.0.0.1:$port reuseport backlog=65535;#" \
-        -e "s#/var/log/nginx/#$d/#g" deploy/nginx/birdfeed.conf >"$d/site.conf"
+    bench_site deploy/nginx/birdfeed.conf "$FCGI_ADDR" "127.0.0.1:$port reuseport backlog=65535" "$d" >"$d/site.conf"
     nginx_site_conf "$d" "$NGINX_WORKERS" "$FDMAX" "$d/site.conf"
     nginx_run "$d" "$port" || die "nginx for birdfeed did not start"
     NGX=$NGINX_RUN_PID
