@@ -30,7 +30,9 @@ struct path_arg {
 
 struct http_req {
     http_ctx *ctx;
-    FCGX_Request *r;
+    FCGX_Request *r;           /* NULL for a direct connection */
+    char **envp;               /* the request's parameters, "NAME=value" */
+    int fd;                    /* the connection */
     const char *method;
     buf path;
     query q;
@@ -58,30 +60,43 @@ void http_ctx_free(http_ctx *ctx)
     free(ctx);
 }
 
-http_req *http_req_new(http_ctx *ctx, FCGX_Request *r)
+/* A request over parameters envp on connection fd (r: its FastCGI request,
+ * or NULL). */
+static http_req *req_new(http_ctx *ctx, FCGX_Request *r, char **envp, int fd)
 {
     http_req *req = xcalloc(1, sizeof *req);
     char why[200];
     req->ctx = ctx;
     req->r = r;
-    req->method = FCGX_GetParam("REQUEST_METHOD", r->envp);
+    req->envp = envp;
+    req->fd = fd;
+    req->method = http_env(req, "REQUEST_METHOD");
     if (req->method == NULL) req->method = "GET";
-    if (query_mount_path(FCGX_GetParam("SCRIPT_NAME", r->envp), FCGX_GetParam("PATH_INFO", r->envp),
-                         FCGX_GetParam("REQUEST_URI", r->envp), FCGX_GetParam("DOCUMENT_URI", r->envp),
-                         &req->path, why, sizeof why) < 0) {
+    if (query_mount_path(http_env(req, "SCRIPT_NAME"), http_env(req, "PATH_INFO"), http_env(req, "REQUEST_URI"),
+                         http_env(req, "DOCUMENT_URI"), &req->path, why, sizeof why) < 0) {
         snprintf(req->invalid, sizeof req->invalid, "%s", why);
         buf_appends(&req->path, "/");
     }
-    const char *qs = FCGX_GetParam("QUERY_STRING", r->envp);
+    const char *qs = http_env(req, "QUERY_STRING");
     if (qs == NULL) {
         /* Some servers pass the query only inside REQUEST_URI. */
-        const char *uri = FCGX_GetParam("REQUEST_URI", r->envp);
+        const char *uri = http_env(req, "REQUEST_URI");
         const char *qm = uri ? strchr(uri, '?') : NULL;
         qs = qm ? qm + 1 : "";
     }
     if (req->invalid[0] == '\0' && query_parse(qs, strcspn(qs, "#"), &req->q, why, sizeof why) < 0)
         snprintf(req->invalid, sizeof req->invalid, "query string: %s", why);
     return req;
+}
+
+http_req *http_req_new(http_ctx *ctx, FCGX_Request *r)
+{
+    return req_new(ctx, r, r->envp, r->ipcFd);
+}
+
+http_req *http_req_new_direct(http_ctx *ctx, int fd, char **envp)
+{
+    return req_new(ctx, NULL, envp, fd);
 }
 
 void http_req_free(http_req *req)
@@ -113,13 +128,25 @@ const char *http_method(const http_req *req) { return req->method; }
 const char *http_path(const http_req *req) { return req->path.data; }
 const query *http_query(const http_req *req) { return &req->q; }
 const char *http_param(const http_req *req, const char *key) { return query_get(&req->q, key); }
-FCGX_Request *http_fcgx(http_req *req) { return req->r; }
-void http_detach(http_req *req) { req->detached = 1; req->replied = 1; }
 int http_replied(const http_req *req) { return req->replied; }
+int http_is_direct(const http_req *req) { return req->r == NULL; }
+
+int http_take_connection(http_req *req, unsigned *request_id)
+{
+    int fd = req->fd;
+    *request_id = 0;
+    if (req->r) {
+        *request_id = (unsigned)req->r->requestId;
+        FCGX_Free(req->r, 0);          /* libfcgi's buffers go; the fd stays open, now the caller's */
+    }
+    req->detached = 1;
+    req->replied = 1;
+    return fd;
+}
 
 const char *http_env(const http_req *req, const char *name)
 {
-    return FCGX_GetParam(name, req->r->envp);
+    return FCGX_GetParam(name, req->envp);
 }
 
 const char *http_header(const http_req *req, const char *name)
@@ -170,8 +197,10 @@ static const char *http_status_text(int status)
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }
@@ -226,7 +255,10 @@ void http_preflight(http_req *req, const char *methods)
 void http_head(const http_req *req, buf *out, int status, const char *ctype, long long length,
                const char *extra_headers)
 {
-    buf_printf(out, "Status: %d %s\r\n", status, http_status_text(status));
+    if (http_is_direct(req))       /* no web server to turn Status: into a status line; the close ends the answer */
+        buf_printf(out, "HTTP/1.1 %d %s\r\nConnection: close\r\n", status, http_status_text(status));
+    else
+        buf_printf(out, "Status: %d %s\r\n", status, http_status_text(status));
     if (ctype) buf_printf(out, "Content-Type: %s\r\n", ctype);
     if (length >= 0 && status != 204 && status != 304) buf_printf(out, "Content-Length: %lld\r\n", length);
     buf_appends(out, "X-Content-Type-Options: nosniff\r\n");
@@ -238,6 +270,23 @@ void http_head(const http_req *req, buf *out, int status, const char *ctype, lon
 int http_is_head(const http_req *req)
 {
     return strcmp(req->method, "HEAD") == 0;
+}
+
+/* Write data[0..len) of the answer: into libfcgi's stream, or to a direct
+ * connection (blocking, as long as its send timeout lets it). */
+static void put(http_req *req, const char *data, size_t len)
+{
+    if (req->r) {
+        FCGX_PutStr(data, (int)len, req->r->out);
+        return;
+    }
+    while (len > 0) {
+        ssize_t n = send(req->fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;              /* gone or not reading: the close ends it */
+        data += n;
+        len -= (size_t)n;
+    }
 }
 
 /* The one answer: headers (with a length unless sized is 0), then the body
@@ -253,8 +302,8 @@ static void reply(http_req *req, int status, const char *ctype, const char *extr
     req->replied = 1;
     counters_http_status(req->ctx->p->counters, status);
     http_head(req, &h, status, ctype, sized ? (long long)len : -1, extra_headers);
-    FCGX_PutStr(h.data, (int)h.len, req->r->out);
-    if (len && !http_is_head(req) && status != 204 && status != 304) FCGX_PutStr(body, (int)len, req->r->out);
+    put(req, h.data, h.len);
+    if (len && !http_is_head(req) && status != 204 && status != 304) put(req, body, len);
     buf_free(&h);
     log_debug("http.reply", "method=%s path=%s status=%d bytes=%zu", req->method, req->path.data, status, len);
 }
@@ -331,7 +380,7 @@ static size_t body_buffered(const FCGX_Stream *in)
 int http_read_body(http_req *req, buf *out)
 {
     const config *cfg = http_config(req);
-    FCGX_Stream *in = req->r->in;
+    FCGX_Stream *in;
     const char *cl = http_header(req, "Content-Length");
     long long declared = -1;
     uint64_t deadline = now_ms() + (uint64_t)cfg->body_timeout_ms;
@@ -339,6 +388,11 @@ int http_read_body(http_req *req, buf *out)
     char tmp[8192];
     size_t got = 0;
 
+    if (req->r == NULL) {       /* the router sends no request with a body to a direct connection */
+        http_error(req, 400, "bad_request", "no request body is read here");
+        return -1;
+    }
+    in = req->r->in;
     if (cl && *cl && parse_ll(cl, 0, (long long)1 << 62, &declared, &why) < 0) {
         http_error(req, 400, "bad_request", "Content-Length '%s' is %s", cl, why);
         return -1;
@@ -404,8 +458,14 @@ static int body_complete_now(http_req *req)
 void http_finish(http_req *req)
 {
     FCGX_Request *r = req->r;
-    int listen_sock = r->listen_sock, flags = r->flags, fd;
+    int listen_sock, flags, fd;
 
+    if (r == NULL) {                          /* a direct connection: answered, or the hub's */
+        if (!req->detached) closer_add(req->ctx->p->closer, req->fd);
+        return;
+    }
+    listen_sock = r->listen_sock;
+    flags = r->flags;
     if (req->detached) {                      /* the hub has the connection */
         FCGX_InitRequest(r, listen_sock, flags);
         return;

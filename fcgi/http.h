@@ -1,10 +1,12 @@
 /* http — one FastCGI request as an HTTP request/response for REST handlers.
  *
- * An acceptor thread wraps each accepted FCGX_Request in an http_req; the
+ * An acceptor thread wraps each accepted FCGX_Request in an http_req (the
+ * direct thread, direct.h, a request that came without a web server); the
  * router (router.h) calls a handler with it. Handlers read the method, the
  * path relative to the mount point, query parameters, headers and a bounded
  * body, and answer exactly once with http_reply* / http_error. Responses go
- * through libfcgi's blocking stream. JSON errors have the shape
+ * through libfcgi's blocking stream (a direct connection's: blocking sends,
+ * as long as its send timeout). JSON errors have the shape
  * {"error":{"code":"…","message":"…"}}, the same for every endpoint.
  *
  * Each acceptor thread owns one http_ctx: the process context (proc.h), a
@@ -36,6 +38,13 @@ void http_ctx_free(http_ctx *ctx);
 /* Wrap an accepted request. Never NULL. The path and query are parsed here;
  * when they are malformed, http_req_invalid() says why (the router answers 400). */
 http_req *http_req_new(http_ctx *ctx, FCGX_Request *r);
+/* Wrap a request that came without a web server (direct.h): its parameters
+ * envp ("NAME=value" strings, NULL-terminated, as a web server would pass
+ * them; the caller's, kept until http_req_free) on connection fd, which the
+ * answer is written to as HTTP/1.1 with Connection: close. Never NULL. */
+http_req *http_req_new_direct(http_ctx *ctx, int fd, char **envp);
+/* 1 for a request of http_req_new_direct. */
+int http_is_direct(const http_req *req);
 /* Free the wrapper (not the FCGX_Request). req may be NULL. */
 void http_req_free(http_req *req);
 /* Why the path or query is malformed, or NULL when well-formed. */
@@ -122,12 +131,11 @@ int http_replied(const http_req *req);
  * slow or stalled body never holds this thread. r may then accept again. */
 void http_finish(http_req *req);
 
-/* The FastCGI request itself, for the stream handler that takes the
- * connection over. Owned by the acceptor until http_detach. */
-FCGX_Request *http_fcgx(http_req *req);
-/* The handler took the connection (its fd is now the caller's): the
- * acceptor neither answers, finishes nor closes it. */
-void http_detach(http_req *req);
+/* The stream handler takes the connection over: returns its fd, now the
+ * caller's, with the FastCGI request id its answer is written under
+ * (*request_id: 0 for a direct connection, whose bytes go out as they
+ * are). The acceptor then neither answers, finishes nor closes it. */
+int http_take_connection(http_req *req, unsigned *request_id);
 
 /* This thread's Redis command connection (redisconn.h). Never NULL. */
 redisconn *http_redis(http_req *req);

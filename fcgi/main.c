@@ -65,6 +65,12 @@ static void usage(FILE *out)
             "  -w, --workers N       fork N worker processes sharing the socket (1..%d,\n"
             "                        default 1: no master); a worker that dies is restarted\n"
             "  -a, --acceptors N     acceptor threads per worker (1..64, default 4)\n"
+            "\n"
+            "With stream-listen set (below), each worker also serves GET /stream itself on\n"
+            "that address, over plain HTTP/1.1, to browsers or a TCP proxy: no web server\n"
+            "on a stream's path, so it costs a few hundred bytes and one write per event.\n"
+            "The README's \"Direct streams\" says when to use it.\n"
+            "\n"
             "      --check-config    print the effective configuration and exit\n"
             "  -h, --help            this text\n"
             "\n"
@@ -140,6 +146,7 @@ struct child {
 /* What the master hands each worker it forks. */
 struct master {
     int listen_fd;
+    int stream_fd;                /* stream-listen, -1: none */
     const config *cfg;
     authz *acc;
     const listen_allow *allow;
@@ -166,7 +173,7 @@ static pid_t spawn_worker(const struct master *m, int index)
         close(master_wake);
         master_wake = -1;
         set_handler(SIGCHLD, SIG_DFL);
-        exit(worker_run(m->listen_fd, m->cfg, m->acc, m->allow, m->acceptors, index));
+        exit(worker_run(m->listen_fd, m->stream_fd, m->cfg, m->acc, m->allow, m->acceptors, index));
     }
     log_info("master.worker_started", "worker=%d pid=%d", index, (int)pid);
     return pid;
@@ -283,7 +290,7 @@ int main(int argc, char **argv)
     char err[512];
     const char *listen_addr = NULL;
     long long workers = 1, acceptors = 4;
-    int check = 0, c, listen_fd, rc;
+    int check = 0, c, listen_fd, stream_fd = -1, rc;
     const char *why, *wsa, *wsa_from;
     authz *acc;
     listen_allow allow;
@@ -397,6 +404,16 @@ int main(int argc, char **argv)
         listen_fd = 0;
     }
 
+    if (cfg.stream_listen) {
+        stream_fd = listen_open(cfg.stream_listen, 4096, err, sizeof err);
+        if (stream_fd < 0) {
+            fprintf(stderr, "birdfeed-fcgi: stream-listen: %s\n", err);
+            if (listen_fd != 0) close(listen_fd);
+            authz_free(acc);
+            config_free(&cfg);
+            return 1;
+        }
+    }
     {
         char where[300], list[LISTEN_ALLOW_MAX * 48];
         if (allow.n == 0 && listen_beyond_loopback(listen_fd, where, sizeof where))
@@ -424,18 +441,20 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    log_info("fcgi.start", "listen=%s workers=%lld acceptors=%lld pid=%d", listen_addr ? listen_addr : "fd0",
-             workers, acceptors, (int)getpid());
+    log_info("fcgi.start", "listen=%s stream_listen=%s workers=%lld acceptors=%lld pid=%d",
+             listen_addr ? listen_addr : "fd0", cfg.stream_listen ? cfg.stream_listen : "none", workers, acceptors,
+             (int)getpid());
     if (workers > 1) {
-        struct master m = {listen_fd, &cfg, acc, &allow, (int)acceptors};
+        struct master m = {listen_fd, stream_fd, &cfg, acc, &allow, (int)acceptors};
         master_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         set_handler(SIGCHLD, on_chld);
         rc = run_master(&m, (int)workers);
         close(master_wake);
     } else {
-        rc = worker_run(listen_fd, &cfg, acc, &allow, (int)acceptors, 0);
+        rc = worker_run(listen_fd, stream_fd, &cfg, acc, &allow, (int)acceptors, 0);
     }
     if (listen_addr && strchr(listen_addr, '/') && workers >= 1) unlink(listen_addr);
+    if (cfg.stream_listen && strchr(cfg.stream_listen, '/')) unlink(cfg.stream_listen);
     authz_free(acc);
     config_free(&cfg);
     return rc;

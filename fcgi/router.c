@@ -79,6 +79,11 @@ void router_dispatch(http_req *req)
         http_error(req, 400, "bad_request", "%s", why);
         return;
     }
+    if (http_is_direct(req) && strcmp(path, "/stream") != 0) {
+        http_error(req, 404, "not_found", "only /stream is served on this port; %s is served through the web server",
+                   path);
+        return;
+    }
     for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
         if (!router_match(routes[i].pattern, path, NULL)) continue;
         /* HEAD is GET without the body (http_reply leaves it out) */

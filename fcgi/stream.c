@@ -360,7 +360,6 @@ void stream_get(http_req *req)
     struct history hs;
     frame *reset = NULL;
     hub_stream *s;
-    FCGX_Request *r;
     int rc;
 
     authz_grant g;
@@ -411,9 +410,7 @@ void stream_get(http_req *req)
         answer_retry(req, "redis");
         return;
     }
-    r = http_fcgx(req);
-    s->fd = r->ipcFd;
-    s->request_id = (unsigned)r->requestId;
+    s->fd = http_take_connection(req, &s->request_id);
     s->head = head_frame(req);
     s->reset = reset;
     s->history = hs.f;
@@ -421,7 +418,5 @@ void stream_get(http_req *req)
     s->history_truncated = hs.truncated;
     s->selection = a.sel;
     s->expires_ms = expires_ms;
-    FCGX_Free(r, 0);          /* libfcgi's buffers go; the fd stays open, now the hub's */
-    http_detach(req);
     hub_submit(h, s);
 }

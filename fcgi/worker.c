@@ -17,6 +17,7 @@
 
 #include "closer.h"
 #include "counters.h"
+#include "direct.h"
 #include "filterset.h"
 #include "http.h"
 #include "hub.h"
@@ -221,12 +222,14 @@ static int proc_open(proc *p, const config *cfg, authz *acc)
     return 0;
 }
 
-int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow *allow, int n_acceptors, int index)
+int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, const listen_allow *allow, int n_acceptors,
+               int index)
 {
     struct acceptors all;
     struct acceptor *as;
     struct sigaction sa;
     proc p;
+    direct *dir = NULL;
     int started = 0;
 
     if (proc_open(&p, cfg, acc) < 0) return 1;
@@ -254,7 +257,13 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow 
         }
         started++;
     }
-    log_info("worker.ready", "worker=%d pid=%d acceptors=%d", index, (int)getpid(), started);
+    if (started > 0 && stream_fd >= 0) {
+        char err[256];
+        dir = direct_start(&p, stream_fd, err, sizeof err);
+        if (dir == NULL) log_error("worker.stream_listen_failed", "err=\"%s\"", err);
+    }
+    log_info("worker.ready", "worker=%d pid=%d acceptors=%d stream_listen=%s", index, (int)getpid(), started,
+             dir ? "yes" : "no");
     while (!got_stop && started > 0) {
         loop_run_once(p.loop, 1000);
         if (got_reload) {
@@ -268,6 +277,7 @@ int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow 
     uint64_t t0 = now_us();
     hub_close_admission(p.hub);
     int stuck = stop_acceptors(&all, as, started, 500);
+    direct_stop(dir);
     statpub_stop(p.stats);
     p.stats = NULL;
     int spent = (int)((now_us() - t0) / 1000);

@@ -11,11 +11,13 @@
 enum worker_signal { WORKER_STOP = 1, WORKER_RELOAD = 2 };
 
 /* Serve listen_fd until told to stop; returns the process exit code (0, or
- * 1 when nothing could be started). cfg, acc (the credentials, reloaded
- * here on SIGHUP) and allow (who may connect: a peer not on it is closed
- * unanswered) must stay valid until it returns. index names the worker in
- * logs. */
-int worker_run(int listen_fd, const config *cfg, authz *acc, const listen_allow *allow, int acceptors, int index);
+ * 1 when nothing could be started). stream_fd (-1: none) is the
+ * stream-listen socket, served by direct.h. cfg, acc (the credentials,
+ * reloaded here on SIGHUP) and allow (who may connect to listen_fd: a peer
+ * not on it is closed unanswered) must stay valid until it returns. index
+ * names the worker in logs. */
+int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, const listen_allow *allow, int acceptors,
+               int index);
 /* Async-signal-safe: ask the running worker (if any) to stop or reload. */
 void worker_signal(enum worker_signal what);
 

@@ -20,6 +20,7 @@ void writer_init(writer *w, int fd, unsigned request_id, size_t limit)
     w->request_id = (uint16_t)request_id;
     w->limit = limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit;
     w->hdr_off = FCGIREC_HEADER_LEN;
+    if (request_id == WRITER_RAW) w->trailer_off = TRAILER_LEN;   /* nothing ends the response but the close */
 }
 
 void writer_push(writer *w, frame *f)
@@ -60,6 +61,7 @@ static int build_iov(writer *w, struct iovec *iov, unsigned char (*hdrs)[FCGIREC
         if (rec_left == 0) {
             if (owed == 0 || nh == WRITE_IOV / 2) break;
             rec_left = (uint32_t)(owed > FCGIREC_MAX_CONTENT ? FCGIREC_MAX_CONTENT : owed);
+            if (w->request_id == WRITER_RAW) continue;    /* no records: the bytes as they are */
             fcgirec_header(hdrs[nh], FCGIREC_STDOUT, w->request_id, rec_left);
             iov[n].iov_base = hdrs[nh++];
             iov[n++].iov_len = FCGIREC_HEADER_LEN;
@@ -99,7 +101,7 @@ static void advance(writer *w, size_t n)
     while (n > 0) {
         if (w->rec_left == 0) {
             w->rec_left = (uint16_t)(w->owed > FCGIREC_MAX_CONTENT ? FCGIREC_MAX_CONTENT : w->owed);
-            w->hdr_off = 0;
+            w->hdr_off = w->request_id == WRITER_RAW ? FCGIREC_HEADER_LEN : 0;
         }
         if (w->hdr_off < FCGIREC_HEADER_LEN) {
             size_t take = FCGIREC_HEADER_LEN - w->hdr_off;

@@ -1,6 +1,8 @@
 /* writer — the output side of one stream connection: a queue of refcounted
  * frames written as FastCGI FCGI_STDOUT records with writev on a
- * non-blocking socket, and the end-of-request trailer.
+ * non-blocking socket, and the end-of-request trailer. A connection served
+ * without a web server (stream-listen, request id WRITER_RAW) gets the
+ * frames' bytes as they are, and no trailer: closing it ends the response.
  *
  * libfcgi's own streams are blocking only, so once a stream is the hub's the
  * records are written here: several queued frames leave in one writev behind
@@ -46,6 +48,8 @@ typedef struct writer {
     uint8_t trailer_off;       /* bytes of the trailer written */
     uint8_t ended;             /* writer_end was called */
 } writer;
+
+#define WRITER_RAW 0   /* the request id of a plain HTTP connection (FastCGI ids start at 1) */
 
 /* Start writing request request_id's response on fd (non-blocking, owned by
  * the caller), owing at most limit bytes (≤ 4 GiB) before writer_over says so. */

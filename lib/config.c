@@ -60,6 +60,9 @@ static const struct setting settings[] = {
     SN("web-server-addrs", web_server_addrs, K_STR, 0, 0, NULL,
        "responder: IP addresses of the web servers allowed to connect over TCP, comma-separated "
        "(sets FCGI_WEB_SERVER_ADDRS; default: anyone who reaches the port)"),
+    SN("stream-listen", stream_listen, K_STR, 0, 0, NULL,
+       "responder: also serve GET /stream itself, without a web server, on HOST:PORT, [V6]:PORT, :PORT or a "
+       "unix socket PATH (plain HTTP/1.1; the API stays behind the web server)"),
     SN("node", node, K_NAME, 0, 0, NULL,
        "this host's name for birdfeed: metrics keys, archive consumer, replica preference (default: the host name)"),
     SN("coalesce-ms", coalesce_ms, K_NUM, 0, 1000, "10",

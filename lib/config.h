@@ -43,6 +43,8 @@ typedef struct config {
     long long coalesce_ms;    /* longest a busy hub holds new events to write several at once */
     char *web_server_addrs;   /* responder: IP addresses allowed to connect, comma-separated;
                                * NULL: any (checked by fcgi/listen.h, not here) */
+    char *stream_listen;      /* responder: where it serves GET /stream itself (fcgi/direct.h);
+                               * NULL: only through the web server */
     char *node;               /* this host's name: metrics keys, archive consumer, replica
                                * preference; config_load_env sets the host name when unset */
 } config;

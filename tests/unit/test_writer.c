@@ -324,6 +324,49 @@ static void test_peer_gone(void)
     conn_close(&c);
 }
 
+/* A plain HTTP connection (WRITER_RAW): the frames' bytes exactly, with no
+ * record and no trailer, whatever the cuts; ending it writes nothing. */
+static void test_raw(void)
+{
+    for (size_t cut = 1; cut <= 9; cut += 4) {
+        struct conn c;
+        buf got = BUF_INIT;
+        int sv[2];
+        memset(&c, 0, sizeof c);
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        for (int i = 0; i < 2; i++) ASSERT_EQ(fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK), 0);
+        writer_init(&c.w, sv[0], WRITER_RAW, 1 << 22);
+        take = cut;
+        conn_push(&c, frame_raw("event: a\n\n", 10));
+        frame *big = pattern_frame(FCGIREC_MAX_CONTENT + 1000, 3);
+        conn_push(&c, big);
+        frame_unref(big);
+        writer_end(&c.w);
+        int rounds = 0;
+        while (writer_flush(&c.w, NULL) == WRITER_AGAIN && rounds++ < 100000) {
+            char tmp[4096];
+            ssize_t n = read(sv[1], tmp, sizeof tmp);
+            if (n > 0) buf_append(&got, tmp, (size_t)n);
+        }
+        take = 0;
+        ASSERT(writer_done(&c.w));
+        ASSERT(!writer_pending(&c.w));
+        for (;;) {
+            char tmp[4096];
+            ssize_t n = read(sv[1], tmp, sizeof tmp);
+            if (n <= 0) break;
+            buf_append(&got, tmp, (size_t)n);
+        }
+        ASSERT_EQ(got.len, c.want.len);
+        ASSERT(memcmp(got.data, c.want.data, got.len) == 0);
+        writer_release(&c.w);
+        buf_free(&got);
+        buf_free(&c.want);
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);             /* as the responder: a gone peer is EPIPE */
@@ -336,5 +379,6 @@ int main(void)
     RUN(test_limit);
     RUN(test_trailer);
     RUN(test_peer_gone);
+    RUN(test_raw);
     return test_summary();
 }
