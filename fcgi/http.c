@@ -139,6 +139,7 @@ int http_take_connection(http_req *req, unsigned *request_id)
         *request_id = (unsigned)req->r->requestId;
         FCGX_Free(req->r, 0);          /* libfcgi's buffers go; the fd stays open, now the caller's */
     }
+    req->envp = NULL;                  /* a FastCGI request's parameters went with them */
     req->detached = 1;
     req->replied = 1;
     return fd;
@@ -146,7 +147,7 @@ int http_take_connection(http_req *req, unsigned *request_id)
 
 const char *http_env(const http_req *req, const char *name)
 {
-    return FCGX_GetParam(name, req->envp);
+    return req->envp ? FCGX_GetParam(name, req->envp) : NULL;
 }
 
 const char *http_header(const http_req *req, const char *name)

@@ -134,7 +134,8 @@ void http_finish(http_req *req);
 /* The stream handler takes the connection over: returns its fd, now the
  * caller's, with the FastCGI request id its answer is written under
  * (*request_id: 0 for a direct connection, whose bytes go out as they
- * are). The acceptor then neither answers, finishes nor closes it. */
+ * are). The acceptor then neither answers, finishes nor closes it, and
+ * the request's headers and parameters are gone (http_env gives NULL). */
 int http_take_connection(http_req *req, unsigned *request_id);
 
 /* This thread's Redis command connection (redisconn.h). Never NULL. */

@@ -410,7 +410,6 @@ void stream_get(http_req *req)
         answer_retry(req, "redis");
         return;
     }
-    s->fd = http_take_connection(req, &s->request_id);
     s->head = head_frame(req);
     s->reset = reset;
     s->history = hs.f;
@@ -418,5 +417,6 @@ void stream_get(http_req *req)
     s->history_truncated = hs.truncated;
     s->selection = a.sel;
     s->expires_ms = expires_ms;
+    s->fd = http_take_connection(req, &s->request_id);   /* last: the request's parameters go with it */
     hub_submit(h, s);
 }
