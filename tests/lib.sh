@@ -335,6 +335,67 @@ stop_make_run() {
     done
     return 0
 }
+# ---- EventSources that must resume (tests/browser/resume.js) -------------------
+# publish_ticker TEXT: ten tweets a second ("TEXT N") in the background until
+# $T/stop exists; $T/stopped appears once it stopped.
+publish_ticker() {
+    (
+        i=0
+        while [ ! -e "$T/stop" ]; do
+            i=$((i + 1))
+            publish_tweet '*' "{\"id\":\"$i\",\"text\":\"$1 $i\",\"user\":{\"screen_name\":\"r\"}}" >/dev/null 2>&1 || true
+            sleep 0.1
+        done
+        touch "$T/stopped"
+    ) &
+    bf_track $!
+}
+# responder_away_script FILE PORT ARGS…: write FILE, a script `bash FILE SIG
+# [PAUSE]` that takes the responder in $T/fcgi.pid away (SIGTERM; SIGKILL
+# kills its workers first, as a crash would) for PAUSE seconds (default 5),
+# then starts a new one with ARGS on $FCGI_PORT and waits until PORT answers.
+# Its pid goes to $T/fcgi.pid and $T/fcgi.pids (resume_cleanup tracks them).
+responder_away_script() {
+    local f=$1 port=$2 args
+    shift 2
+    args=$(printf '%q ' "$@")          # quoted: a '*' stays a '*'
+    echo "$FCGI_PID" >"$T/fcgi.pid"
+    cat >"$f" <<SH
+pid=\$(cat "$T/fcgi.pid")
+workers=\$(pgrep -P "\$pid")
+[ "\$1" = KILL ] && kill -KILL \$workers
+kill -\$1 "\$pid"
+for p in \$pid \$workers; do
+    for _ in \$(seq 1 100); do kill -0 "\$p" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "\$p" 2>/dev/null && { echo "responder process \$p still running" >&2; exit 1; }
+done
+sleep \${2:-5}
+"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT $args >>"$T/fcgi.log" 2>&1 </dev/null &
+new=\$!
+echo \$new >"$T/fcgi.pid"
+echo \$new >>"$T/fcgi.pids"
+for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+# The port answering is not enough: a process left behind may hold it.
+sleep 0.2
+kill -0 \$new 2>/dev/null || { echo "the new responder did not start: \$(tail -n 2 "$T/fcgi.log")" >&2; exit 1; }
+SH
+}
+# resume_env: what resume.js reads besides BF_STEPS: the newest id, the ids
+# in a range, how to stop publish_ticker, the browser.
+resume_env() {
+    local key="${BIRDFEED_PREFIX}tweets"
+    export BF_NEWEST="redis-cli -p $REDIS_PORT XREVRANGE '$key' + - COUNT 1 | head -n 1"
+    export BF_XRANGE="redis-cli -p $REDIS_PORT XRANGE '$key' \"\$1\" \"\$2\" | grep -E '^[0-9]+-[0-9]+\$'"
+    export BF_STOP="touch '$T/stop'; for _ in \$(seq 1 50); do [ -e '$T/stopped' ] && exit 0; sleep 0.1; done; exit 1"
+    export BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
+}
+# resume_cleanup FILE…: track the pids the steps' scripts left in $T/FILE.
+resume_cleanup() {
+    local f p
+    for f; do
+        if [ -s "$T/$f" ]; then while read -r p; do bf_track "$p"; done <"$T/$f"; fi
+    done
+}
 # sse_ids FILE: the id: values of the tweet events in a captured stream, one a line.
 sse_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r'; }
 # ---- end of the responder section ------------------------------------------------

@@ -26,43 +26,8 @@ start_lighttpd
 start_apache
 wait_until 10 curl -fsS -o /dev/null "$BASE_URL/api/health" || fail "health never answered"
 
-# Ten tweets a second until $T/stop appears.
-(
-    i=0
-    while [ ! -e "$T/stop" ]; do
-        i=$((i + 1))
-        publish_tweet '*' "{\"id\":\"$i\",\"text\":\"resume test tweet number $i\",\"user\":{\"screen_name\":\"r\"}}" \
-            >/dev/null 2>&1 || true
-        sleep 0.1
-    done
-    touch "$T/stopped"
-) &
-bf_track $!
-
-# A step: take the responder away (SIGTERM or SIGKILL) for PAUSE seconds
-# (default 5), start a new one on the same port. Its pid goes to
-# $T/fcgi.pid, and to $T/fcgi.pids for cleanup.
-echo "$FCGI_PID" >"$T/fcgi.pid"
-cat >"$T/responder-away.sh" <<SH
-pid=\$(cat "$T/fcgi.pid")
-workers=\$(pgrep -P "\$pid")
-# SIGKILL is a crash: the workers die with the master (SIGTERM: the master stops them).
-[ "\$1" = KILL ] && kill -KILL \$workers
-kill -\$1 "\$pid"
-for p in \$pid \$workers; do
-    for _ in \$(seq 1 100); do kill -0 "\$p" 2>/dev/null || break; sleep 0.05; done
-    kill -0 "\$p" 2>/dev/null && { echo "responder process \$p still running" >&2; exit 1; }
-done
-sleep \${2:-5}
-"$BF_FCGI" --listen 127.0.0.1:$FCGI_PORT ${FCGI_ARGS[*]} >>"$T/fcgi.log" 2>&1 </dev/null &
-new=\$!
-echo \$new >"$T/fcgi.pid"
-echo \$new >>"$T/fcgi.pids"
-for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$FCGI_PORT) 2>/dev/null && break; sleep 0.05; done
-# The port answering is not enough: a process left behind may hold it.
-sleep 0.2
-kill -0 \$new 2>/dev/null || { echo "the new responder did not start: \$(tail -n 2 "$T/fcgi.log")" >&2; exit 1; }
-SH
+publish_ticker "resume test tweet number"
+responder_away_script "$T/responder-away.sh" "$FCGI_PORT" "${FCGI_ARGS[@]}"
 # Redis away for 5 s; with "restart", the responder restarts meanwhile, so
 # every browser must open a new stream while Redis is down.
 cat >"$T/redis-away.sh" <<SH
@@ -102,22 +67,16 @@ sleep 5
 kill \$(cat "$T/fillers") 2>/dev/null
 exit 0
 SH
-key="${BIRDFEED_PREFIX}tweets"
 export BF_STEPS="[{\"name\":\"responder stopped (SIGTERM) for 5 s\",\"cmd\":\"bash $T/responder-away.sh TERM\"},
                   {\"name\":\"responder killed (SIGKILL), back after 5 s\",\"cmd\":\"bash $T/responder-away.sh KILL\"},
                   {\"name\":\"Redis stopped for 5 s\",\"cmd\":\"bash $T/redis-away.sh\",\"quiet_ok\":true},
                   {\"name\":\"Redis down for 5 s while the responder restarts\",\"cmd\":\"bash $T/redis-away.sh restart\"},
                   {\"name\":\"every responder over capacity for 5 s\",\"cmd\":\"bash $T/full.sh\"}]"
-export BF_NEWEST="redis-cli -p $REDIS_PORT XREVRANGE '$key' + - COUNT 1 | head -n 1"
-export BF_XRANGE="redis-cli -p $REDIS_PORT XRANGE '$key' \"\$1\" \"\$2\" | grep -E '^[0-9]+-[0-9]+\$'"
-export BF_STOP="touch '$T/stop'; for _ in \$(seq 1 50); do [ -e '$T/stopped' ] && exit 0; sleep 0.1; done; exit 1"
-export BF_PROFILE=$T/chromium-profile BF_CHROMIUM=$CHROMIUM
+resume_env
 
 timeout 240 node "$BF_ROOT/tests/browser/resume.js" "$BASE_URL/" "$LIGHTTPD_URL/" "$APACHE_URL/" 2>&1 | tee "$T/resume.log"
 rc=${PIPESTATUS[0]}
-for f in fcgi.pids redis.pids fillers; do
-    if [ -s "$T/$f" ]; then while read -r p; do bf_track "$p"; done <"$T/$f"; fi
-done
+resume_cleanup fcgi.pids redis.pids fillers
 [ "$rc" -eq 0 ] || fail "EventSources did not all resume (exit $rc)"
 
 # The outages were really answered by the web servers: nginx logs the
