@@ -9,6 +9,35 @@ need_sseload() {
     [ -x "$SSELOAD" ] || { echo "$1: $SSELOAD missing (make build/tests/bench/sseload)" >&2; exit 2; }
 }
 
+# direct_available: true when birdfeed-fcgi serves streams itself on a port
+# of its own (--stream-listen, "direct streams"); else DIRECT_WHY says so.
+direct_available() {
+    "$BF_FCGI" --help 2>/dev/null | grep -q -- '--stream-listen' && return 0
+    DIRECT_WHY="not available: birdfeed-fcgi has no --stream-listen (direct streams)"
+    return 1
+}
+
+# start_direct [birdfeed-fcgi args…]: a responder on the unix socket
+# $T/fcgi.sock (start_fcgi with FCGI_UNIX=1) that also serves GET /stream to
+# clients itself on a free loopback port (--stream-listen): no web server in
+# between. Sets DIRECT_PORT, DIRECT_URL (a stream with no preload) and what
+# start_fcgi sets; waits until the stream port answers.
+start_direct() { bf_start birdfeed-fcgi "${FCGI_LOG:-$T/fcgi.log}" start_direct_once "$@"; }
+start_direct_once() {
+    DIRECT_PORT=$(free_port) || return 1
+    DIRECT_URL="http://127.0.0.1:$DIRECT_PORT/stream?preload=0"
+    FCGI_UNIX=1 start_fcgi_once --stream-listen "127.0.0.1:$DIRECT_PORT" "$@" &&
+        bf_wait_serving 10 "$FCGI_PID" "$DIRECT_PORT"
+}
+
+# wait_workers PID N: wait (10 s at most) until the responder PID has forked
+# its N worker processes (--workers N), so that a list of its family taken
+# next holds them all.
+wait_workers() {
+    [ "$2" -gt 1 ] || return 0
+    wait_until 10 bash -c "[ \$(pgrep -c -P $1) -ge $2 ]"
+}
+
 # family PID: PID and its child processes, comma-separated.
 family() { { echo "$1"; pgrep -P "$1"; } | paste -sd, -; }
 

@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/bench/memory.sh — where nginx's memory per idle stream goes.
+# tests/bench/memory.sh — where nginx's memory per idle stream goes, and what
+# a stream costs with no web server at all.
 #
 # For each variant of the shipped deploy/nginx/birdfeed.conf (one setting
 # changed at a time from the shipped file) and for nginx + Nchan with and
@@ -11,9 +12,19 @@
 # Also the kernel's Slab growth per stream (system-wide: noisy on a shared
 # machine; it counts the client's socket too, the same for both systems).
 #
+# The row "direct" has no web server: one responder process serves the
+# streams itself on its --stream-listen port (direct streams), sseload opens
+# them there with the same recorded request, and the growth of the
+# responder's RSS per stream is its figure (the nginx column is empty; the
+# kernel column counts two sockets a stream, the client's and the
+# responder's, where behind nginx there are four: the FastCGI connection's
+# two ends besides).
+# It says "not available" when birdfeed-fcgi has no --stream-listen.
+#
 #   bash tests/bench/memory.sh               # the table (about 2 minutes)
 #   MEM_HEAD=none bash tests/bench/memory.sh # with sseload's bare 139-byte request
 #   MEM_ONLY="shipped nchan-generic" …       # only these rows
+#   MEM_ONLY="shipped direct" …              # behind nginx against no web server
 #   MEM_EXTRA="rps-2560 fbs-256" …           # more variants (rps-N, fbs-N, chb-N, cps-N, lchb-N)
 #
 # cps-N adds `connection_pool_size N` (the shipped file leaves the default,
@@ -90,12 +101,14 @@ measure_h2() {
     echo "$(( (r1 - r0) * 1024 / N )) $(( (f1 - f0) * 1024 / N )) $(( (s1 - s0) * 1024 / N )) $N h2"
 }
 
-# measure SYS DIR URL PIDS_CMD: open the streams, print "nginx_B responder_B slab_B connected".
+# measure SYS DIR URL NGINX_PID [FCGI_PID]: open the streams, print "nginx_B
+# responder_B slab_B connected request_B". NGINX_PID "" (direct): no nginx,
+# every process measured is the responder's.
 measure() {
-    local sys=$1 d=$2 url=$3 nginx_pid=$4 fcgi_pid=${5:-} pids worker s0 s1 line
-    worker=$(pgrep -P "$nginx_pid" | head -n 1)
-    pids=$worker
-    [ -n "$fcgi_pid" ] && pids="$pids,$(pgrep -P "$fcgi_pid" | paste -sd, -)" && pids=${pids%,} && pids="$pids,$fcgi_pid"
+    local sys=$1 d=$2 url=$3 nginx_pid=$4 fcgi_pid=${5:-} pids worker=- s0 s1 line list=()
+    [ -n "$nginx_pid" ] && worker=$(pgrep -P "$nginx_pid" | head -n 1) && list+=("$worker")
+    [ -n "$fcgi_pid" ] && list+=($(pgrep -P "$fcgi_pid") "$fcgi_pid")
+    pids=$(IFS=,; echo "${list[*]}")
     s0=$(slab_kb)
     rm -f "$d/ready"
     "$SSELOAD" --conns "$N" --ramp 2000 --duration $((N / 2000 + 60)) --expect 1 --settle 1000 \
@@ -173,6 +186,21 @@ run_nchan() {   # NAME GENERIC-SETTINGS
     ROWS+=("$name|$r")
     kill "$np"; wait "$np" 2>/dev/null
 }
+# run_direct: the responder alone (one process), the streams opened on its
+# --stream-listen port: no web server in between.
+run_direct() {
+    local d=$T/direct r
+    mkdir -p "$d"
+    direct_available || { ROWS+=("birdfeed direct|$DIRECT_WHY"); return 0; }
+    start_direct --workers 1
+    local ct
+    ct=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "$DIRECT_URL")
+    case $ct in "200 text/event-stream"*) ;; *) fail "direct: /stream answered '$ct'";; esac
+    sleep 0.3
+    r=$(measure bf "$d" "$DIRECT_URL" "" "$FCGI_PID") || { ROWS+=("birdfeed direct|$r"); stop_fcgi; return 0; }
+    ROWS+=("birdfeed direct (no web server)|$r")
+    stop_fcgi
+}
 want() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 
 start_redis >/dev/null
@@ -180,6 +208,7 @@ LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 for v in before shipped no-generic all-params fbs-2k fbs-1k fbs-512 rps-4096 rps-1024 rps-512 chb-2k ${MEM_EXTRA:-}; do
     want "$v" && run_bf "$v"
 done
+want direct && run_direct
 want nchan-default && run_nchan nchan-default ""
 want nchan-generic && run_nchan nchan-generic "$(generic_tuning)"
 if command -v h2load >/dev/null; then
@@ -191,7 +220,7 @@ else
     ROWS+=("HTTP/2 rows|not measured: h2load missing (apt-get install nghttp2-client)")
 fi
 
-echo "### nginx memory per idle stream — $(date -u '+%Y-%m-%d %H:%M UTC'), $N streams, one nginx worker, one responder"
+echo "### nginx memory per idle stream — $(date -u '+%Y-%m-%d %H:%M UTC'), $N streams, one nginx worker, one responder (direct: the responder alone)"
 echo
 echo "Request: $([ "$HEAD_FILE" = none ] && echo "sseload's own (bare)" || echo "$HEAD_FILE"); load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end. Shipped generic tuning: \`$(generic_tuning)\`."
 echo
@@ -202,5 +231,7 @@ for r in "${ROWS[@]}"; do
     read -r ngx resp slab conn req <<<"$fig"
     case $fig in FAILED*|not*) echo "| $name | – | $fig | | | |"; continue;; esac
     [ "$req" = h2 ] && req="HTTP/2, h2load: the same headers" || req="$req B"
-    printf '| %s | %s | %.0f B | %.0f B | %.0f B | %.0f B |\n' "$name" "$req" "$ngx" "$resp" "$(awk -v a="$ngx" -v b="$resp" 'BEGIN { print a + b }')" "$slab"
+    tot=$(awk -v a="$ngx" -v b="$resp" 'BEGIN { print a + b }')
+    case $name in *direct*) ngx="–";; *) ngx=$(printf '%.0f B' "$ngx");; esac
+    printf '| %s | %s | %s | %.0f B | %.0f B | %.0f B |\n' "$name" "$req" "$ngx" "$resp" "$tot" "$slab"
 done

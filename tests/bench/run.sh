@@ -2,7 +2,10 @@
 # tests/bench/run.sh — `make bench`: the targets P1–P6 of the README's Performance section, birdfeed
 # beside Nchan (nginx's pub/sub module) on the same machine in the same run.
 #
-# P1  1 000 subscribers through nginx, 100 tweets/s of ~600 B: delivery, p99
+# P1  1 000 subscribers through nginx, 100 tweets/s of ~600 B: delivery, p99;
+#     then the same load on "birdfeed direct": the responders alone, the
+#     subscribers on their --stream-listen port, no web server (when
+#     birdfeed-fcgi has --stream-listen; BENCH_DIRECT=0 leaves it out)
 # P2  the highest rate (1 000 subscribers) with 100 % delivered and p99 ≤ 100 ms,
 #     stepping the rate ×1.5, each system in turn, step by step
 # P3  10 000 idle subscribers (or what the fd limits allow): RSS per subscriber,
@@ -13,7 +16,8 @@
 #     format (Twitter v1.1, Bluesky Jetstream, Mastodon), tests/bench/tweet_bench
 # P6  build/tests/bench/match_bench if present
 # P3+ 100 000 concurrent subscribers, ramp and reconnect storm, both systems
-#     (tests/bench/subscribers.sh; BENCH_SUBS to change the number)
+#     (tests/bench/subscribers.sh; BENCH_SUBS to change the number;
+#     SCALE_ONLY="birdfeed nchan direct" adds the responders alone)
 # P7  tests/bench/failover.sh: several hosts on loopback — a SIGKILL of the
 #     Redis master (Sentinel) to the first tweet delivered after it; ingest
 #     --wait-replicas 1 against plain ingest; fan-out from replicas vs master
@@ -40,7 +44,8 @@
 # request head P3's subscribers send, default tests/bench/chromium-stream.head),
 # BENCH_SITE (the nginx site file for birdfeed, default the shipped
 # deploy/nginx/birdfeed.conf: to compare a setting, e.g. fastcgi_buffer_size),
-# BENCH_P8_SERVERS (which servers P8 measures, default "lighttpd apache").
+# BENCH_P8_SERVERS (which servers P8 measures, default "lighttpd apache"),
+# BENCH_DIRECT=0 (no "birdfeed direct" row in P1).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -132,9 +137,12 @@ perf_per_event() {
         END { if (s != "" && n > 0) printf "%.2f syscalls + %.2f switches", s / n, c / n }' "$f"
 }
 server_pids() {   # SYS: the processes that serve the streams
-    if [ "$1" = bf ]; then echo "$(family "$BF_FCGI_PID"),$(family "$BF_FRONT_PID"),$BF_REDIS_PID"
+    if [ "$1" = bf ]; then echo "$(family "$BF_FCGI_PID")$(front_pids ,),$BF_REDIS_PID"
     else family "$NCHAN_PID"; fi
 }
+# front_pids [SEP]: SEP and the web server's processes ("" when the
+# responders serve the streams themselves: bf_up direct).
+front_pids() { [ -n "$BF_FRONT_PID" ] && echo "${1:-}$(family "$BF_FRONT_PID")"; return 0; }
 
 # Both nginx servers get the same global settings (nginx_globals in
 # tests/bench/lib.sh): $WORKERS workers, fd and connection limits,
@@ -172,8 +180,10 @@ bf_check() {
     return 0
 }
 BF_FRONT_PID=""; BF_FRONT_PORT=""; BF_FCGI_PID=""; BF_REDIS_PID=""; BF_N=0; BF_FRONT=nginx
-# bf_up [nginx|lighttpd|apache]: Redis, the responders and that web server
-# with its shipped config (deploy/<server>/birdfeed.conf).
+# bf_up [nginx|lighttpd|apache|direct]: Redis, the responders and that web
+# server with its shipped config (deploy/<server>/birdfeed.conf); direct: no
+# web server, the responders serve the streams on a loopback port of their
+# own (--stream-listen), BF_FRONT_PORT.
 bf_up() {
     BF_FRONT=${1:-nginx}
     BF_N=$((BF_N + 1))
@@ -182,17 +192,27 @@ bf_up() {
     unset REDIS_PORT
     start_redis
     BF_REDIS_PID=$REDIS_PID
-    local listen upstream
+    local listen upstream direct=()
     if [ "$FCGI_VIA" = unix ]; then     # nginx's workers run as root here (nginx_globals)
         listen=$d/fcgi.sock; upstream=unix:$listen
     else
         listen=127.0.0.1:$(free_port); upstream=$listen
     fi
-    "$BF_FCGI" --listen "$listen" --workers "$WORKERS" >>"$d/fcgi.log" 2>&1 &
+    if [ "$BF_FRONT" = direct ]; then
+        direct_available || { BF_WHY=$DIRECT_WHY; return 1; }
+        BF_FRONT_PID=""; BF_FRONT_PORT=$(free_port); direct=(--stream-listen "127.0.0.1:$BF_FRONT_PORT")
+    fi
+    "$BF_FCGI" --listen "$listen" --workers "$WORKERS" "${direct[@]}" >>"$d/fcgi.log" 2>&1 &
     BF_FCGI_PID=$!
     bf_track "$BF_FCGI_PID"
     if [ "$FCGI_VIA" = unix ]; then wait_until 10 test -S "$listen"; else wait_until 10 port_open "${listen##*:}"; fi ||
         { BF_WHY="not available: birdfeed-fcgi did not start ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
+    if [ "$BF_FRONT" = direct ]; then
+        wait_until 10 port_open "$BF_FRONT_PORT" ||
+            { BF_WHY="not available: birdfeed-fcgi's --stream-listen port does not answer ($(tail -n 1 "$d/fcgi.log"))"; return 1; }
+        wait_workers "$BF_FCGI_PID" "$WORKERS"
+        stream_answers "on the responders' stream port (see $d)"; return
+    fi
     if [ "$BF_FRONT" != nginx ]; then front_up "$d" "$listen"; return; fi
     BF_FRONT_PORT=$(free_port)
     bench_site "$BF_SITE" "$upstream" "127.0.0.1:$BF_FRONT_PORT reuseport" "$d" >"$d/birdfeed.conf"
@@ -200,12 +220,17 @@ bf_up() {
     nginx_run "$d" "$BF_FRONT_PORT" 2>/dev/null
     BF_FRONT_PID=$NGINX_RUN_PID
     port_open "$BF_FRONT_PORT" || { BF_WHY="not available: nginx for birdfeed did not start ($(tail -n 1 "$d/error.log"))"; return 1; }
-    # The stream must answer as an event stream before anything is measured.
+    stream_answers "through nginx (see $d)"
+}
+# stream_answers WHERE: /stream on BF_FRONT_PORT answers as an event stream,
+# as it must before anything is measured; else BF_WHY says what it answered
+# (WHERE: through which server) and 1.
+stream_answers() {
     local ctype
     ctype=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$BF_FRONT_PORT/stream?preload=0")
     case "$ctype" in
-        "200 text/event-stream"*) ;;
-        *) BF_WHY="not available: /stream answered '$ctype' through nginx (see $d)"; return 1;;
+        "200 text/event-stream"*) return 0;;
+        *) BF_WHY="not available: /stream answered '$ctype' $1"; return 1;;
     esac
 }
 # front_up DIR LISTEN: lighttpd or Apache in front of the responders at
@@ -239,12 +264,7 @@ front_up() {
     fail() { echo "FAIL bench: $*" >&2; exit 1; }
     [ -n "$BF_FRONT_PID" ] && bf_track "$BF_FRONT_PID"
     [ "$ok" = 1 ] || return 1
-    local ctype
-    ctype=$(curl -s -m 3 -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$BF_FRONT_PORT/stream?preload=0")
-    case "$ctype" in
-        "200 text/event-stream"*) ;;
-        *) BF_WHY="not available: /stream answered '$ctype' through $BF_FRONT (see $d, $T/$BF_FRONT)"; return 1;;
-    esac
+    stream_answers "through $BF_FRONT (see $d, $T/$BF_FRONT)"
 }
 # front_capacity: the most streams the web server's shipped config lets it
 # hold at once (nginx: none set here, the fd limits decide).
@@ -314,9 +334,9 @@ run_load() {
     local pids c0 r0=0 n0=0 s0=0
     pids=$(server_pids "$sys"); c0=$(cpu_ms "$pids")
     if [ "$sys" = bf ]; then
-        r0=$(cpu_ms "$(family "$BF_FCGI_PID")"); n0=$(cpu_ms "$(family "$BF_FRONT_PID")"); s0=$(cpu_ms "$BF_REDIS_PID")
+        r0=$(cpu_ms "$(family "$BF_FCGI_PID")"); n0=$(cpu_ms "$(front_pids)"); s0=$(cpu_ms "$BF_REDIS_PID")
     fi
-    if [ "$sys" = bf ]; then perf_on "$tag" responder "$(family "$BF_FCGI_PID")"; perf_on "$tag" nginx "$(family "$BF_FRONT_PID")"
+    if [ "$sys" = bf ]; then perf_on "$tag" responder "$(family "$BF_FCGI_PID")"; [ -n "$BF_FRONT_PID" ] && perf_on "$tag" nginx "$(front_pids)"
     else perf_on "$tag" nginx "$pids"; fi
     if publish "$sys" "$rate" "$count" >"$LOGS/$tag.pub" 2>&1; then PUB_OK=1; fi
     wait "$lp"
@@ -327,7 +347,7 @@ run_load() {
         local ev; ev="($(kv events "$LINE") + 0.000001)"
         CPU_US=$(calc "($(cpu_ms "$pids") - $c0) * 1000 / $ev")
         [ "$sys" = bf ] && CPU_SPLIT="responder $(fmt "$(calc "($(cpu_ms "$(family "$BF_FCGI_PID")") - $r0) * 1000 / $ev")" 1)" &&
-            CPU_SPLIT="$CPU_SPLIT + $BF_FRONT $(fmt "$(calc "($(cpu_ms "$(family "$BF_FRONT_PID")") - $n0) * 1000 / $ev")" 1)" &&
+            { [ -z "$BF_FRONT_PID" ] || CPU_SPLIT="$CPU_SPLIT + $BF_FRONT $(fmt "$(calc "($(cpu_ms "$(front_pids)") - $n0) * 1000 / $ev")" 1)"; } &&
             CPU_SPLIT="$CPU_SPLIT + Redis $(fmt "$(calc "($(cpu_ms "$BF_REDIS_PID") - $s0) * 1000 / $ev")" 1)"
         if [ -n "${BENCH_PERF:-}" ]; then
             local e r n
@@ -386,6 +406,27 @@ if want P1; then
     [ -n "$bf_p99" ] && [ -n "$nc_p99" ] &&
         ratio="$(fmt "$(calc "$nc_p99 / ($bf_p99 > 0 ? $bf_p99 : 0.001)")" 2) (p99), $(fmt "$(calc "$nc_cpu / ($bf_cpu > 0 ? $bf_cpu : 0.001)")" 2) (CPU/event)"
     row "P1: $P1_CONNS subscribers via nginx, $P1_RATE msg/s × $P1_COUNT" "$bf_fig" "$nc_fig" "$ratio" "100 %, p99 ≤ 20 ms" "$met"
+    # birdfeed direct: the same load, the subscribers straight on the
+    # responders' --stream-listen port, no web server; its server CPU is the
+    # responders' and Redis's. Then the nginx stack again for what follows.
+    if [ "$BF_OK" = 1 ] && [ "${BENCH_DIRECT:-1}" != 0 ]; then
+        d_fig=""; ratio="–"; met="–"
+        bf_down
+        if ! bf_up direct; then d_fig=$BF_WHY
+        elif run_load bf "$P1_CONNS" "$P1_RATE" "$P1_COUNT" p1-direct; then
+            cmd "$LOAD_CMD"; d_fig="$(describe) $REF"; d_p99=$(kv p99_ms "$LINE"); d_cpu=$CPU_US
+            WS_P1[direct]=$(short_p1)
+            met=no
+            if [ -n "$nc_p99" ]; then
+                ratio="$(fmt "$(calc "$nc_p99 / ($d_p99 > 0 ? $d_p99 : 0.001)")" 2) (p99), $(fmt "$(calc "$nc_cpu / ($d_cpu > 0 ? $d_cpu : 0.001)")" 2) (CPU/event)"
+                [ "$(kv delivered_pct "$LINE")" = "100.00" ] && le "$d_p99" 20 && le "$d_p99" "$nc_p99" && le "$d_cpu" "$nc_cpu" && met=yes
+            fi
+        else d_fig="failed: see $LOGS/p1-direct.*"; met=no; fi
+        bf_down
+        if ! bf_up; then BF_OK=0; bf_down; log "birdfeed: $BF_WHY"; fi
+        row "P1 direct: $P1_CONNS subscribers on the responders' own port (--stream-listen, no web server), $P1_RATE msg/s × $P1_COUNT" \
+            "$d_fig" "as in the P1 row" "$ratio" "100 %, p99 ≤ 20 ms; p99 and CPU/event ≤ Nchan's" "$met"
+    fi
 fi
 
 # p2_step SYS RATE TAG: one P2 step (tried twice when it fails); sets
@@ -570,7 +611,7 @@ if want P3+; then
     sn=$([ -n "${BENCH_QUICK:-}" ] && echo 4000 || echo "${BENCH_SUBS:-100000}")
     SCALE_SUBS=$sn SCALE_SYSCTL=$([ -n "${BENCH_QUICK:-}" ] && echo 0 || echo 1) SCALE_LOGS=$LOGS/subscribers \
         bash tests/bench/subscribers.sh >"$LOGS/p3plus.out" 2>&1
-    cmd "SCALE_SUBS=$sn bash tests/bench/subscribers.sh"
+    cmd "SCALE_SUBS=$sn${SCALE_ONLY:+ SCALE_ONLY=\"$SCALE_ONLY\"} bash tests/bench/subscribers.sh"
     p3p() {   # SYS PHASE → a figure
         local l
         l=$(grep "^P3+ $1 phase=$2 " "$LOGS/p3plus.out") || { echo "failed: $(tail -n 2 "$LOGS/p3plus.out" | tr '\n' ' ')"; return; }
@@ -584,6 +625,10 @@ if want P3+; then
     for ph in ramp storm; do
         row "P3+: $sn subscribers, $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
             "$(p3p birdfeed "$ph")" "$(p3p nchan "$ph")" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met birdfeed "$ph")"
+        # The responders alone (direct streams), when SCALE_ONLY asked for them.
+        grep -q "^P3+ direct phase=$ph " "$LOGS/p3plus.out" &&
+            row "P3+ direct: $sn subscribers on the responders' own port (no web server), $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
+                "$(p3p direct "$ph")" "as in the P3+ row" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met direct "$ph")"
     done
 fi
 
@@ -755,7 +800,7 @@ fi
          "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(lighttpd -v 2>&1 | head -n 1 | cut -d' ' -f1), $(apache2 -v 2>/dev/null | sed -n 's/^Server version: //p'); $WORKERS nginx workers for both, $WORKERS responder processes, the web server → birdfeed-fcgi over $([ "$FCGI_VIA" = unix ] && echo "a unix socket" || echo "loopback TCP") (BENCH_FCGI); lighttpd and Apache with their shipped configs (P8)."
     echo "Load average (1 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1 /proc/loadavg) — the machine is shared, so figures move with it."
     echo "Ratio: Nchan ÷ birdfeed for costs (latency, time, memory, CPU), birdfeed ÷ Nchan for rates; above 1 means birdfeed is ahead."
-    echo "Server CPU/event: user+system CPU of the serving processes (birdfeed: responders + nginx + Redis; Nchan: nginx) during the run ÷ events delivered."
+    echo "Server CPU/event: user+system CPU of the serving processes (birdfeed: responders + nginx + Redis; birdfeed direct: responders + Redis; Nchan: nginx) during the run ÷ events delivered."
     echo
     echo "| workload | birdfeed | Nchan | ratio | target | met? |"
     echo "|---|---|---|---|---|---|"
@@ -770,6 +815,7 @@ fi
         for w in nginx lighttpd Apache Nchan; do
             echo "| $w | ${WS_P1[$w]:-–} | ${WS_P2[$w]:-–} | ${WS_P3[$w]:-–} | ${WS_HELD[$w]:-–} |"
         done
+        [ -n "${WS_P1[direct]:-}" ] && echo "| none: direct streams (--stream-listen) | ${WS_P1[direct]} | – | – | – |"
         echo
     fi
     echo "Commands (sseload and nchanpub are build/tests/bench/*; URLs on loopback ports chosen per run):"

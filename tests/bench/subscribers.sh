@@ -1,10 +1,14 @@
 #!/bin/bash
 # tests/bench/subscribers.sh — P3+: 100 000 concurrent subscribers on this
-# machine, birdfeed (nginx + responders) and nginx + Nchan in the same run.
+# machine, birdfeed (nginx + responders) and nginx + Nchan in the same run,
+# and on request "direct": the responders alone, serving the streams on
+# their own port (birdfeed-fcgi --stream-listen), no web server in between.
 # A benchmark: never part of make test or CI. make bench runs it as "P3+"
 # (BENCH_QUICK=1: 4 000 subscribers); alone:
 #
-#   bash tests/bench/subscribers.sh            # 100 000, both systems
+#   bash tests/bench/subscribers.sh            # 100 000, birdfeed and Nchan
+#   SCALE_ONLY=direct bash tests/bench/subscribers.sh   # 100 000, direct streams
+#   SCALE_ONLY="birdfeed nchan direct" …      # all three, one after the other
 #   SCALE_SUBS=4000 SCALE_SYSCTL=0 bash tests/bench/subscribers.sh   # a small try
 #
 # For each system, on a stack started for it:
@@ -31,12 +35,16 @@
 # File descriptors (the hard limit here is 20 000 per process): nginx needs
 # two per birdfeed stream, so SCALE_NGINX_WORKERS ≥ 11 for 100 000; the
 # responders one each (SCALE_RESPONDERS ≥ 6); Nchan's nginx one
-# (SCALE_NCHAN_WORKERS ≥ 6); each sseload one (SCALE_CLIENTS ≥ 6). The script
-# checks these before it starts. SCALE_SYSCTL=1 (the default) raises
-# net.core.somaxconn and net.ipv4.tcp_max_syn_backlog to 65535 for the run
-# and restores them on exit; SCALE_SYSCTL=0 leaves the kernel alone.
-# SCALE_ONLY="birdfeed" or "nchan" runs one system. Output: a human summary
-# and one "P3+ SYSTEM key=value…" line per system (run.sh reads them).
+# (SCALE_NCHAN_WORKERS ≥ 6); the responders of "direct", which share one
+# listen socket (--workers N), one each too (SCALE_DIRECT_RESPONDERS ≥ 6,
+# default SCALE_RESPONDERS); each sseload one (SCALE_CLIENTS ≥ 6). The
+# script checks these, for the systems it runs, before it starts.
+# SCALE_SYSCTL=1 (the default) raises net.core.somaxconn and
+# net.ipv4.tcp_max_syn_backlog to 65535 for the run and restores them on
+# exit; SCALE_SYSCTL=0 leaves the kernel alone. SCALE_ONLY (default
+# "birdfeed nchan") names the systems to run, in order: birdfeed, nchan,
+# direct. Output: a human summary and one "P3+ SYSTEM key=value…" line per
+# system and phase (run.sh reads them).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -48,6 +56,7 @@ CLIENTS=${SCALE_CLIENTS:-8}
 SOURCES=${SCALE_SOURCES:-8}
 NGINX_WORKERS=${SCALE_NGINX_WORKERS:-12}
 RESPONDERS=${SCALE_RESPONDERS:-8}
+DIRECT_RESPONDERS=${SCALE_DIRECT_RESPONDERS:-$RESPONDERS}
 NCHAN_WORKERS=${SCALE_NCHAN_WORKERS:-8}
 RAMP=${SCALE_RAMP:-1500}
 ONLY=${SCALE_ONLY:-birdfeed nchan}
@@ -63,9 +72,20 @@ for p in "$SSELOAD" "$BF" "$BF_FCGI"; do [ -x "$p" ] || die "$p missing (make be
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 FDMAX=$(ulimit -n)
 per() { echo $(( ($1 + $2 - 1) / $2 )); }   # ceil(A / B)
-[ $(( 2 * $(per "$N" "$NGINX_WORKERS") + 1000 )) -le "$FDMAX" ] || die "nginx: 2 fds a stream over $NGINX_WORKERS workers exceeds the limit $FDMAX (raise SCALE_NGINX_WORKERS)"
-[ $(( $(per "$N" "$RESPONDERS") + 200 )) -le "$FDMAX" ] || die "responders: $N streams over $RESPONDERS processes exceed the limit $FDMAX (raise SCALE_RESPONDERS)"
-[ $(( $(per "$N" "$NCHAN_WORKERS") + 200 )) -le "$FDMAX" ] || die "Nchan: $N streams over $NCHAN_WORKERS workers exceed the limit $FDMAX (raise SCALE_NCHAN_WORKERS)"
+runs() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+for sys in $ONLY; do
+    case $sys in birdfeed|nchan) ;; direct) direct_available || die "direct: $DIRECT_WHY";; *) die "SCALE_ONLY: unknown system $sys";; esac
+done
+if runs birdfeed; then
+    [ $(( 2 * $(per "$N" "$NGINX_WORKERS") + 1000 )) -le "$FDMAX" ] || die "nginx: 2 fds a stream over $NGINX_WORKERS workers exceeds the limit $FDMAX (raise SCALE_NGINX_WORKERS)"
+    [ $(( $(per "$N" "$RESPONDERS") + 200 )) -le "$FDMAX" ] || die "responders: $N streams over $RESPONDERS processes exceed the limit $FDMAX (raise SCALE_RESPONDERS)"
+fi
+if runs nchan; then
+    [ $(( $(per "$N" "$NCHAN_WORKERS") + 200 )) -le "$FDMAX" ] || die "Nchan: $N streams over $NCHAN_WORKERS workers exceed the limit $FDMAX (raise SCALE_NCHAN_WORKERS)"
+fi
+if runs direct; then
+    [ $(( $(per "$N" "$DIRECT_RESPONDERS") + 200 )) -le "$FDMAX" ] || die "direct: $N streams over $DIRECT_RESPONDERS responders exceed the limit $FDMAX (raise SCALE_DIRECT_RESPONDERS)"
+fi
 [ $(( $(per "$N" "$CLIENTS") + 100 )) -le "$FDMAX" ] || die "clients: $N streams over $CLIENTS sseload processes exceed the limit $FDMAX (raise SCALE_CLIENTS)"
 read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
 [ "$(per "$N" "$SOURCES")" -le $(( (port_hi - port_lo) * 9 / 10 )) ] || die "$N streams from $SOURCES source addresses need more than 90 % of the ephemeral ports ($port_lo-$port_hi) each (raise SCALE_SOURCES)"
@@ -116,6 +136,18 @@ birdfeed_up() {
     STACK_PIDS="nginx=$(family "$NGX");responders=$(family "$FCGI_PID");redis=$REDIS_PID"
     PUBLISH="'$BF' gen --canonical --stamp --count 1 | '$BF' ingest"
 }
+# direct_up: Redis and SCALE_DIRECT_RESPONDERS responders sharing one
+# --stream-listen socket; the clients connect there (no web server). The
+# same --max-clients and heartbeats as birdfeed_up.
+direct_up() {
+    start_redis >/dev/null
+    start_direct --workers "$DIRECT_RESPONDERS" --max-clients $((FDMAX - 200)) --heartbeat-ms 600000
+    wait_workers "$FCGI_PID" "$DIRECT_RESPONDERS" || die "direct: $DIRECT_RESPONDERS responders did not all start"
+    NGX=""
+    URL=$DIRECT_URL
+    STACK_PIDS="responders=$(family "$FCGI_PID");redis=$REDIS_PID"
+    PUBLISH="'$BF' gen --canonical --stamp --count 1 | '$BF' ingest"
+}
 nchan_up() {
     local d=$T/nchan port
     mkdir -p "$d"
@@ -133,7 +165,7 @@ nchan_up() {
     PUBLISH="curl -s -o /dev/null -X POST --data-binary \"{\\\"sent_us\\\":\$(date +%s%6N)}\" http://127.0.0.1:$port/pub"
 }
 stack_down() {
-    kill -TERM "$NGX" 2>/dev/null; wait "$NGX" 2>/dev/null
+    [ -n "$NGX" ] && { kill -TERM "$NGX" 2>/dev/null; wait "$NGX" 2>/dev/null; }
     [ -n "${FCGI_PID:-}" ] && { kill -TERM "$FCGI_PID" 2>/dev/null; wait "$FCGI_PID" 2>/dev/null; FCGI_PID=""; }
     [ -n "${REDIS_PID:-}" ] && { kill_redis; REDIS_PID=""; unset REDIS_PORT; }
 }
@@ -213,9 +245,9 @@ phase() {
     fi
 }
 
-say "$N subscribers, $CLIENTS client processes from $SOURCES source addresses, ramp $RAMP/s each; nginx $NGINX_WORKERS workers, $RESPONDERS responders, Nchan $NCHAN_WORKERS workers; load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "$N subscribers, $CLIENTS client processes from $SOURCES source addresses, ramp $RAMP/s each; nginx $NGINX_WORKERS workers, $RESPONDERS responders, Nchan $NCHAN_WORKERS workers, direct $DIRECT_RESPONDERS responders; systems: $ONLY; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for sys in $ONLY; do
-    case $sys in birdfeed) birdfeed_up;; nchan) nchan_up;; *) die "SCALE_ONLY: unknown system $sys";; esac
+    case $sys in birdfeed) birdfeed_up;; nchan) nchan_up;; direct) direct_up;; esac
     for ph in ramp storm; do
         phase "$sys" "$ph" "$([ "$ph" = ramp ] && echo "$RAMP" || echo 0)"
         echo "P3+ $sys $RESULT load=$(cut -d' ' -f1 /proc/loadavg)"
