@@ -30,7 +30,9 @@
 # (SCALE_BCAST_S seconds after it, less as many idle seconds before it) and
 # that total divided by the cores — a floor under the last delivery, since
 # the work cannot finish sooner — memory per subscriber of each serving
-# process group and of the kernel (Slab, system-wide).
+# process group and of the kernel (Slab, system-wide), and the open
+# descriptors of the least and the most busy responder at the plateau
+# (responder_fds: how evenly the streams were spread over the processes).
 #
 # File descriptors (the hard limit here is 20 000 per process): nginx needs
 # two per birdfeed stream, so SCALE_NGINX_WORKERS ≥ 11 for 100 000; the
@@ -185,6 +187,23 @@ cpu_groups() {
     for g in ${STACK_PIDS//;/ }; do out="$out ${g%%=*}:$(cpu_ms "${g#*=}")"; done
     echo "$out clients:$(cpu_ms "$1")"
 }
+# responder_fds: "MIN-MAX", the open descriptors of the least and the most
+# busy responder worker now (one a stream: how evenly the streams were
+# spread over the processes); "" when the stack has no responders.
+responder_fds() {
+    local g p n min="" max=0 list
+    for g in ${STACK_PIDS//;/ }; do
+        [ "${g%%=*}" = responders ] || continue
+        list=${g#*=}
+        [ "$list" = "${list#*,}" ] || list=${list#*,}     # the workers, not their master
+        for p in ${list//,/ }; do
+            n=$(ls "/proc/$p/fd" 2>/dev/null | wc -l)
+            [ -z "$min" ] || [ "$n" -lt "$min" ] && min=$n
+            [ "$n" -gt "$max" ] && max=$n
+        done
+    done
+    [ -n "$min" ] && echo "$min-$max"
+}
 # group_val "name:v …" NAME: NAME's value.
 group_val() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2://p"; }
 
@@ -204,8 +223,8 @@ phase() {
     if ! wait_until $((dur - 20)) bash -c "[ \$(ls '$T'/ready.* 2>/dev/null | wc -l) -ge $CLIENTS ]"; then
         say "$sys $name: not every client reached its plateau in $((SECONDS - t0)) s"
     fi
-    local plateau_s=$((SECONDS - t0))
-    rss1=$(rss_groups); slab1=$(slab_kb)
+    local plateau_s=$((SECONDS - t0)) fds
+    rss1=$(rss_groups); slab1=$(slab_kb); fds=$(responder_fds)
     # The broadcast's CPU: what each group used in the BCAST_S seconds from
     # the publish on, less what it used in as many seconds just before
     # (idle streams: heartbeats, the clients' timers). The clients keep
@@ -225,7 +244,7 @@ phase() {
         plat=$((plat + $(kv plateau "$line")))
     done
     lat=$("$SSELOAD" --hist-merge "$LOGS/$sys-$name-"*.hist) || lat=""
-    RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p50_ms=$(kv p50_ms "$lat") p99_ms=$(kv p99_ms "$lat") max_ms=$(kv max_ms "$lat")"
+    RESULT="phase=$name subscribers=$((per_c * CLIENTS)) clients=$CLIENTS plateaus=$plat/$CLIENTS all_open_after_s=$plateau_s connected_at_end=$conn retries=$ret delivered=$ev delivered_pct=$(awk -v e="$ev" -v n="$((per_c * CLIENTS))" 'BEGIN { printf "%.2f", 100 * e / n }') p50_ms=$(kv p50_ms "$lat") p99_ms=$(kv p99_ms "$lat") max_ms=$(kv max_ms "$lat")${fds:+ responder_fds=$fds}"
     local g k d sum=0
     for g in $c2; do
         k=${g%%:*}
