@@ -612,8 +612,12 @@ if want P3+; then
     SCALE_SUBS=$sn SCALE_SYSCTL=$([ -n "${BENCH_QUICK:-}" ] && echo 0 || echo 1) SCALE_LOGS=$LOGS/subscribers \
         bash tests/bench/subscribers.sh >"$LOGS/p3plus.out" 2>&1
     cmd "SCALE_SUBS=$sn${SCALE_ONLY:+ SCALE_ONLY=\"$SCALE_ONLY\"} bash tests/bench/subscribers.sh"
+    p3_ran() {   # SYS: subscribers.sh ran it (SCALE_ONLY, default "birdfeed nchan")
+        case " ${SCALE_ONLY:-birdfeed nchan} " in *" $1 "*) return 0;; esac; return 1
+    }
     p3p() {   # SYS PHASE → a figure
         local l
+        p3_ran "$1" || { echo "not run (SCALE_ONLY)"; return; }
         l=$(grep "^P3+ $1 phase=$2 " "$LOGS/p3plus.out") || { echo "failed: $(tail -n 2 "$LOGS/p3plus.out" | tr '\n' ' ')"; return; }
         echo "all $(kv subscribers "$l") open at once: $([ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && echo yes || echo "no ($(kv plateaus "$l") client processes got all theirs)") after $(kv all_open_after_s "$l") s, $(kv retries "$l") retries; broadcast $(kv delivered_pct "$l") % delivered, p99 $(fmt "$(kv p99_ms "$l")" 0) ms (p50 $(fmt "$(kv p50_ms "$l")" 0), max $(fmt "$(kv max_ms "$l")" 0)), its CPU $(kv bcast_cpu_ms "$l") ms ($(tr ' ' '\n' <<<"$l" | sed -n 's/^bcast_cpu_\(.*\)_ms=\(.*\)/\1 \2/p' | paste -sd, - | sed 's/,/, /g')): no sooner than $(kv bcast_floor_ms "$l") ms on $(nproc) cores$([ "$2" = ramp ] && echo "; memory per subscriber: $(tr ' ' '\n' <<<"$l" | sed -n 's/^mem_\(.*\)_b=\(.*\)/\1 \2 B/p' | paste -sd, - | sed 's/,/, /g'), kernel Slab $(kv kernel_slab_b "$l") B") $REF"
     }
@@ -623,10 +627,13 @@ if want P3+; then
         [ "$(kv plateaus "$l")" = "$(kv clients "$l")/$(kv clients "$l")" ] && [ "$(kv delivered_pct "$l")" = "100.00" ] && le "$(kv p99_ms "$l")" 1000 && echo yes || echo no
     }
     for ph in ramp storm; do
-        row "P3+: $sn subscribers, $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
-            "$(p3p birdfeed "$ph")" "$(p3p nchan "$ph")" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met birdfeed "$ph")"
+        if p3_ran birdfeed || p3_ran nchan; then
+            row "P3+: $sn subscribers, $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
+                "$(p3p birdfeed "$ph")" "$(p3p nchan "$ph")" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" \
+                "$(p3_ran birdfeed && p3p_met birdfeed "$ph" || echo –)"
+        fi
         # The responders alone (direct streams), when SCALE_ONLY asked for them.
-        grep -q "^P3+ direct phase=$ph " "$LOGS/p3plus.out" &&
+        p3_ran direct &&
             row "P3+ direct: $sn subscribers on the responders' own port (no web server), $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
                 "$(p3p direct "$ph")" "as in the P3+ row" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met direct "$ph")"
     done
