@@ -207,10 +207,14 @@ static const char *http_status_text(int status)
 }
 
 /* The request's Origin when cors_origins allows it (a comma-separated list;
- * "*" allows any), else NULL. Only a plain ASCII origin is ever echoed: a
- * control byte in a response header would make the web server drop it all. */
-static const char *cors_origin(const http_req *req)
+ * "*" allows any), else NULL; *named (may be NULL) says whether the list
+ * names it rather than allowing it by "*". Only a plain ASCII origin is ever
+ * echoed: a control byte in a response header would make the web server
+ * drop it all. */
+static const char *cors_origin(const http_req *req, int *named)
 {
+    int star = 0;
+    if (named) *named = 0;
     const char *allow = http_config(req)->cors_origins;
     const char *origin = http_header(req, "Origin");
     if (allow == NULL || origin == NULL || *origin == '\0') return NULL;
@@ -224,28 +228,37 @@ static const char *cors_origin(const http_req *req)
         size_t m = n;
         while (m && *s == ' ') { s++; m--; }
         while (m && s[m - 1] == ' ') m--;
-        if ((m == 1 && *s == '*') || (m == olen && memcmp(s, origin, m) == 0)) return origin;
+        if (m == olen && memcmp(s, origin, m) == 0) {
+            if (named) *named = 1;
+            return origin;
+        }
+        if (m == 1 && *s == '*') star = 1;
         p += n;
         if (*p == ',') p++;
     }
-    return NULL;
+    return star ? origin : NULL;
 }
 
 /* CORS header lines when the request's Origin is in cors-origins: echo it
- * back, and let scripts read the headers the API sets. */
+ * back, and let scripts read the headers the API sets. On the stream-listen
+ * port, an origin the list names may also send credentials (an EventSource
+ * with withCredentials, for the reader-token cookie: the port is another
+ * origin than the page's); one allowed only by "*" may not. */
 static void http_cors_headers(const http_req *req, buf *h)
 {
-    const char *origin = cors_origin(req);
-    if (origin)
-        buf_printf(h, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
-                   "Access-Control-Expose-Headers: ETag, Location, Retry-After\r\n", origin);
+    int named;
+    const char *origin = cors_origin(req, &named);
+    if (origin == NULL) return;
+    buf_printf(h, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+               "Access-Control-Expose-Headers: ETag, Location, Retry-After\r\n", origin);
+    if (named && http_is_direct(req)) buf_appends(h, "Access-Control-Allow-Credentials: true\r\n");
 }
 
 void http_preflight(http_req *req, const char *methods)
 {
     buf h = BUF_INIT;
     buf_printf(&h, "Allow: OPTIONS, %s\r\n", methods);
-    if (cors_origin(req))
+    if (cors_origin(req, NULL))
         buf_printf(&h, "Access-Control-Allow-Methods: %s\r\n"
                    "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match, Last-Event-ID\r\n"
                    "Access-Control-Max-Age: 600\r\n", methods);

@@ -66,13 +66,16 @@ assert_eq "$code" 400 "a bad preload"
 assert_contains "$(tr -d '\r' <"$T/cors")" "Access-Control-Allow-Origin: http://page.example" "CORS on direct answers"
 timeout 1 curl -s -D "$T/cors" -o /dev/null -H 'Origin: http://page.example' "$D/stream?preload=0"
 assert_contains "$(tr -d '\r' <"$T/cors")" "Access-Control-Allow-Origin: http://page.example" "CORS on a direct stream"
+assert_contains "$(tr -d '\r' <"$T/cors")" "Access-Control-Allow-Credentials: true" "a named origin may send the cookie"
+curl -s -m 3 -o /dev/null -D "$T/cors" -H 'Origin: http://page.example' "$BASE_URL/api/health"
+grep -qi '^access-control-allow-credentials' "$T/cors" && fail "credentials allowed through the web server: $(cat "$T/cors")"
 code=$(curl -s -m 3 -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$D/api/health")
 assert_eq "$code" 404 "the API on the stream port"
 assert_contains "$(cat "$T/b")" "served through the web server" "404 says where the API is"
 code=$(curl -s -m 3 -o "$T/b" -D "$T/h" -w '%{http_code}' -H 'Last-Event-ID: 12-x' "$D/stream")
 assert_eq "$code" 400 "a bad Last-Event-ID"
 assert_contains "$(cat "$T/h")" "application/json" "400 is JSON"
-ok "HEAD, CORS, the API only through the web server, bad parameters 400 JSON"
+ok "HEAD, CORS (credentials for named origins on this port only), the API only through the web server, bad parameters 400 JSON"
 
 # Malformed heads, a body, a head that never ends: a status and a JSON error each.
 py() { timeout 20 python3 "$BF_ROOT/tests/integration/stream_direct.py" "$SP" "$@"; }
@@ -105,12 +108,16 @@ tok=$(curl -s -m 3 -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: a
     --data '{"ttl":600}' "$BASE_URL/api/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') \
     || fail "mint a reader token"
 stop_fcgi
-start_fcgi --stream-listen "127.0.0.1:$SP" --auth-reads 1 --tokens-file "$T/tokens" --jwt-secret-file "$T/jwt.key"
+start_fcgi --stream-listen "127.0.0.1:$SP" --auth-reads 1 --tokens-file "$T/tokens" --jwt-secret-file "$T/jwt.key" \
+    --cors-origins '*'
 wait_until 10 bash -c "curl -s -o /dev/null -w '%{http_code}' '$D/stream' | grep -q 401" || fail "401 without a token"
 timeout 2 curl -sN --cookie "theme=dark; birdfeed_token=$tok" "$D/stream?preload=1" >"$T/priv"
 assert_eq "$(sse_ids "$T/priv")" "1000-23" "a private stream with the cookie"
 timeout 2 curl -sN "$D/stream?preload=1&access_token=$tok" >"$T/priv"
 assert_eq "$(sse_ids "$T/priv")" "1000-23" "a private stream with ?access_token="
+timeout 1 curl -s -D "$T/cors" -o /dev/null -H 'Origin: http://any.example' "$D/stream?preload=0&access_token=$tok"
+assert_contains "$(tr -d '\r' <"$T/cors")" "Access-Control-Allow-Origin: http://any.example" "'*' allows any origin"
+grep -qi '^access-control-allow-credentials' "$T/cors" && fail "credentials allowed to an origin only '*' allows"
 ok "private streams: reader tokens (cookie, ?access_token=) on the stream port"
 
 # SIGTERM ends the open direct streams within 2 s, cleanly.
