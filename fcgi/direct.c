@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "http.h"
 #include "httphead.h"
+#include "hub.h"
 #include "log.h"
 #include "loop.h"
 #include "router.h"
@@ -44,6 +45,7 @@ struct direct {
     loop *l;
     loop_io lio;
     int accepting;                 /* lio is started */
+    int drain;                     /* full, but take what waits now (to answer "full"): on_sweep */
     loop_timer sweep;
     http_ctx *ctx;                 /* the thread's: made and freed on it */
     struct pending *pending;       /* a list, oldest first */
@@ -89,6 +91,21 @@ static void peer_addr(int fd, char *out, size_t outlen)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
     else if (ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)outlen);
+}
+
+/* Room for another stream here? A process with max-clients streams leaves
+ * new connections to the other processes on the port, which take them from
+ * the shared backlog, rather than taking them only to answer "full". */
+static int has_room(const direct *d)
+{
+    return hub_streams(d->p->hub) + d->npending < (size_t)d->p->cfg->max_clients;
+}
+
+/* Accept again, unless DIRECT_PENDING heads are being read or the process
+ * is full (then on_sweep takes, now and then, what waits). */
+static void resume(direct *d)
+{
+    if (d->npending < DIRECT_PENDING && has_room(d)) accepting(d, 1);
 }
 
 /* Is field i's name one a web server would pass as HTTP_<NAME>? Names with
@@ -218,7 +235,7 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
             pending_unlink(d, pc);
             close(pc->fd);
             free(pc);
-            accepting(d, 1);
+            resume(d);
             return;
         }
         pc->len += (uint32_t)n;
@@ -233,7 +250,7 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
         dispatch(d, pc->fd, &h);
     }
     free(pc);
-    accepting(d, 1);
+    resume(d);
 }
 
 static void on_accept(loop *l, loop_io *io, unsigned revents)
@@ -241,6 +258,10 @@ static void on_accept(loop *l, loop_io *io, unsigned revents)
     direct *d = loop_data(l);
     (void)io;
     (void)revents;
+    if (!d->drain && !has_room(d)) {          /* full: the other processes may take these */
+        accepting(d, 0);
+        return;
+    }
     while (d->npending < DIRECT_PENDING) {
         int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -274,11 +295,14 @@ static void on_accept(loop *l, loop_io *io, unsigned revents)
         }
         on_readable(l, &pc->io, LOOP_READ);   /* the head usually came with the connection */
     }
-    accepting(d, 0);                          /* full: the backlog holds the rest */
+    accepting(d, 0);                          /* DIRECT_PENDING heads: the backlog holds the rest */
 }
 
-/* Heads that did not come whole in time get 408; accepting resumes after a
- * failed accept. */
+/* Heads that did not come whole in time get 408. Accepting resumes after a
+ * failed accept, or once a full process has room again. A full process
+ * takes what waits in the backlog once per sweep, to answer it "full"
+ * (retry later): when every process is full, a new stream is answered
+ * within SWEEP_MS; otherwise the processes with room take it first. */
 static void on_sweep(loop_timer *t)
 {
     direct *d = LOOP_CONTAINER(t, direct, sweep);
@@ -290,7 +314,13 @@ static void on_sweep(loop_timer *t)
         refuse(d, pc->fd, 408, "the request head did not arrive in time");
         free(pc);
     }
-    if (d->npending < DIRECT_PENDING) accepting(d, 1);
+    if (has_room(d)) {
+        resume(d);
+    } else if (d->npending < DIRECT_PENDING) {
+        d->drain = 1;
+        on_accept(d->l, &d->lio, LOOP_READ);
+        d->drain = 0;
+    }
     loop_timer_at(t, now_us() + SWEEP_MS * 1000);
 }
 

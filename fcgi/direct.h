@@ -16,7 +16,10 @@
  * http_req_new_direct). A stream then belongs to the hub like any other; its
  * bytes go out as they are (writer.h, WRITER_RAW) and the response ends with
  * the connection (HTTP/1.1, Connection: close). At most DIRECT_PENDING heads
- * are read at once; beyond that new connections wait in the listen backlog. */
+ * are read at once; beyond that new connections wait in the listen backlog.
+ * A process with max-clients streams stops accepting, leaving new
+ * connections to the processes on the port that have room; four times a
+ * second it takes what still waits, to answer it "full" (retry later). */
 #ifndef BIRDFEED_DIRECT_H
 #define BIRDFEED_DIRECT_H
 

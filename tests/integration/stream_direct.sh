@@ -120,6 +120,29 @@ assert_contains "$(tr -d '\r' <"$T/cors")" "Access-Control-Allow-Origin: http://
 grep -qi '^access-control-allow-credentials' "$T/cors" && fail "credentials allowed to an origin only '*' allows"
 ok "private streams: reader tokens (cookie, ?access_token=) on the stream port"
 
+# Full processes leave new streams to those with room: 2 workers of 2
+# streams each hold 4 streams, whichever worker each connection reached
+# first; a 5th is answered "retry: 5000" (every process full) within a second.
+stop_fcgi
+start_fcgi --workers 2 --max-clients 2 --stream-listen "127.0.0.1:$SP" --retry-ms 1500
+wait_until 10 bash -c "curl -s -m 1 -o /dev/null '$D/stream?preload=0'; [ \$? = 28 ]" || fail "stream port after restart"
+sleep 0.5                                  # that probe's stream is gone from its worker
+fill=()
+for i in 1 2 3 4; do
+    curl -sN "$D/stream?preload=1" >"$T/fill$i" &
+    fill+=($!)
+    wait_until 5 grep -q '^id: ' "$T/fill$i" || fail "stream $i of 4 was not served: $(tr -d '\r' <"$T/fill$i" | head -c 200)"
+done
+t0=$(date +%s%N)
+out=$(curl -sN -m 3 "$D/stream?preload=1" | tr -d '\r')
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert_eq "$out" "retry: 5000" "a 5th stream when every process is full"
+[ "$ms" -lt 2000 ] || fail "the 5th stream waited $ms ms for its answer"
+kill "${fill[0]}"; wait "${fill[0]}" 2>/dev/null
+wait_until 5 bash -c "timeout 1 curl -sN '$D/stream?preload=1' | grep -q '^id: '" || fail "a slot freed by a gone stream"
+kill "${fill[@]:1}" 2>/dev/null; wait "${fill[@]:1}" 2>/dev/null
+ok "full processes leave new streams to those with room; when all are full, retry: 5000 at once"
+
 # SIGTERM ends the open direct streams within 2 s, cleanly.
 curl -sN --cookie "birdfeed_token=$tok" "$D/stream?preload=0" >"$T/last" &
 cpid=$!
