@@ -7,7 +7,8 @@
 #     subscribers on their --stream-listen port, no web server (when
 #     birdfeed-fcgi has --stream-listen; BENCH_DIRECT=0 leaves it out)
 # P2  the highest rate (1 000 subscribers) with 100 % delivered and p99 ≤ 100 ms,
-#     stepping the rate ×1.5, each system in turn, step by step
+#     stepping the rate ×1.5, each system in turn, step by step; then the
+#     same climb on "birdfeed direct"
 # P3  10 000 idle subscribers (or what the fd limits allow): RSS per subscriber,
 #     then one broadcast and its p99
 # P4  a preload of 500 tweets through nginx: time to the 500th event
@@ -45,7 +46,7 @@
 # BENCH_SITE (the nginx site file for birdfeed, default the shipped
 # deploy/nginx/birdfeed.conf: to compare a setting, e.g. fastcgi_buffer_size),
 # BENCH_P8_SERVERS (which servers P8 measures, default "lighttpd apache"),
-# BENCH_DIRECT=0 (no "birdfeed direct" row in P1).
+# BENCH_DIRECT=0 (no "birdfeed direct" rows in P1 and P2).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"     # make runs it with sh
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
@@ -449,6 +450,19 @@ p2_step() {
     return 0
 }
 
+# p2_climb TAG: the P2 steps on birdfeed's stack as it is up, from P2_START
+# ×1.5 until a step fails (or P2_STEPS); sets best, best_line, best_cpu,
+# best_cmd, stop, go for p2_fig.
+p2_climb() {
+    local rate=$P2_START
+    best=0; go=1; stop=""; best_line=""; best_cpu=0; best_cmd=""
+    for _ in $(seq 1 "$P2_STEPS"); do
+        p2_step bf "$rate" "$1"
+        if [ "$P2_PASS" = 1 ]; then best=$rate; best_line=$LINE; best_cpu=$CPU_US; best_cmd=$LOAD_CMD; rate=$((rate * 3 / 2))
+        else go=0; stop="$rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; break; fi
+    done
+}
+
 p2_fig() {   # BEST BEST_LINE BEST_CMD STOP GO CPU → FIG
     local best=$1 line=$2 c=$3 stop=$4 go=$5 cpu=$6
     if [ "$best" = 0 ]; then FIG="below $P2_START msg/s (failed at $stop)"; return; fi
@@ -486,6 +500,26 @@ if want P2; then
     fi
     row "P2: highest rate, $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms (steps ×1.5 from $P2_START msg/s, ${P2_SECS} s each, a failed step tried twice)" \
         "$bf_fig" "$nc_fig" "$ratio" "≥ 3 × Nchan" "$met"
+    # birdfeed direct: the same climb with the subscribers on the
+    # responders' --stream-listen port; then the nginx stack again.
+    if [ "$BF_OK" = 1 ] && [ "${BENCH_DIRECT:-1}" != 0 ]; then
+        ratio="–"; met="–"
+        bf_down
+        if ! bf_up direct; then FIG=$BF_WHY
+        else
+            p2_climb p2-direct
+            p2_fig "$best" "$best_line" "$best_cmd" "$stop" "$go" "$best_cpu"
+            WS_P2[direct]="$best msg/s"
+            if [ "$NC_OK" = 1 ] && [ "$nc_best" != 0 ]; then
+                ratio="$(fmt "$(calc "$best / $nc_best")" 2) (rate)"
+                if le 3 "$(calc "$best / $nc_best")"; then met=yes; else met=no; fi
+            fi
+        fi
+        bf_down
+        if ! bf_up; then BF_OK=0; bf_down; log "birdfeed: $BF_WHY"; fi
+        row "P2 direct: highest rate on the responders' own port (--stream-listen, no web server), $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms" \
+            "$FIG" "as in the P2 row" "$ratio" "≥ 3 × Nchan" "$met"
+    fi
 fi
 
 # ---------------------------------------------------------------- P4 (uses the history P1/P2 left)
@@ -657,12 +691,7 @@ if want P8; then
         else fig="failed: see $LOGS/p8-$front-p1.*"; met=no; fi
         row "P8: behind $label, P1: $P1_CONNS subscribers, $P1_RATE msg/s × $P1_COUNT" "$fig" "–" "–" "100 %, p99 ≤ 20 ms" "$met"
         # P2
-        rate=$P2_START; best=0; go=1; stop=""; best_line=""; best_cpu=0; best_cmd=""
-        for step in $(seq 1 "$P2_STEPS"); do
-            p2_step bf "$rate" "p8-$front-p2"
-            if [ "$P2_PASS" = 1 ]; then best=$rate; best_line=$LINE; best_cpu=$CPU_US; best_cmd=$LOAD_CMD; rate=$((rate * 3 / 2))
-            else go=0; stop="$rate msg/s: $(describe), publisher $(fmt "$PUB_RATE" 0)/s"; break; fi
-        done
+        p2_climb "p8-$front-p2"
         p2_fig "$best" "$best_line" "$best_cmd" "$stop" "$go" "$best_cpu"
         WS_P2[$label]="$best msg/s"
         row "P8: behind $label, P2: highest rate, $P2_CONNS subscribers, 100 % and p99 ≤ 100 ms" "$FIG" "–" "–" "measured" "–"
@@ -822,7 +851,8 @@ fi
         for w in nginx lighttpd Apache Nchan; do
             echo "| $w | ${WS_P1[$w]:-–} | ${WS_P2[$w]:-–} | ${WS_P3[$w]:-–} | ${WS_HELD[$w]:-–} |"
         done
-        [ -n "${WS_P1[direct]:-}" ] && echo "| none: direct streams (--stream-listen) | ${WS_P1[direct]} | – | – | – |"
+        [ -n "${WS_P1[direct]:-}${WS_P2[direct]:-}" ] &&
+            echo "| none: direct streams (--stream-listen) | ${WS_P1[direct]:-–} | ${WS_P2[direct]:-–} | – | – |"
         echo
     fi
     echo "Commands (sseload and nchanpub are build/tests/bench/*; URLs on loopback ports chosen per run):"
