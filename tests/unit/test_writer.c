@@ -337,7 +337,9 @@ static void test_raw(void)
         for (int i = 0; i < 2; i++) ASSERT_EQ(fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK), 0);
         writer_init(&c.w, sv[0], WRITER_RAW, 1 << 22);
         take = cut;
-        conn_push(&c, frame_raw("event: a\n\n", 10));
+        frame *small = frame_raw("event: a\n\n", 10);
+        conn_push(&c, small);
+        frame_unref(small);
         frame *big = pattern_frame(FCGIREC_MAX_CONTENT + 1000, 3);
         conn_push(&c, big);
         frame_unref(big);
