@@ -1,11 +1,8 @@
 #include "direct.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,6 +51,7 @@ struct direct {
     uint64_t accept_failed_log_ms;
     pthread_t th;
     atomic_int stop;
+    atomic_int done;               /* the thread has left its loop */
 };
 
 static void on_accept(loop *l, loop_io *io, unsigned revents);
@@ -80,19 +78,6 @@ static void pending_unlink(direct *d, struct pending *pc)
     d->npending--;
 }
 
-/* The peer's address as REMOTE_ADDR gives it ("127.0.0.1", "::1"); "" when unknown. */
-static void peer_addr(int fd, char *out, size_t outlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    out[0] = '\0';
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) return;
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outlen);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)outlen);
-}
-
 /* Room for another stream here? A process with max-clients streams leaves
  * new connections to the other processes on the port, which take them from
  * the shared backlog, rather than taking them only to answer "full". */
@@ -117,9 +102,11 @@ static int passed_on(const httphead_field *f)
 }
 
 /* The parameters a web server would pass for head h, as "NAME=value"
- * strings in text, their pointers in env (NULL-terminated). Repeated fields
- * are joined with ", " ("; " for Cookie), as RFC 9110 §5.3 allows. */
-static void build_env(const httphead *h, const char *peer, buf *text, char **env)
+ * strings in text, their pointers in env (NULL-terminated): the method,
+ * URI, query, protocol and each field as HTTP_<NAME> (CONTENT_TYPE and
+ * CONTENT_LENGTH without the prefix, as CGI has them). Repeated fields are
+ * joined with ", " ("; " for Cookie), as RFC 9110 §5.3 allows. */
+static void build_env(const httphead *h, buf *text, char **env)
 {
     size_t offs[ENV_MAX], n = 0;
     const char *qm = memchr(h->target.p, '?', h->target.len);
@@ -138,9 +125,6 @@ static void build_env(const httphead *h, const char *peer, buf *text, char **env
     ENV_START();
     buf_printf(text, "SERVER_PROTOCOL=HTTP/1.%d", h->minor);
     buf_appendc(text, '\0');
-    ENV_START();
-    buf_printf(text, "REMOTE_ADDR=%s", peer);
-    buf_appendc(text, '\0');
     for (size_t i = 0; i < h->nf && n < ENV_MAX - 1; i++) {
         const httphead_field *f = &h->f[i];
         int seen = 0, cookie = f->name.len == 6 && strncasecmp(f->name.p, "Cookie", 6) == 0;
@@ -149,7 +133,9 @@ static void build_env(const httphead *h, const char *peer, buf *text, char **env
             seen = h->f[j].name.len == f->name.len && strncasecmp(h->f[j].name.p, f->name.p, f->name.len) == 0;
         if (seen) continue;
         ENV_START();
-        buf_appends(text, "HTTP_");
+        if (!(f->name.len == 12 && strncasecmp(f->name.p, "Content-Type", 12) == 0) &&
+            !(f->name.len == 14 && strncasecmp(f->name.p, "Content-Length", 14) == 0))
+            buf_appends(text, "HTTP_");
         for (size_t k = 0; k < f->name.len; k++)
             buf_appendc(text, f->name.p[k] == '-' ? '_' : (char)toupper((unsigned char)f->name.p[k]));
         buf_appendc(text, '=');
@@ -186,31 +172,40 @@ static void refuse(direct *d, int fd, int status, const char *why)
 
 /* Blocking from here on, each send at most SEND_TIMEOUT_MS: the answer is
  * written by the handler as on an acceptor (the hub makes a stream's
- * socket non-blocking again). */
+ * socket non-blocking again, and sets TCP_NODELAY). */
 static void make_blocking(int fd)
 {
     struct timeval tv = {SEND_TIMEOUT_MS / 1000, (SEND_TIMEOUT_MS % 1000) * 1000};
-    int one = 1;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails harmlessly on unix sockets */
+}
+
+/* Does the head carry a body: a Transfer-Encoding, or a Content-Length
+ * other than 0 (in any of its fields)? */
+static int has_body(const httphead *h)
+{
+    for (size_t i = 0; i < h->nf; i++) {
+        const httphead_field *f = &h->f[i];
+        if (f->name.len == 17 && strncasecmp(f->name.p, "Transfer-Encoding", 17) == 0) return 1;
+        if (f->name.len == 14 && strncasecmp(f->name.p, "Content-Length", 14) == 0 &&
+            !(f->value.len == 1 && f->value.p[0] == '0'))
+            return 1;
+    }
+    return 0;
 }
 
 /* A whole head: refuse a body, else route it as a web server would have. */
 static void dispatch(direct *d, int fd, const httphead *h)
 {
-    const httphead_span *cl = httphead_get(h, "Content-Length"), *te = httphead_get(h, "Transfer-Encoding");
-    char peer[INET6_ADDRSTRLEN];
     char *env[ENV_MAX + 1];
     buf text = BUF_INIT;
 
     make_blocking(fd);
-    if (te || (cl && !(cl->len == 1 && cl->p[0] == '0'))) {
+    if (has_body(h)) {
         refuse(d, fd, 400, "no request body is taken on this port");
         return;
     }
-    peer_addr(fd, peer, sizeof peer);
-    build_env(h, peer, &text, env);
+    build_env(h, &text, env);
     http_req *req = http_req_new_direct(d->ctx, fd, env);
     router_dispatch(req);
     http_finish(req);
@@ -224,25 +219,31 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
     direct *d = loop_data(l);
     httphead h;
     char err[128];
-    int status = 400, rc = HTTPHEAD_MORE;
+    int status = 400, rc, eof = 0, line = 0;
     (void)revents;
 
     while (pc->len < sizeof pc->head) {
         ssize_t n = read(pc->fd, pc->head + pc->len, sizeof pc->head - pc->len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) break;
-        if (n <= 0) {                      /* gone before its head was whole: nothing to answer */
-            pending_unlink(d, pc);
-            close(pc->fd);
-            free(pc);
-            resume(d);
-            return;
+        if (n <= 0) {                      /* closed (or half-closed) after what it sent */
+            eof = 1;
+            break;
         }
+        line |= memchr(pc->head + pc->len, '\n', (size_t)n) != NULL;
         pc->len += (uint32_t)n;
     }
+    /* a head is whole only once a line ended (or the buffer is full) */
+    if (!line && !eof && pc->len < sizeof pc->head) return;
     rc = httphead_parse(pc->head, pc->len, &h, &status, err, sizeof err);
-    if (rc == HTTPHEAD_MORE) return;
+    if (rc == HTTPHEAD_MORE && !eof) return;
     pending_unlink(d, pc);
+    if (rc == HTTPHEAD_MORE) {             /* gone before its head was whole: nothing to answer */
+        close(pc->fd);
+        free(pc);
+        resume(d);
+        return;
+    }
     if (rc == HTTPHEAD_ERROR) {
         make_blocking(pc->fd);
         refuse(d, pc->fd, status, err);
@@ -262,7 +263,7 @@ static void on_accept(loop *l, loop_io *io, unsigned revents)
         accepting(d, 0);
         return;
     }
-    while (d->npending < DIRECT_PENDING) {
+    while (d->npending < DIRECT_PENDING && (d->drain || has_room(d))) {
         int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -295,7 +296,7 @@ static void on_accept(loop *l, loop_io *io, unsigned revents)
         }
         on_readable(l, &pc->io, LOOP_READ);   /* the head usually came with the connection */
     }
-    accepting(d, 0);                          /* DIRECT_PENDING heads: the backlog holds the rest */
+    accepting(d, 0);                          /* full, or DIRECT_PENDING heads: the backlog holds the rest */
 }
 
 /* Heads that did not come whole in time get 408. Accepting resumes after a
@@ -309,6 +310,9 @@ static void on_sweep(loop_timer *t)
     uint64_t now = now_ms();
     while (d->pending && d->pending->deadline_ms <= now) {
         struct pending *pc = d->pending;
+        size_t before = d->npending;
+        on_readable(d->l, &pc->io, LOOP_READ);    /* what came while this thread was busy dispatching */
+        if (d->npending < before) continue;       /* answered, or gone */
         pending_unlink(d, pc);
         make_blocking(pc->fd);
         refuse(d, pc->fd, 408, "the request head did not arrive in time");
@@ -342,6 +346,7 @@ static void *direct_main(void *arg)
     }
     loop_timer_remove(d->l, &d->sweep);
     http_ctx_free(d->ctx);
+    atomic_store_explicit(&d->done, 1, memory_order_release);
     return NULL;
 }
 
@@ -352,6 +357,7 @@ direct *direct_start(const proc *p, int listen_fd, char *err, size_t errlen)
     d->p = p;
     d->listen_fd = listen_fd;
     atomic_init(&d->stop, 0);
+    atomic_init(&d->done, 0);
     fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);   /* processes race for each connection */
     d->l = loop_new(err, errlen);
     if (d->l == NULL) goto fail;
@@ -367,12 +373,18 @@ fail:
     return NULL;
 }
 
-void direct_stop(direct *d)
+int direct_stop(direct *d, int budget_ms)
 {
-    if (d == NULL) return;
+    uint64_t end = now_ms() + (uint64_t)budget_ms;
+    if (d == NULL) return 0;
     atomic_store_explicit(&d->stop, 1, memory_order_release);
     loop_wake(d->l);
+    while (!atomic_load_explicit(&d->done, memory_order_acquire)) {
+        if (now_ms() >= end) return -1;       /* busy in a request (a Redis call): left running */
+        sleep_ms(5);
+    }
     pthread_join(d->th, NULL);
     loop_free(d->l);
     free(d);
+    return 0;
 }

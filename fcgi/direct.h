@@ -15,7 +15,10 @@
  * thread, as an acceptor thread does a FastCGI request (http.h,
  * http_req_new_direct). A stream then belongs to the hub like any other; its
  * bytes go out as they are (writer.h, WRITER_RAW) and the response ends with
- * the connection (HTTP/1.1, Connection: close). At most DIRECT_PENDING heads
+ * the connection (HTTP/1.1, Connection: close). Requests are answered one
+ * at a time on this thread, so a slow one (history from a slow Redis)
+ * delays the others of this process; heads keep arriving meanwhile and are
+ * read before any is refused as late. At most DIRECT_PENDING heads
  * are read at once; beyond that new connections wait in the listen backlog.
  * A process with max-clients streams stops accepting, leaving new
  * connections to the processes on the port that have room; four times a
@@ -36,8 +39,11 @@ typedef struct direct direct;
  * NULL with the reason in err. */
 direct *direct_start(const proc *p, int listen_fd, char *err, size_t errlen);
 /* Stop accepting, close the connections whose head has not come, end the
- * thread (after the request it is answering, if any) and free d. d may be
- * NULL. Streams already handed to the hub stay the hub's. */
-void direct_stop(direct *d);
+ * thread (after the request it is answering, if any) and free d; streams
+ * already handed to the hub stay the hub's. 0 done (also for d NULL); -1
+ * when the thread is still answering a request after budget_ms (a slow
+ * Redis call): it is left running with d, and the process should exit
+ * without freeing what the thread uses. */
+int direct_stop(direct *d, int budget_ms);
 
 #endif

@@ -374,6 +374,10 @@ static void on_client_io(loop *l, loop_io *io, unsigned revents)
             client_kill(h, c, "peer_closed");
             return;
         }
+        if (r > 0 && c->w.request_id == WRITER_RAW) {  /* a direct client sends nothing after its head */
+            client_kill(h, c, "peer_sent_data");
+            return;
+        }
     }
     if (revents & LOOP_WRITE) {
         set_want_out(h, c, 0);

@@ -409,6 +409,7 @@ int main(int argc, char **argv)
         if (stream_fd < 0) {
             fprintf(stderr, "birdfeed-fcgi: stream-listen: %s\n", err);
             if (listen_fd != 0) close(listen_fd);
+            if (listen_addr && strchr(listen_addr, '/')) unlink(listen_addr);
             authz_free(acc);
             config_free(&cfg);
             return 1;

@@ -230,7 +230,7 @@ int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, cons
     struct sigaction sa;
     proc p;
     direct *dir = NULL;
-    int started = 0;
+    int started = 0, failed = 0;
 
     if (proc_open(&p, cfg, acc) < 0) return 1;
     memset(&sa, 0, sizeof sa);
@@ -260,7 +260,10 @@ int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, cons
     if (started > 0 && stream_fd >= 0) {
         char err[256];
         dir = direct_start(&p, stream_fd, err, sizeof err);
-        if (dir == NULL) log_error("worker.stream_listen_failed", "err=\"%s\"", err);
+        if (dir == NULL) {               /* asked for and not served: stop, as when nothing starts */
+            log_error("worker.stream_listen_failed", "err=\"%s\"", err);
+            failed = got_stop = 1;
+        }
     }
     log_info("worker.ready", "worker=%d pid=%d acceptors=%d stream_listen=%s", index, (int)getpid(), started,
              dir ? "yes" : "no");
@@ -277,7 +280,7 @@ int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, cons
     uint64_t t0 = now_us();
     hub_close_admission(p.hub);
     int stuck = stop_acceptors(&all, as, started, 500);
-    direct_stop(dir);
+    if (direct_stop(dir, 300) < 0) stuck++;   /* the direct thread counts as one more acceptor */
     statpub_stop(p.stats);
     p.stats = NULL;
     int spent = (int)((now_us() - t0) / 1000);
@@ -292,5 +295,5 @@ int worker_run(int listen_fd, int stream_fd, const config *cfg, authz *acc, cons
     proc_close(&p);
     log_info("worker.stopped", "worker=%d pid=%d", index, (int)getpid());
     free(as);
-    return started > 0 ? 0 : 1;
+    return started > 0 && !failed ? 0 : 1;
 }
