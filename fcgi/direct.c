@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -127,21 +126,20 @@ static void build_env(const httphead *h, buf *text, char **env)
     buf_appendc(text, '\0');
     for (size_t i = 0; i < h->nf && n < ENV_MAX - 1; i++) {
         const httphead_field *f = &h->f[i];
-        int seen = 0, cookie = f->name.len == 6 && strncasecmp(f->name.p, "Cookie", 6) == 0;
+        int seen = 0, cookie = httphead_is(f, "Cookie");
         if (!passed_on(f)) continue;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = h->f[j].name.len == f->name.len && strncasecmp(h->f[j].name.p, f->name.p, f->name.len) == 0;
+            seen = httphead_same_name(&h->f[j], f);
         if (seen) continue;
         ENV_START();
-        if (!(f->name.len == 12 && strncasecmp(f->name.p, "Content-Type", 12) == 0) &&
-            !(f->name.len == 14 && strncasecmp(f->name.p, "Content-Length", 14) == 0))
+        if (!httphead_is(f, "Content-Type") && !httphead_is(f, "Content-Length"))
             buf_appends(text, "HTTP_");
         for (size_t k = 0; k < f->name.len; k++)
             buf_appendc(text, f->name.p[k] == '-' ? '_' : (char)toupper((unsigned char)f->name.p[k]));
         buf_appendc(text, '=');
         buf_append(text, f->value.p, f->value.len);
         for (size_t j = i + 1; j < h->nf; j++)
-            if (h->f[j].name.len == f->name.len && strncasecmp(h->f[j].name.p, f->name.p, f->name.len) == 0) {
+            if (httphead_same_name(&h->f[j], f)) {
                 buf_appends(text, cookie ? "; " : ", ");
                 buf_append(text, h->f[j].value.p, h->f[j].value.len);
             }
@@ -150,24 +148,6 @@ static void build_env(const httphead *h, buf *text, char **env)
 #undef ENV_START
     for (size_t i = 0; i < n; i++) env[i] = text->data + offs[i];
     env[n] = NULL;
-}
-
-/* Answer a connection whose head was refused (or never came whole) with a
- * JSON error, then let the closer end it. */
-static void refuse(direct *d, int fd, int status, const char *why)
-{
-    char *env[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", NULL};
-    static const struct { int status; const char *code; } codes[] = {
-        {400, "bad_request"}, {408, "request_timeout"}, {414, "uri_too_long"},
-        {431, "header_fields_too_large"}, {505, "http_version_not_supported"},
-    };
-    const char *code = "bad_request";
-    for (size_t i = 0; i < ARRAY_LEN(codes); i++)
-        if (codes[i].status == status) code = codes[i].code;
-    http_req *req = http_req_new_direct(d->ctx, fd, env);
-    http_error(req, status, code, "%s", why);
-    http_finish(req);
-    http_req_free(req);
 }
 
 /* Blocking from here on, each send at most SEND_TIMEOUT_MS: the answer is
@@ -180,15 +160,33 @@ static void make_blocking(int fd)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+/* Answer a connection whose head was refused (or never came whole) with a
+ * JSON error (blocking: make_blocking), then let the closer end it. */
+static void refuse(direct *d, int fd, int status, const char *why)
+{
+    char *env[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", NULL};
+    static const struct { int status; const char *code; } codes[] = {
+        {400, "bad_request"}, {408, "request_timeout"}, {414, "uri_too_long"},
+        {431, "header_fields_too_large"}, {505, "http_version_not_supported"},
+    };
+    const char *code = "bad_request";
+    make_blocking(fd);
+    for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+        if (codes[i].status == status) code = codes[i].code;
+    http_req *req = http_req_new_direct(d->ctx, fd, env);
+    http_error(req, status, code, "%s", why);
+    http_finish(req);
+    http_req_free(req);
+}
+
 /* Does the head carry a body: a Transfer-Encoding, or a Content-Length
  * other than 0 (in any of its fields)? */
 static int has_body(const httphead *h)
 {
     for (size_t i = 0; i < h->nf; i++) {
         const httphead_field *f = &h->f[i];
-        if (f->name.len == 17 && strncasecmp(f->name.p, "Transfer-Encoding", 17) == 0) return 1;
-        if (f->name.len == 14 && strncasecmp(f->name.p, "Content-Length", 14) == 0 &&
-            !(f->value.len == 1 && f->value.p[0] == '0'))
+        if (httphead_is(f, "Transfer-Encoding")) return 1;
+        if (httphead_is(f, "Content-Length") && !(f->value.len == 1 && f->value.p[0] == '0'))
             return 1;
     }
     return 0;
@@ -200,11 +198,11 @@ static void dispatch(direct *d, int fd, const httphead *h)
     char *env[ENV_MAX + 1];
     buf text = BUF_INIT;
 
-    make_blocking(fd);
     if (has_body(h)) {
         refuse(d, fd, 400, "no request body is taken on this port");
         return;
     }
+    make_blocking(fd);
     build_env(h, &text, env);
     http_req *req = http_req_new_direct(d->ctx, fd, env);
     router_dispatch(req);
@@ -245,7 +243,6 @@ static void on_readable(loop *l, loop_io *io, unsigned revents)
         return;
     }
     if (rc == HTTPHEAD_ERROR) {
-        make_blocking(pc->fd);
         refuse(d, pc->fd, status, err);
     } else {
         dispatch(d, pc->fd, &h);
@@ -314,7 +311,6 @@ static void on_sweep(loop_timer *t)
         on_readable(d->l, &pc->io, LOOP_READ);    /* what came while this thread was busy dispatching */
         if (d->npending < before) continue;       /* answered, or gone */
         pending_unlink(d, pc);
-        make_blocking(pc->fd);
         refuse(d, pc->fd, 408, "the request head did not arrive in time");
         free(pc);
     }

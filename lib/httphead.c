@@ -103,10 +103,20 @@ int httphead_parse(const char *data, size_t len, httphead *h, int *status, char 
     }
 }
 
-const httphead_span *httphead_get(const httphead *h, const char *name)
+int httphead_is(const httphead_field *f, const char *name)
 {
     size_t n = strlen(name);
+    return f->name.len == n && strncasecmp(f->name.p, name, n) == 0;
+}
+
+int httphead_same_name(const httphead_field *a, const httphead_field *b)
+{
+    return a->name.len == b->name.len && strncasecmp(a->name.p, b->name.p, a->name.len) == 0;
+}
+
+const httphead_span *httphead_get(const httphead *h, const char *name)
+{
     for (size_t i = 0; i < h->nf; i++)
-        if (h->f[i].name.len == n && strncasecmp(h->f[i].name.p, name, n) == 0) return &h->f[i].value;
+        if (httphead_is(&h->f[i], name)) return &h->f[i].value;
     return NULL;
 }

@@ -59,6 +59,10 @@ enum {
  * fields, 505 another version) in *status and the reason in err. */
 int httphead_parse(const char *data, size_t len, httphead *h, int *status, char *err, size_t errlen);
 
+/* Is field f named name (case-insensitive)? */
+int httphead_is(const httphead_field *f, const char *name);
+/* Do fields a and b have the same name (case-insensitive)? */
+int httphead_same_name(const httphead_field *a, const httphead_field *b);
 /* The value of the first field named name (case-insensitive), or NULL. */
 const httphead_span *httphead_get(const httphead *h, const char *name);
 

@@ -54,25 +54,19 @@ def answer(s):
     print(body.decode(errors="replace"))
 
 
-if case == "garbage":
+# The cases that send one request and print what came back.
+ONE_REQUEST = {
+    "garbage": b"HELLO THERE\r\n\r\n",
+    "version": b"GET /stream HTTP/2.0\r\n\r\n",
+    "many-fields": b"GET /stream HTTP/1.1\r\n" + b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 40) for i in range(100)) + b"\r\n",
+    "big-head": b"GET /stream HTTP/1.1\r\n" + b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 300) for i in range(30)) + b"\r\n",
+    "body": b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "two-lengths": b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello",
+}
+
+if case in ONE_REQUEST:
     s = connect()
-    s.sendall(b"HELLO THERE\r\n\r\n")
-    answer(s)
-elif case == "version":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/2.0\r\n\r\n")
-    answer(s)
-elif case == "many-fields":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/1.1\r\n" + b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 40) for i in range(100)) + b"\r\n")
-    answer(s)
-elif case == "big-head":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/1.1\r\n" + b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 300) for i in range(30)) + b"\r\n")
-    answer(s)
-elif case == "two-lengths":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello")
+    s.sendall(ONE_REQUEST[case])
     answer(s)
 elif case == "half-close":
     s = connect()
@@ -91,10 +85,6 @@ elif case == "chatty":
     s.sendall(b"more bytes after the head\r\n")
     answer(s)
     print("ended")
-elif case == "body":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
-    answer(s)
 elif case == "slow-head":
     s = connect()
     s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n")
