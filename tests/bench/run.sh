@@ -17,8 +17,8 @@
 #     format (Twitter v1.1, Bluesky Jetstream, Mastodon), tests/bench/tweet_bench
 # P6  build/tests/bench/match_bench if present
 # P3+ 100 000 concurrent subscribers, ramp and reconnect storm, both systems
-#     (tests/bench/subscribers.sh; BENCH_SUBS to change the number;
-#     SCALE_ONLY="birdfeed nchan direct" adds the responders alone)
+#     and the responders alone on their own port (tests/bench/subscribers.sh;
+#     BENCH_SUBS to change the number; SCALE_ONLY to run fewer systems)
 # P7  tests/bench/failover.sh: several hosts on loopback — a SIGKILL of the
 #     Redis master (Sentinel) to the first tweet delivered after it; ingest
 #     --wait-replicas 1 against plain ingest; fan-out from replicas vs master
@@ -645,9 +645,9 @@ if want P3+; then
     sn=$([ -n "${BENCH_QUICK:-}" ] && echo 4000 || echo "${BENCH_SUBS:-100000}")
     SCALE_SUBS=$sn SCALE_SYSCTL=$([ -n "${BENCH_QUICK:-}" ] && echo 0 || echo 1) SCALE_LOGS=$LOGS/subscribers \
         bash tests/bench/subscribers.sh >"$LOGS/p3plus.out" 2>&1
-    cmd "SCALE_SUBS=$sn${SCALE_ONLY:+ SCALE_ONLY=\"$SCALE_ONLY\"} bash tests/bench/subscribers.sh"
-    p3_ran() {   # SYS: subscribers.sh ran it (SCALE_ONLY, default "birdfeed nchan")
-        case " ${SCALE_ONLY:-birdfeed nchan} " in *" $1 "*) return 0;; esac; return 1
+    cmd "SCALE_SUBS=$sn${SCALE_ONLY:+ SCALE_ONLY=\"$SCALE_ONLY\"}${SCALE_BATCH_US:+ SCALE_BATCH_US=$SCALE_BATCH_US} bash tests/bench/subscribers.sh"
+    p3_ran() {   # SYS: subscribers.sh ran it (SCALE_ONLY, default "birdfeed nchan direct")
+        case " ${SCALE_ONLY:-birdfeed nchan direct} " in *" $1 "*) return 0;; esac; return 1
     }
     p3p() {   # SYS PHASE → a figure
         local l
@@ -666,7 +666,7 @@ if want P3+; then
                 "$(p3p birdfeed "$ph")" "$(p3p nchan "$ph")" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" \
                 "$(p3_ran birdfeed && p3p_met birdfeed "$ph" || echo –)"
         fi
-        # The responders alone (direct streams), when SCALE_ONLY asked for them.
+        # The responders alone (direct streams).
         p3_ran direct &&
             row "P3+ direct: $sn subscribers on the responders' own port (no web server), $([ "$ph" = ramp ] && echo "connected with a ramp" || echo "a reconnect storm (all at once)"), one broadcast" \
                 "$(p3p direct "$ph")" "as in the P3+ row" "–" "all connected, a broadcast reaches all, p99 ≤ 1 s" "$(p3p_met direct "$ph")"

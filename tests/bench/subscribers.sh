@@ -1,14 +1,13 @@
 #!/bin/bash
 # tests/bench/subscribers.sh — P3+: 100 000 concurrent subscribers on this
 # machine, birdfeed (nginx + responders) and nginx + Nchan in the same run,
-# and on request "direct": the responders alone, serving the streams on
-# their own port (birdfeed-fcgi --stream-listen), no web server in between.
+# and "direct": the responders alone, serving the streams on their own port
+# (birdfeed-fcgi --stream-listen), no web server in between.
 # A benchmark: never part of make test or CI. make bench runs it as "P3+"
 # (BENCH_QUICK=1: 4 000 subscribers); alone:
 #
-#   bash tests/bench/subscribers.sh            # 100 000, birdfeed and Nchan
-#   SCALE_ONLY=direct bash tests/bench/subscribers.sh   # 100 000, direct streams
-#   SCALE_ONLY="birdfeed nchan direct" …      # all three, one after the other
+#   bash tests/bench/subscribers.sh            # 100 000: birdfeed, Nchan, direct
+#   SCALE_ONLY=direct bash tests/bench/subscribers.sh   # direct streams only
 #   SCALE_SUBS=4000 SCALE_SYSCTL=0 bash tests/bench/subscribers.sh   # a small try
 #
 # For each system, on a stack started for it:
@@ -44,8 +43,17 @@
 # SCALE_SYSCTL=1 (the default) raises net.core.somaxconn and
 # net.ipv4.tcp_max_syn_backlog to 65535 for the run and restores them on
 # exit; SCALE_SYSCTL=0 leaves the kernel alone. SCALE_ONLY (default
-# "birdfeed nchan") names the systems to run, in order: birdfeed, nchan,
-# direct. Output: a human summary and one "P3+ SYSTEM key=value…" line per
+# "birdfeed nchan direct") names the systems to run, in that order.
+#
+# The clients share the 2 cores with the servers, and on one machine a
+# client's wake-up is paid by the server: the loopback hands each write to
+# the receiving socket inside the sender's system call, and waking the
+# client waiting on it is part of that call (perf, 100 000 direct streams:
+# 16 % of the responders' broadcast CPU). A browser on another machine
+# costs the server no such wake-up. So each sseload pauses SCALE_BATCH_US
+# (default 1000) µs after a wait that found events, and the events that
+# arrive meanwhile wake it once; each latency measured grows by up to that
+# pause. SCALE_BATCH_US=0 gives the old clients, which woke once an event. Output: a human summary and one "P3+ SYSTEM key=value…" line per
 # system and phase (run.sh reads them).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 cd "$(dirname "$0")/../.." || exit 2
@@ -61,10 +69,11 @@ RESPONDERS=${SCALE_RESPONDERS:-8}
 DIRECT_RESPONDERS=${SCALE_DIRECT_RESPONDERS:-$RESPONDERS}
 NCHAN_WORKERS=${SCALE_NCHAN_WORKERS:-8}
 RAMP=${SCALE_RAMP:-1500}
-ONLY=${SCALE_ONLY:-birdfeed nchan}
+ONLY=${SCALE_ONLY:-birdfeed nchan direct}
 HEAD_FILE=${SCALE_HEAD:-tests/bench/chromium-stream.head}
 LOGS=${SCALE_LOGS:-$BIRDFEED_BUILD/bench-logs/subscribers}
 BCAST_S=${SCALE_BCAST_S:-5}    # seconds of CPU accounting before and after the broadcast
+BATCH_US=${SCALE_BATCH_US:-1000}   # the clients' pause after a wake-up that found events (sseload --batch-us)
 mkdir -p "$LOGS"
 
 say() { echo "subscribers: $*" >&2; }
@@ -215,7 +224,7 @@ phase() {
     rm -f "$T"/ready.* "$LOGS/$sys-$name-"*.out "$LOGS/$sys-$name-"*.hist
     rss0=$(rss_groups); slab0=$(slab_kb)
     for i in $(seq 1 "$CLIENTS"); do
-        "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --source "$SRC" --expect 1 --linger $((BCAST_S * 1000 + 2000)) --duration "$dur" \
+        "$SSELOAD" --conns "$per_c" --ramp "$ramp" --retry --batch-us "$BATCH_US" --source "$SRC" --expect 1 --linger $((BCAST_S * 1000 + 2000)) --duration "$dur" \
             --settle 2000 -H @"$HEAD_FILE" --ready-file "$T/ready.$i" --hist-out "$LOGS/$sys-$name-$i.hist" "$URL" >"$LOGS/$sys-$name-$i.out" 2>&1 &
         pids+=($!)
     done
