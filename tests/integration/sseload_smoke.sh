@@ -65,8 +65,11 @@ python3 "$T/fixture.py" "$T/fixture.port" & bf_track $!      # it picks a free p
 wait_until 10 test -s "$T/fixture.port" || fail "fixture server did not start"
 FPORT=$(cat "$T/fixture.port")
 
-for kind in chunked plain; do
-    out=$("$SSELOAD" --conns 3 --ramp 0 --duration 20 "http://127.0.0.1:$FPORT/$kind") || fail "sseload $kind exited $?"
+# Each twice: waking for every piece, and pausing 2 ms after each wake-up
+# (--batch-us, as P3+ runs it), so that many pieces arrive between reads.
+for run in "chunked 0" "plain 0" "chunked 2000" "plain 2000"; do
+    read -r kind batch <<<"$run"
+    out=$("$SSELOAD" --conns 3 --ramp 0 --duration 20 --batch-us "$batch" "http://127.0.0.1:$FPORT/$kind") || fail "sseload $kind exited $?"
     line=$(tail -n 1 <<<"$out")
     assert_eq "$(kv connected "$line")" 3 "$kind: connected"
     assert_eq "$(kv events "$line")" 15 "$kind: events (5 per stream)"
@@ -77,7 +80,7 @@ for kind in chunked plain; do
     assert_eq "$(kv lat_samples "$line")" 6 "$kind: latency samples"
     assert_eq "$(kv closed "$line")" 3 "$kind: streams ended by the server"
     assert_eq "$(kv stop "$line")" closed "$kind: stop reason"
-    ok "$kind stream cut into 4-byte pieces parsed exactly"
+    ok "$kind stream cut into 4-byte pieces parsed exactly (--batch-us $batch)"
 done
 
 out=$("$SSELOAD" --conns 2 --ramp 0 --duration 10 "http://127.0.0.1:$FPORT/missing" 2>"$T/err") || fail "sseload 404 exited $?"
@@ -90,6 +93,7 @@ ok "an HTTP error counts as a failed connection, with its status line"
 "$SSELOAD" --conns 1 http://10.1.2.3:80/ 2>"$T/err" && fail "a non-loopback address was accepted"
 assert_contains "$(cat "$T/err")" "loopback" "non-loopback refusal"
 "$SSELOAD" --conns 0 "http://127.0.0.1:$FPORT/" 2>/dev/null; assert_eq "$?" 2 "usage error exit code"
+"$SSELOAD" --batch-us 100001 "http://127.0.0.1:$FPORT/" 2>/dev/null; assert_eq "$?" 2 "--batch-us over its bound"
 ok "refuses non-loopback targets and bad options"
 
 # --- a real nginx + Nchan ---------------------------------------------------
