@@ -69,6 +69,17 @@ static int field_line(const char *line, size_t n, httphead *h, int *status, char
     return 0;
 }
 
+/* RFC 9112 §3.2: an HTTP/1.1 request names its Host, and no request names
+ * two (an empty value is allowed). */
+static int host_check(const httphead *h, int *status, char *err, size_t errlen)
+{
+    size_t hosts = 0;
+    for (size_t i = 0; i < h->nf; i++) hosts += (size_t)httphead_is(&h->f[i], "Host");
+    if (hosts > 1) return fail(status, 400, err, errlen, "more than one Host header field");
+    if (hosts == 0 && h->minor == 1) return fail(status, 400, err, errlen, "an HTTP/1.1 request without a Host header field");
+    return HTTPHEAD_DONE;
+}
+
 int httphead_parse(const char *data, size_t len, httphead *h, int *status, char *err, size_t errlen)
 {
     size_t pos = 0;
@@ -90,7 +101,7 @@ int httphead_parse(const char *data, size_t len, httphead *h, int *status, char 
         if (n == 0) {
             if (have_line) {
                 h->len = (size_t)(nl - data) + 1;
-                return HTTPHEAD_DONE;
+                return host_check(h, status, err, errlen);
             }
             /* an empty line before the request line is ignored (RFC 9112 §2.2) */
         } else if (!have_line) {

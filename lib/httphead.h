@@ -14,9 +14,10 @@
  * not origin-form ("/path?query"), obsolete line folding, whitespace before
  * a field's colon, control bytes, more than HTTPHEAD_FIELDS fields, a head
  * longer than HTTPHEAD_MAX, an HTTP version other than 1.0 and 1.1. A bare LF
- * ends a line like CRLF (RFC 9112 §2.2 allows it). Not checked: the Host
- * field RFC 9112 §3.2 asks of HTTP/1.1 requests (birdfeed serves one site
- * on the port and never reads it), and what fields mean (the caller's). */
+ * ends a line like CRLF (RFC 9112 §2.2 allows it). As RFC 9112 §3.2 asks:
+ * an HTTP/1.1 request without a Host field, and any with two, are refused
+ * (400); the value is not looked at (birdfeed serves one site on the port).
+ * What other fields mean is the caller's. */
 #ifndef BIRDFEED_HTTPHEAD_H
 #define BIRDFEED_HTTPHEAD_H
 

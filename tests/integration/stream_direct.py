@@ -11,6 +11,7 @@ line, then the body), or exits non-zero with the reason:
   big-head     30 fields of 300 bytes: a head over 8 192 bytes
   body         a GET /stream with a Content-Length: 5 body
   two-lengths  Content-Length: 0, then Content-Length: 5 and a body
+  no-host      an HTTP/1.1 request without a Host field
   half-close   a whole HEAD /stream, then shutdown(SHUT_WR): still answered
   chatty       a stream that sends bytes once it is open: the responder
                must end it
@@ -62,6 +63,7 @@ ONE_REQUEST = {
     "big-head": b"GET /stream HTTP/1.1\r\n" + b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 300) for i in range(30)) + b"\r\n",
     "body": b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
     "two-lengths": b"GET /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello",
+    "no-host": b"GET /stream HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",
 }
 
 if case in ONE_REQUEST:

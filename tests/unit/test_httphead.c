@@ -37,6 +37,10 @@ static void test_complete(void)
     ASSERT(span_is(h.method, "HEAD"));
     ASSERT_EQ(h.minor, 0);
     ASSERT(span_is(*httphead_get(&h, "x-empty"), ""));
+    /* an empty Host is a Host (RFC 9112 §3.2) */
+    s = "GET /stream HTTP/1.1\r\nHost:\r\n\r\n";
+    ASSERT_EQ(parse(s, &h, &status, err, sizeof err), HTTPHEAD_DONE);
+    ASSERT(span_is(*httphead_get(&h, "host"), ""));
     ASSERT_EQ(h.len, strlen(s));
 }
 
@@ -78,6 +82,10 @@ static void test_refused(void)
     expect_error("GET /stream HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400, "obsolete line folding");
     expect_error("GET /stream HTTP/1.1\r\nHost: a\x01z\r\n\r\n", 400, "control byte");
     expect_error("GET /stream HTTP/1.1\r\nHost: a\rz\r\n\r\n", 400, "stray CR");
+    /* RFC 9112 §3.2: HTTP/1.1 names its Host, once; HTTP/1.0 may leave it out */
+    expect_error("GET /stream HTTP/1.1\r\nAccept: */*\r\n\r\n", 400, "without a Host");
+    expect_error("GET /stream HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, "more than one Host");
+    expect_error("GET /stream HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400, "more than one Host");
     /* a NUL in the middle of a line */
     httphead h;
     int status = 0;
@@ -107,7 +115,7 @@ static void test_limits(void)
     ASSERT_EQ(httphead_parse(big, HTTPHEAD_MAX + 10, &h, &status, err, sizeof err), HTTPHEAD_ERROR);
     ASSERT_EQ(status, 431);
     /* a head ending exactly at the limit is taken */
-    n = (size_t)sprintf(big, "GET /stream HTTP/1.1\r\nX: ");
+    n = (size_t)sprintf(big, "GET /stream HTTP/1.1\r\nHost: a\r\nX: ");
     memset(big + n, 'c', HTTPHEAD_MAX - n - 4);
     memcpy(big + HTTPHEAD_MAX - 4, "\r\n\r\n", 4);
     ASSERT_EQ(httphead_parse(big, HTTPHEAD_MAX, &h, &status, err, sizeof err), HTTPHEAD_DONE);
