@@ -53,8 +53,10 @@
 # costs the server no such wake-up. So each sseload pauses SCALE_BATCH_US
 # (default 1000) µs after a wait that found events, and the events that
 # arrive meanwhile wake it once; each latency measured grows by up to that
-# pause. SCALE_BATCH_US=0 gives the old clients, which woke once an event. Output: a human summary and one "P3+ SYSTEM key=value…" line per
-# system and phase (run.sh reads them).
+# pause. SCALE_BATCH_US=0 gives the old clients, which woke once an event.
+#
+# Output: a human summary and one "P3+ SYSTEM key=value…" line per system
+# and phase (run.sh reads them).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 cd "$(dirname "$0")/../.." || exit 2
 . tests/lib.sh
