@@ -33,9 +33,15 @@ port = int(sys.argv[1])
 case = sys.argv[2]
 
 
-def connect():
+def connect(send=b""):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(send)
     return s
+
+
+def connect_many(n, send):
+    """n connections, each sending send as soon as it is open."""
+    return [connect(send) for _ in range(n)]
 
 
 def answer(s):
@@ -67,17 +73,14 @@ ONE_REQUEST = {
 }
 
 if case in ONE_REQUEST:
-    s = connect()
-    s.sendall(ONE_REQUEST[case])
+    s = connect(ONE_REQUEST[case])
     answer(s)
 elif case == "half-close":
-    s = connect()
-    s.sendall(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    s = connect(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n")
     s.shutdown(socket.SHUT_WR)
     answer(s)
 elif case == "chatty":
-    s = connect()
-    s.sendall(b"GET /stream?preload=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+    s = connect(b"GET /stream?preload=0 HTTP/1.1\r\nHost: x\r\n\r\n")
     data = b""
     while b"retry:" not in data:
         chunk = s.recv(4096)
@@ -88,17 +91,12 @@ elif case == "chatty":
     answer(s)
     print("ended")
 elif case == "slow-head":
-    s = connect()
-    s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n")
+    s = connect(b"GET /stream HTTP/1.1\r\nHost: x\r\n")
     t0 = time.monotonic()
     answer(s)
     print("after %.1f s" % (time.monotonic() - t0))
 elif case == "hold":
-    socks = []
-    for _ in range(int(sys.argv[3])):
-        s = connect()
-        s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n")
-        socks.append(s)
+    socks = connect_many(int(sys.argv[3]), b"GET /stream HTTP/1.1\r\nHost: x\r\n")
     time.sleep(3)
     early = []
     for s in socks:
@@ -114,11 +112,7 @@ elif case == "hold":
         sys.exit("%d of %d half heads were answered while held: %r" % (len(early), len(socks), early[0]))
     print("held %d" % len(socks))
 elif case == "burst":
-    socks = []
-    for _ in range(int(sys.argv[3])):
-        s = connect()
-        s.sendall(b"GET /stream?preload=0 HTTP/1.1\r\nHost: x\r\n\r\n")
-        socks.append(s)
+    socks = connect_many(int(sys.argv[3]), b"GET /stream?preload=0 HTTP/1.1\r\nHost: x\r\n\r\n")
     served = full = 0
     for s in socks:
         data = b""
@@ -134,8 +128,7 @@ elif case == "burst":
     print("served %d full %d" % (served, full), flush=True)
     time.sleep(float(sys.argv[4]))
 elif case == "gone":
-    s = connect()
-    s.sendall(b"GET /str")
+    s = connect(b"GET /str")
     s.close()
     print("closed")
 else:
